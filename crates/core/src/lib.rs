@@ -1,0 +1,8 @@
+//! Portico's domain: who is asking (the [`Viewer`]), what they may do, and the rules that
+//! input must keep. Nothing here does I/O.
+
+pub mod validate;
+pub mod viewer;
+
+pub use validate::Invalid;
+pub use viewer::{StaffRole, Viewer};

@@ -1,0 +1,170 @@
+//! Rules that input must keep before it reaches storage. Each failure names the field and says
+//! what to do, in words a client can act on.
+
+use std::fmt;
+
+/// Input that breaks a rule: which field, and a sentence for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Invalid {
+        Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX: usize = 128;
+
+/// Normalises an email address for lookups (trimmed, lower case) and checks its shape.
+pub fn email(raw: &str) -> Result<String, Invalid> {
+    let e = raw.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match e.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && (domain.contains('.') || domain == "localhost")
+            }
+            None => false,
+        };
+    if ok {
+        Ok(e)
+    } else {
+        Err(Invalid::new(
+            "email",
+            "Enter an email address like name@example.com.",
+        ))
+    }
+}
+
+/// A name or title: required, kept exactly as typed (it is escaped on output), bounded.
+pub fn text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Invalid> {
+    if raw.trim().is_empty() {
+        return Err(Invalid::new(field, "This field is required."));
+    }
+    optional_text(field, raw, max_chars)
+}
+
+/// Optional free text: bounded, no control characters except line breaks and tabs.
+pub fn optional_text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, Invalid> {
+    if raw.chars().count() > max_chars {
+        return Err(Invalid::new(
+            field,
+            format!("Use at most {max_chars} characters."),
+        ));
+    }
+    if raw
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Invalid::new(field, "Remove the control characters."));
+    }
+    Ok(raw.to_string())
+}
+
+/// Password rules from SECURITY.md: 12 to 128 characters, never truncated, no composition
+/// rules, and not built from the account's email or the firm's name.
+pub fn password(raw: &str, email: &str, firm_name: &str) -> Result<(), Invalid> {
+    let n = raw.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(Invalid::new(
+            "password",
+            format!("Use at least {PASSWORD_MIN} characters; a short sentence works well."),
+        ));
+    }
+    if n > PASSWORD_MAX {
+        return Err(Invalid::new(
+            "password",
+            format!("Use at most {PASSWORD_MAX} characters."),
+        ));
+    }
+    let lower = raw.to_lowercase();
+    let local = email.split('@').next().unwrap_or("").to_lowercase();
+    if (local.len() >= 4 && lower.contains(&local)) || lower.contains(&email.to_lowercase()) {
+        return Err(Invalid::new(
+            "password",
+            "Choose a password that does not contain your email address.",
+        ));
+    }
+    let firm = firm_name.trim().to_lowercase();
+    if firm.len() >= 4 && lower.contains(&firm) {
+        return Err(Invalid::new(
+            "password",
+            "Choose a password that does not contain the firm's name.",
+        ));
+    }
+    Ok(())
+}
+
+/// A brand colour as `#rrggbb`: anything else could smuggle CSS into the page.
+pub fn colour(raw: &str) -> Result<String, Invalid> {
+    let c = raw.trim();
+    let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|d| d.is_ascii_hexdigit());
+    if ok {
+        Ok(c.to_ascii_lowercase())
+    } else {
+        Err(Invalid::new("colour", "Use a colour like #1f5fa8."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(email("  Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in ["", "ann", "@example.com", "ann@", "a b@example.com", "ann@example", "a@b@c.d"] {
+            assert!(email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_follow_the_length_rules_without_truncation() {
+        assert!(password("short", "a@b.c", "Firm").is_err());
+        assert!(password(&"x".repeat(129), "a@b.c", "Firm").is_err());
+        assert!(password(&"é".repeat(128), "a@b.c", "Firm").is_ok());
+        assert!(password("correct horse battery", "a@b.c", "Firm").is_ok());
+    }
+
+    #[test]
+    fn passwords_may_not_contain_the_email_or_firm_name() {
+        assert!(password("margaret-2026-secret", "margaret@example.com", "Firm").is_err());
+        assert!(password("i love hartley & co", "ann@x.io", "Hartley & Co").is_err());
+    }
+
+    #[test]
+    fn text_is_kept_exactly_but_bounded() {
+        assert_eq!(text("name", "<b>O'Brien</b>", 50).unwrap(), "<b>O'Brien</b>");
+        assert!(text("name", "   ", 50).is_err());
+        assert!(text("name", &"x".repeat(51), 50).is_err());
+        assert!(text("name", "a\u{0}b", 50).is_err());
+    }
+
+    #[test]
+    fn colours_must_be_plain_hex() {
+        assert_eq!(colour("#1F5FA8").unwrap(), "#1f5fa8");
+        for bad in ["red", "#12345", "#1234567", "#12345g", "#123456;}body{x:y"] {
+            assert!(colour(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

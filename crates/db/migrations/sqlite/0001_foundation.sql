@@ -1,0 +1,163 @@
+-- Tenancy, accounts, sessions, audit and jobs. Ids are UUIDs (16-byte blobs here), times UTC.
+
+CREATE TABLE firms (
+    id BLOB PRIMARY KEY,
+    name TEXT NOT NULL,
+    slug TEXT NOT NULL UNIQUE,
+    brand_colour TEXT NOT NULL DEFAULT '#1f5fa8',
+    idle_timeout_secs INTEGER NOT NULL DEFAULT 1800,
+    absolute_timeout_secs INTEGER NOT NULL DEFAULT 43200,
+    created_at TEXT NOT NULL
+);
+
+-- One sign-in identity; a person may be staff of a firm and a portal user of several clients.
+CREATE TABLE users (
+    id BLOB PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE staff_members (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    user_id BLOB NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL,
+    UNIQUE (firm_id, user_id)
+);
+
+CREATE TABLE clients (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    kind TEXT NOT NULL CHECK (kind IN ('person', 'organisation')),
+    name TEXT NOT NULL,
+    email TEXT,
+    portal_open BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX clients_by_firm_name ON clients (firm_id, name);
+
+CREATE TABLE client_users (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    user_id BLOB NOT NULL REFERENCES users(id),
+    is_client_admin BOOLEAN NOT NULL DEFAULT FALSE,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL,
+    UNIQUE (client_id, user_id)
+);
+CREATE INDEX client_users_by_user ON client_users (user_id);
+
+CREATE TABLE matters (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    title TEXT NOT NULL,
+    reference TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    portal_open BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX matters_by_client ON matters (firm_id, client_id);
+
+-- An item made visible to a client, or to one matter of a client.
+CREATE TABLE shares (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    item_type TEXT NOT NULL,
+    item_id BLOB NOT NULL,
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    matter_id BLOB REFERENCES matters(id),
+    shared_by BLOB NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX shares_by_item ON shares (item_type, item_id);
+CREATE INDEX shares_by_client ON shares (firm_id, client_id, item_type);
+
+-- Server-side sessions: only the SHA-256 of the cookie token is stored.
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    context TEXT NOT NULL CHECK (context IN ('staff', 'client')),
+    membership_id BLOB NOT NULL,
+    csrf_token TEXT NOT NULL,
+    auth_method TEXT NOT NULL,
+    ip TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    idle_expires_at TEXT NOT NULL,
+    absolute_expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Single-use tokens mailed or printed to people (set password now; invitations and resets later).
+CREATE TABLE one_time_tokens (
+    token_hash BLOB PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    firm_id BLOB REFERENCES firms(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+
+CREATE TABLE api_tokens (
+    id BLOB PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    staff_id BLOB NOT NULL REFERENCES staff_members(id),
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE audit_events (
+    seq INTEGER PRIMARY KEY,
+    firm_id BLOB,
+    actor_user_id BLOB,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object_type TEXT NOT NULL DEFAULT '',
+    object_id TEXT NOT NULL DEFAULT '',
+    request_id TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_by_firm ON audit_events (firm_id, seq);
+
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+-- The head of the hash chain: updating it first serialises appenders on both databases.
+CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Side effects (mail, later scans and refreshes) written in the same transaction as the change.
+CREATE TABLE jobs (
+    id BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    run_at TEXT NOT NULL,
+    locked_until TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (status, run_at);

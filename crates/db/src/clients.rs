@@ -1,0 +1,155 @@
+//! Clients of a firm (people or organisations) and their portal users.
+
+use portico_core::{Viewer, validate};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, Event, Origin};
+use crate::{Db, DbError, Page, new_id, now, on_db, on_tx, users};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Client {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub firm_id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub portal_open: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What staff type to create a client. It carries no firm: the firm is the viewer's.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewClient {
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+fn staff_only(viewer: &Viewer) -> Result<(), DbError> {
+    if viewer.is_staff() { Ok(()) } else { Err(DbError::NotFound) }
+}
+
+/// Clients the viewer can see, by name: the whole firm for staff, their own client for clients.
+pub async fn list(db: &Db, viewer: &Viewer, search: &str, page: Page) -> Result<Vec<Client>, DbError> {
+    let firm = viewer.firm_id();
+    Ok(match viewer.client_scope() {
+        None => {
+            let pattern = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            on_db!(db, p => sqlx::query_as(
+                "SELECT * FROM clients WHERE firm_id = $1 AND ($2 = '' OR LOWER(name) LIKE LOWER($3) ESCAPE '\\') \
+                 ORDER BY name, id LIMIT $4 OFFSET $5"
+            ).bind(firm).bind(search).bind(pattern).bind(page.limit).bind(page.offset).fetch_all(p).await)?
+        }
+        Some(client_id) => on_db!(db, p => sqlx::query_as(
+            "SELECT * FROM clients WHERE firm_id = $1 AND id = $2"
+        ).bind(firm).bind(client_id).fetch_all(p).await)?,
+    })
+}
+
+/// One client, if the viewer may see it; otherwise `NotFound`, exactly as if it did not exist.
+pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Client, DbError> {
+    if let Some(own) = viewer.client_scope()
+        && own != id
+    {
+        return Err(DbError::NotFound);
+    }
+    on_db!(db, p => sqlx::query_as("SELECT * FROM clients WHERE id = $1 AND firm_id = $2")
+        .bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?
+    .ok_or(DbError::NotFound)
+}
+
+pub async fn create(db: &Db, viewer: &Viewer, input: &NewClient, origin: &Origin) -> Result<Client, DbError> {
+    staff_only(viewer)?;
+    let kind = match input.kind.as_str() {
+        "person" | "organisation" => input.kind.clone(),
+        _ => return Err(portico_core::Invalid::new("kind", "Choose person or organisation.").into()),
+    };
+    let name = validate::text("name", &input.name, 200)?;
+    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Some(validate::email(e)?),
+        None => None,
+    };
+    let mut tx = db.begin().await?;
+    let client: Client = on_tx!(&mut tx, c => sqlx::query_as(
+        "INSERT INTO clients (id, firm_id, kind, name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *"
+    ).bind(new_id()).bind(viewer.firm_id()).bind(&kind).bind(&name).bind(&email).bind(now())
+    .fetch_one(&mut **c).await)?;
+    audit::append(&mut tx, origin, Event::new(Some(client.firm_id), "client.create").object("client", client.id)).await?;
+    tx.commit().await?;
+    Ok(client)
+}
+
+/// A portal user of a client, as staff see them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortalUser {
+    pub client_user_id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub is_client_admin: bool,
+    pub active: bool,
+}
+
+/// Gives a person a portal account for a client (staff only). Invitations build on this.
+pub async fn add_portal_user(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    email: &str,
+    name: &str,
+    is_client_admin: bool,
+    origin: &Origin,
+) -> Result<PortalUser, DbError> {
+    staff_only(viewer)?;
+    let client = get(db, viewer, client_id).await?;
+    let mut tx = db.begin().await?;
+    let user = users::find_or_create(&mut tx, email, name).await?;
+    let id = new_id();
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO client_users (id, firm_id, client_id, user_id, is_client_admin, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    ).bind(id).bind(client.firm_id).bind(client.id).bind(user.id).bind(is_client_admin).bind(now())
+    .execute(&mut **c).await.map(|r| r.rows_affected()))
+    .map_err(|e| {
+        let e = DbError::from(e);
+        if e.is_unique_violation() { DbError::Conflict(format!("{} already has access for this client", user.email)) } else { e }
+    })?;
+    audit::append(&mut tx, origin, Event::new(Some(client.firm_id), "client.user.add").object("client", client.id)
+        .detail(format!("user={}", user.id))).await?;
+    tx.commit().await?;
+    Ok(PortalUser { client_user_id: id, user_id: user.id, email: user.email, name: user.name, is_client_admin, active: true })
+}
+
+pub async fn portal_users(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec<PortalUser>, DbError> {
+    let client = get(db, viewer, client_id).await?;
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active \
+         FROM client_users cu JOIN users u ON u.id = cu.user_id WHERE cu.client_id = $1 AND cu.firm_id = $2 \
+         ORDER BY u.name"
+    ).bind(client.id).bind(client.firm_id).fetch_all(p).await)?)
+}
+
+/// Opens or closes a client's whole portal (staff only); takes effect on the next request.
+pub async fn set_portal_open(db: &Db, viewer: &Viewer, client_id: Uuid, open: bool, origin: &Origin) -> Result<(), DbError> {
+    staff_only(viewer)?;
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query("UPDATE clients SET portal_open = $1 WHERE id = $2 AND firm_id = $3")
+        .bind(open).bind(client_id).bind(viewer.firm_id()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    let action = if open { "client.portal.open" } else { "client.portal.close" };
+    audit::append(&mut tx, origin, Event::new(Some(viewer.firm_id()), action).object("client", client_id)).await?;
+    tx.commit().await
+}
+
+pub async fn count(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
+    staff_only(viewer)?;
+    Ok(on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE firm_id = $1")
+        .bind(viewer.firm_id()).fetch_one(p).await)?)
+}

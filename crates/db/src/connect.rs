@@ -1,0 +1,88 @@
+//! Opening the database named by `database.url`, with one clear sentence when it cannot be.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{Db, DbError};
+
+/// Pool sizes and timeouts; the defaults suit one small server.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn describe_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Db {
+    /// Connects to `sqlite:PATH` or `postgres://…`. A new SQLite file is created (and logged);
+    /// its folder must exist.
+    pub async fn connect(url: &str, settings: PoolSettings) -> Result<Db, DbError> {
+        let shown = describe_url(url);
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| DbError::Config(format!("database.url: `{shown}` is not a usable SQLite URL ({e})")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let path = opts.get_filename().to_path_buf();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                return Err(DbError::Config(format!(
+                    "database.url: the folder {} for the SQLite database does not exist",
+                    dir.display()
+                )));
+            }
+            let existed = path.exists();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.connect_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|e| DbError::Config(format!("database.url: cannot open the SQLite database {}: {e}", path.display())))?;
+            if !existed {
+                tracing::info!(path = %path.display(), "created a new SQLite database");
+            }
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| {
+                DbError::Config(format!("database.url: `{shown}` is not a usable PostgreSQL URL ({e})"))
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.connect_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(|e| DbError::Config(format!("database.url: cannot reach PostgreSQL at {shown}: {e}")))?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(DbError::Config(format!(
+                "database.url: `{shown}` has an unknown scheme; use sqlite:PATH or postgres://USER@HOST/DB"
+            )))
+        }
+    }
+}

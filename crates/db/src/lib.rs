@@ -1,0 +1,136 @@
+//! Portico's storage of record: one `Db` over SQLite or PostgreSQL, chosen from the URL scheme.
+//!
+//! Every operation is written once as SQL with `$n` placeholders, which both drivers accept;
+//! the [`on_db!`] and [`on_tx!`] macros expand that one body for each driver. Functions that
+//! touch firm data take the [`portico_core::Viewer`] and put its scope in the query.
+
+pub mod api_tokens;
+pub mod audit;
+pub mod clients;
+mod connect;
+mod error;
+pub mod firms;
+pub mod jobs;
+pub mod matters;
+pub mod seed;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+pub use connect::{PoolSettings, describe_url};
+pub use error::DbError;
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use time::OffsetDateTime;
+
+/// Runs one body against whichever pool `$db` holds; `$pool` names the pool inside it.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs one body inside whichever transaction `$tx` holds; `$conn` is the `&mut` transaction,
+/// so queries execute on `&mut **$conn`.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite($conn) => $body,
+            $crate::Tx::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// The database: an embedded SQLite file by default, PostgreSQL for several servers.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either database. Dropping it without [`Tx::commit`] rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// "sqlite" or "postgres", for logs and reports.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE)
+    /// so that a transaction that reads before it writes waits its turn instead of failing.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers when the database does (readiness).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        on_tx!(self, t => t.commit().await)?;
+        Ok(())
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds so that it reads back equal
+/// from both databases.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or(t)
+}
+
+/// A new row id: time-ordered, random in its low bits. Ids only ever appear behind a
+/// permission check.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub fn new(number: u32, size: u32) -> Page {
+        let size = size.clamp(1, 200) as i64;
+        Page {
+            limit: size,
+            offset: (number.max(1) as i64 - 1) * size,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Bulk data for demos and benchmarks: many clients with many matters, written in large
+//! multi-row statements so that ten thousand clients take seconds, not minutes.
+
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use crate::audit::{self, Event, Origin};
+use crate::{Db, DbError, new_id, now, on_tx};
+
+/// Rows per INSERT: well under SQLite's limit of 32,766 bound values.
+const ROWS: usize = 500;
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds `clients` clients to the firm, each with `matters` matters. Returns the client ids.
+pub async fn clients_with_matters(
+    db: &Db,
+    firm_id: Uuid,
+    clients: u32,
+    matters: u32,
+    origin: &Origin,
+) -> Result<Vec<Uuid>, DbError> {
+    let t = now();
+    let mut ids = Vec::with_capacity(clients as usize);
+    let all: Vec<u32> = (0..clients).collect();
+    for chunk in all.chunks(ROWS) {
+        let mut tx = db.begin().await?;
+        let chunk_ids: Vec<Uuid> = chunk.iter().map(|_| new_id()).collect();
+        let sql = format!(
+            "INSERT INTO clients (id, firm_id, kind, name, created_at) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        on_tx!(&mut tx, c => {
+            let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
+            for (n, id) in chunk.iter().zip(&chunk_ids) {
+                let kind = if n % 4 == 0 { "organisation" } else { "person" };
+                q = q.bind(*id).bind(firm_id).bind(kind).bind(format!("Client {:05}", n + 1)).bind(t);
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+        let pairs: Vec<(Uuid, u32)> = chunk_ids.iter().flat_map(|id| (0..matters).map(move |m| (*id, m))).collect();
+        for rows in pairs.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO matters (id, firm_id, client_id, title, reference, created_at) VALUES {}",
+                placeholders(rows.len(), 6)
+            );
+            on_tx!(&mut tx, c => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
+                for (client_id, m) in rows {
+                    q = q.bind(new_id()).bind(firm_id).bind(*client_id).bind(format!("Matter {}", m + 1))
+                        .bind(format!("M-{:04}", m + 1)).bind(t);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        audit::append(&mut tx, origin, Event::new(Some(firm_id), "seed.clients")
+            .detail(format!("clients={} matters_each={matters}", chunk.len()))).await?;
+        tx.commit().await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_every_cell() {
+        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}

@@ -1,0 +1,151 @@
+//! Server-side sessions. The cookie holds a random token; only its SHA-256 is stored, so a
+//! copy of the database cannot be replayed as cookies.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::users::Context;
+use crate::{Db, DbError, now, on_db};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub token_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub context: String,
+    pub membership_id: Uuid,
+    pub csrf_token: String,
+    pub auth_method: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub idle_expires_at: OffsetDateTime,
+    pub absolute_expires_at: OffsetDateTime,
+}
+
+impl Session {
+    pub fn context(&self) -> Option<Context> {
+        Context::parse(&self.context)
+    }
+}
+
+/// Everything a new session needs; the caller made the token and keeps it for the cookie.
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: Uuid,
+    pub context: Context,
+    pub membership_id: Uuid,
+    pub csrf_token: &'a str,
+    pub auth_method: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub async fn create(db: &Db, s: NewSession<'_>) -> Result<(), DbError> {
+    let t = now();
+    let ua: String = s.user_agent.chars().take(300).collect();
+    on_db!(db, p => sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, context, membership_id, csrf_token, auth_method, ip, user_agent, \
+         created_at, last_seen_at, idle_expires_at, absolute_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)"
+    ).bind(s.token_hash).bind(s.user_id).bind(s.context.as_str()).bind(s.membership_id).bind(s.csrf_token)
+    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute)
+    .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A live session by token hash: neither idle nor past its absolute end.
+pub async fn live(db: &Db, token_hash: &[u8]) -> Result<Option<Session>, DbError> {
+    let t = now();
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM sessions WHERE token_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2"
+    ).bind(token_hash).bind(t).fetch_optional(p).await)?)
+}
+
+/// Records activity. Callers skip it when the session was seen moments ago, so a busy page
+/// does not write on every request.
+pub async fn touch(db: &Db, token_hash: &[u8], idle: Duration) -> Result<(), DbError> {
+    let t = now();
+    on_db!(db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3")
+        .bind(t).bind(t + idle).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn end(db: &Db, token_hash: &[u8]) -> Result<(), DbError> {
+    on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends every session of a person, e.g. after a password change.
+pub async fn end_all_for_user(db: &Db, user_id: Uuid) -> Result<u64, DbError> {
+    Ok(on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(p).await.map(|r| r.rows_affected()))?)
+}
+
+/// Removes expired rows; run from the job worker now and then.
+pub async fn purge_expired(db: &Db) -> Result<u64, DbError> {
+    let t = now();
+    Ok(on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1")
+        .bind(t).execute(p).await.map(|r| r.rows_affected()))?)
+}
+
+/// Everything a signed-in page needs about its viewer, read in one query per context.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Chrome {
+    pub user_name: String,
+    pub user_email: String,
+    pub firm_id: Uuid,
+    pub firm_name: String,
+    pub firm_slug: String,
+    pub idle_timeout_secs: i64,
+    pub role: Option<String>,
+    pub client_id: Option<Uuid>,
+    pub client_name: Option<String>,
+    pub is_client_admin: Option<bool>,
+}
+
+impl Chrome {
+    /// The viewer this session acts as.
+    pub fn viewer(&self, s: &Session) -> Option<portico_core::Viewer> {
+        use portico_core::{StaffRole, Viewer};
+        match s.context()? {
+            Context::Staff => Some(Viewer::Staff {
+                user_id: s.user_id,
+                firm_id: self.firm_id,
+                staff_id: s.membership_id,
+                role: StaffRole::parse(self.role.as_deref()?)?,
+            }),
+            Context::Client => Some(Viewer::Client {
+                user_id: s.user_id,
+                firm_id: self.firm_id,
+                client_id: self.client_id?,
+                client_user_id: s.membership_id,
+                is_client_admin: self.is_client_admin.unwrap_or(false),
+            }),
+        }
+    }
+}
+
+/// Reads the session's person, membership and firm, only while all are active (and, for a
+/// client, the client's portal is open): deactivation and closing take effect at once.
+pub async fn chrome(db: &Db, s: &Session) -> Result<Option<Chrome>, DbError> {
+    Ok(match s.context() {
+        Some(Context::Staff) => on_db!(db, p => sqlx::query_as(
+            "SELECT u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
+                    f.slug AS firm_slug, f.idle_timeout_secs, m.role, CAST(NULL AS UUID) AS client_id, CAST(NULL AS TEXT) AS client_name, \
+                    CAST(NULL AS BOOLEAN) AS is_client_admin \
+             FROM staff_members m JOIN users u ON u.id = m.user_id JOIN firms f ON f.id = m.firm_id \
+             WHERE m.id = $1 AND m.user_id = $2 AND m.active AND u.active"
+        ).bind(s.membership_id).bind(s.user_id).fetch_optional(p).await)?,
+        Some(Context::Client) => on_db!(db, p => sqlx::query_as(
+            "SELECT u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
+                    f.slug AS firm_slug, f.idle_timeout_secs, CAST(NULL AS TEXT) AS role, c.id AS client_id, c.name AS client_name, \
+                    m.is_client_admin \
+             FROM client_users m JOIN users u ON u.id = m.user_id JOIN firms f ON f.id = m.firm_id \
+                  JOIN clients c ON c.id = m.client_id \
+             WHERE m.id = $1 AND m.user_id = $2 AND m.active AND u.active AND c.portal_open"
+        ).bind(s.membership_id).bind(s.user_id).fetch_optional(p).await)?,
+        None => None,
+    })
+}

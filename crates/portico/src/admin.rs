@@ -1,0 +1,173 @@
+//! Operator commands: firms, staff accounts, API tokens, bulk data, the job queue.
+
+use clap::Subcommand;
+use portico_core::{StaffRole, Viewer};
+use portico_db::audit::{self, Event, Origin};
+use portico_db::users::{self, Context};
+use portico_db::{Db, firms, jobs, seed, tokens};
+use portico_mail::Email;
+use portico_web::{hash_token, new_token};
+
+use crate::config::{Config, ConfigError};
+use crate::server::open_db;
+use crate::worker::queue_email;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create a firm.
+    CreateFirm {
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a staff member to a firm and print a one-time link to choose a password.
+    CreateStaff {
+        /// The firm's short name (shown by create-firm).
+        #[arg(long)]
+        firm: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, admin or member
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
+    /// Print a new API token for a staff member.
+    CreateApiToken {
+        #[arg(long)]
+        firm: String,
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "billing sync".
+        #[arg(long, default_value = "integration")]
+        name: String,
+    },
+    /// Add bulk clients with matters, for benchmarks.
+    Seed {
+        /// The firm's short name; a new firm "Seed Firm" when omitted.
+        #[arg(long)]
+        firm: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        clients: u32,
+        /// Matters per client.
+        #[arg(long, default_value_t = 2)]
+        items: u32,
+    },
+    /// List jobs that gave up after their last retry.
+    FailedJobs,
+}
+
+fn cli_origin() -> Origin {
+    Origin::system("cli")
+}
+
+fn db_err(e: portico_db::DbError) -> ConfigError {
+    ConfigError(e.to_string())
+}
+
+async fn firm_by_slug(db: &Db, slug: &str) -> Result<firms::Firm, ConfigError> {
+    firms::by_slug(db, slug)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| ConfigError(format!("--firm: no firm has the short name `{slug}`")))
+}
+
+/// Staff member of a firm by email, as a viewer.
+async fn staff_viewer(db: &Db, firm: &firms::Firm, email: &str) -> Result<Viewer, ConfigError> {
+    let email = portico_core::validate::email(email).map_err(|e| ConfigError(format!("--email: {}", e.message)))?;
+    let not_staff = || ConfigError(format!("--email: {email} is not staff of {}", firm.name));
+    let user = users::by_email(db, &email).await.map_err(db_err)?.ok_or_else(not_staff)?;
+    let m = users::memberships(db, user.id)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .find(|m| m.context == "staff" && m.firm_id == firm.id)
+        .ok_or_else(not_staff)?;
+    users::viewer_for(db, user.id, Context::Staff, m.membership_id).await.map_err(db_err)?.ok_or_else(not_staff)
+}
+
+/// Issues a set-password link for a person, mails it, and returns it.
+pub async fn set_password_link(
+    db: &Db,
+    config: &Config,
+    user: &users::User,
+    firm: &firms::Firm,
+) -> Result<String, ConfigError> {
+    let token = new_token();
+    let link = format!("{}set-password/{token}", config.public_url()?);
+    let email = Email {
+        to: user.email.clone(),
+        subject: format!("Your {} portal account", firm.name),
+        text: format!(
+            "Hello {},\n\nAn account was created for you on the {} portal.\nChoose your password here (the link works once, for 7 days):\n\n{link}\n",
+            user.name, firm.name
+        ),
+        html: None,
+    };
+    let mut tx = db.begin().await.map_err(db_err)?;
+    tokens::issue(&mut tx, &hash_token(&token), tokens::SET_PASSWORD, user.id, Some(firm.id), time::Duration::days(7))
+        .await
+        .map_err(db_err)?;
+    queue_email(&mut tx, &email, config.jobs.max_attempts).await.map_err(db_err)?;
+    audit::append(&mut tx, &cli_origin(), Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id))
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(link)
+}
+
+pub async fn run(config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> {
+    let db = open_db(config).await?;
+    let result = run_on(&db, config, cmd).await;
+    db.close().await;
+    result
+}
+
+async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> {
+    match cmd {
+        AdminCommand::CreateFirm { name } => {
+            let firm = firms::create(db, &name, &cli_origin()).await.map_err(|e| ConfigError(format!("--name: {e}")))?;
+            println!("created firm {} (short name: {})", firm.name, firm.slug);
+        }
+        AdminCommand::CreateStaff { firm, email, name, role } => {
+            let firm = firm_by_slug(db, &firm).await?;
+            let role = StaffRole::parse(&role)
+                .ok_or_else(|| ConfigError(format!("--role: `{role}` is unknown; use owner, admin or member")))?;
+            let (user, _) = users::add_staff(db, firm.id, &email, &name, role, &cli_origin())
+                .await
+                .map_err(|e| ConfigError(format!("--email: {e}")))?;
+            let link = set_password_link(db, config, &user, &firm).await?;
+            println!("added {} to {} as {}", user.email, firm.name, role.as_str());
+            println!("set-password link (works once, for 7 days): {link}");
+        }
+        AdminCommand::CreateApiToken { firm, email, name } => {
+            let firm = firm_by_slug(db, &firm).await?;
+            let viewer = staff_viewer(db, &firm, &email).await?;
+            let token = new_token();
+            portico_db::api_tokens::create(db, &viewer, &name, &hash_token(&token), &cli_origin())
+                .await
+                .map_err(|e| ConfigError(format!("--name: {e}")))?;
+            println!("{token}");
+        }
+        AdminCommand::Seed { firm, clients, items } => {
+            let firm = match firm {
+                Some(slug) => firm_by_slug(db, &slug).await?,
+                None => firms::create(db, "Seed Firm", &cli_origin()).await.map_err(db_err)?,
+            };
+            let started = std::time::Instant::now();
+            seed::clients_with_matters(db, firm.id, clients, items, &cli_origin()).await.map_err(db_err)?;
+            println!(
+                "seeded {clients} clients with {items} matters each into {} ({}) in {:.1} s",
+                firm.name,
+                firm.slug,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        AdminCommand::FailedJobs => {
+            for job in jobs::with_status(db, "failed", 100).await.map_err(db_err)? {
+                println!("{} {} attempts={} created={} error={}", job.id, job.kind, job.attempts, job.created_at, job.last_error);
+            }
+        }
+    }
+    Ok(())
+}

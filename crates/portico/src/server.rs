@@ -1,0 +1,131 @@
+//! Start-up: open every real part named by the configuration, each failure one clear sentence,
+//! then serve until asked to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use portico_db::{Db, PoolSettings};
+use portico_mail::Mailer;
+use portico_storage::Storage;
+use portico_web::{AppState, PasswordHasher, WebConfig};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::config::{Config, ConfigError};
+use crate::worker::Worker;
+
+/// The real parts a server works with, opened and checked.
+pub struct Services {
+    pub db: Db,
+    pub storage: Storage,
+    pub mailer: Mailer,
+    pub hasher: PasswordHasher,
+}
+
+/// Opens the database and applies migrations.
+pub async fn open_db(config: &Config) -> Result<Db, ConfigError> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data)
+            .map_err(|e| ConfigError(format!("data: cannot create the data folder {}: {e}", config.data.display())))?;
+    }
+    let settings = PoolSettings { max_connections: config.database.max_connections.max(1), ..PoolSettings::default() };
+    let db = Db::connect(&url, settings).await.map_err(|e| ConfigError(e.to_string()))?;
+    db.migrate().await.map_err(|e| ConfigError(format!("database.url: {e}")))?;
+    Ok(db)
+}
+
+/// Opens database, storage and mail, in that order, stopping at the first that fails.
+pub async fn open(config: &Config) -> Result<Services, ConfigError> {
+    config.public_url()?;
+    let storage_config = config.storage_config()?;
+    let mail_config = config.mail_config()?;
+    let db = open_db(config).await?;
+    let storage = Storage::open(&storage_config).await.map_err(|e| ConfigError(e.to_string()))?;
+    let mailer = Mailer::new(&mail_config, &config.mail.from).map_err(|e| ConfigError(e.to_string()))?;
+    let hasher = PasswordHasher::new(config.http.hash_parallelism);
+    Ok(Services { db, storage, mailer, hasher })
+}
+
+/// A server that is listening; `stop` ends it gracefully.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub async fn until_signal(self) {
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        self.stop().await;
+    }
+}
+
+/// Binds the listener, starts the job worker and serves.
+pub async fn start(config: &Config, services: Services) -> Result<Running, ConfigError> {
+    let addr = config.bind_addr()?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| ConfigError(format!("bind: cannot listen on {addr}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| ConfigError(format!("bind: {e}")))?;
+    // Without a configured public URL, the address actually bound is the one people use.
+    let public_url = match &config.public_url {
+        Some(_) => config.public_url()?,
+        None => url::Url::parse(&format!("http://{addr}")).map_err(|e| ConfigError(format!("bind: {e}")))?,
+    };
+    let web = WebConfig {
+        public_url,
+        max_body_bytes: config.http.max_body_bytes,
+        request_timeout: config.request_timeout(),
+    };
+    let wake = Arc::new(Notify::new());
+    let state = AppState::new(services.db.clone(), services.storage, web, services.hasher, wake.clone());
+    let (stop, stopped) = watch::channel(false);
+    let worker = Worker {
+        db: services.db.clone(),
+        mailer: services.mailer,
+        settings: config.jobs.clone(),
+        wake,
+    };
+    let worker_task = tokio::spawn(worker.run(stopped.clone()));
+    let app = portico_web::router(state);
+    let db = services.db;
+    let mut server_stop = stopped;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+        let _ = worker_task.await;
+        db.close().await;
+    });
+    Ok(Running { addr, stop, task })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

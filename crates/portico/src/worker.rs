@@ -1,0 +1,98 @@
+//! The job worker: runs in every server process, claims due jobs from the database (so any
+//! number of servers share the queue), and retries failures with exponential backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use portico_db::{Db, jobs};
+use portico_mail::{Email, Mailer};
+use tokio::sync::{Notify, watch};
+
+use crate::config::JobsSection;
+
+/// How long a claimed job is held before another worker may assume this one died.
+const LEASE: time::Duration = time::Duration::minutes(5);
+
+pub struct Worker {
+    pub db: Db,
+    pub mailer: Mailer,
+    pub settings: JobsSection,
+    pub wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// Works until `stop` turns true; finishes the job in hand first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.settings.poll_ms.max(10));
+        let mut since_purge = std::time::Instant::now();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match jobs::claim(&self.db, LEASE).await {
+                Ok(Some(job)) => {
+                    self.handle(job).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not claim a job"),
+            }
+            if since_purge.elapsed() > Duration::from_secs(600) {
+                since_purge = std::time::Instant::now();
+                if let Err(e) = portico_db::sessions::purge_expired(&self.db).await {
+                    tracing::warn!(error = %e, "could not purge expired sessions");
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn handle(&self, job: jobs::Job) {
+        let outcome = match job.kind.as_str() {
+            "email" => match serde_json::from_str::<Email>(&job.payload) {
+                Ok(email) => self.mailer.send(&email).await.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("unreadable email job: {e}")),
+            },
+            other => Err(format!("unknown job kind `{other}`")),
+        };
+        let result = match outcome {
+            Ok(()) => jobs::complete(&self.db, job.id).await,
+            Err(error) => {
+                let retry_at = portico_db::now() + self.backoff(job.attempts);
+                match jobs::failed(&self.db, &job, &error, retry_at).await {
+                    Ok(true) => {
+                        tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error, "job gave up");
+                        Ok(())
+                    }
+                    Ok(false) => {
+                        tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed; will retry");
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if let Err(e) = result {
+            // The lease runs out and another attempt follows; nothing is lost.
+            tracing::warn!(job = %job.id, error = %e, "could not record the job's outcome");
+        }
+    }
+
+    fn backoff(&self, attempts: i64) -> time::Duration {
+        let base = self.settings.retry_base_ms.max(1);
+        let factor = 1_u64 << attempts.clamp(1, 20).saturating_sub(1);
+        let ms = base.saturating_mul(factor).min(3_600_000);
+        time::Duration::milliseconds(ms as i64)
+    }
+}
+
+/// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
+pub async fn queue_email(tx: &mut portico_db::Tx, email: &Email, max_attempts: i64) -> Result<(), portico_db::DbError> {
+    let payload = serde_json::to_string(email).expect("emails serialise");
+    jobs::enqueue(tx, "email", &payload, max_attempts).await?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests of Portico: one test binary; every database test runs on SQLite and on
+//! PostgreSQL.
+
+mod api;
+mod audit;
+mod auth;
+mod cli;
+mod hostile;
+mod jobs;
+mod mail;
+mod pages;
+mod storage;
+mod support;
+mod tenancy;

@@ -1,0 +1,40 @@
+//! Real servers the tests talk to (PostgreSQL, an SMTP sink, an S3-compatible store), the
+//! `TestApp` that runs Portico on 127.0.0.1:0, and a small cookie-keeping browser.
+
+pub mod app;
+pub mod browser;
+pub mod fixture;
+pub mod pg;
+pub mod s3;
+pub mod smtp;
+
+pub use app::{Backend, TestApp};
+pub use browser::Browser;
+pub use fixture::Fixture;
+
+/// Writes one test per database from one body. The body receives the `backend`; PostgreSQL
+/// arms are skipped with a printed notice where no server is available (never in CI).
+#[macro_export]
+macro_rules! both {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($backend: $crate::support::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::support::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::support::pg::available() {
+                        run($crate::support::Backend::Postgres).await
+                    }
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,56 @@
+//! The JSON API under `/api/v1`: bearer tokens for staff, the same store functions and
+//! permission checks as the pages. The OpenAPI document is generated from these handlers.
+
+mod auth;
+mod clients;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Portico API", description = "Clients and matters of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::me))
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::get))
+        .routes(routes!(clients::matters, clients::create_matter))
+        .routes(routes!(clients::matter))
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    router.route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+}
+
+/// An error body, as every API error returns it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ApiError {
+    /// What went wrong, in a sentence.
+    pub error: String,
+    /// Quote this when asking for support.
+    pub request_id: String,
+}

@@ -1,0 +1,78 @@
+//! One error type for handlers. A handler returns it; the error middleware turns it into a
+//! page (or JSON under `/api`) that carries the request id and never the cause.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portico_db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Missing, or someone else's: the two answer alike.
+    #[error("not found")]
+    NotFound,
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("the form expired")]
+    Csrf,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What the error middleware needs to render the page: set on the response as an extension.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub message: String,
+    pub sign_in: bool,
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRequired => StatusCode::UNAUTHORIZED,
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound => "We could not find that page. It may have moved, or you may not have access to it.".into(),
+            AppError::SignInRequired => "Please sign in to continue.".into(),
+            AppError::Csrf => "This form has expired. Go back, reload the page and try again.".into(),
+            AppError::Invalid(m) | AppError::Conflict(m) => m.clone(),
+            AppError::Internal(_) => "Something went wrong on our side. Nothing you entered was lost; please try again.".into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut res = self.status().into_response();
+        res.extensions_mut().insert(ErrorInfo {
+            message: self.public_message(),
+            sign_in: matches!(self, AppError::SignInRequired),
+        });
+        res
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound | DbError::Forbidden => AppError::NotFound,
+            DbError::Invalid(i) => AppError::Invalid(i.message),
+            DbError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Portico's HTTP layer: the router, its middleware, the server-rendered pages and the JSON API.
+//! Handlers are thin: parse, call one store function with the viewer, render.
+
+mod api;
+mod error;
+mod forms;
+mod metrics;
+mod middleware;
+mod passwords;
+mod request;
+mod session;
+mod state;
+mod tokens;
+mod views;
+
+pub use error::AppError;
+pub use passwords::PasswordHasher;
+pub use state::{AppState, WebConfig};
+pub use tokens::{hash_token, new_token};
+
+use axum::Router;
+
+/// The whole application: pages, API, health and assets, wrapped in the security middleware.
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .merge(views::routes())
+        .merge(api::routes())
+        .with_state(state.clone());
+    middleware::wrap(app, state)
+}

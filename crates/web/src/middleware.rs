@@ -1,0 +1,182 @@
+//! The layers around every request: request ids, tracing, error pages, security headers,
+//! panics, time and size limits, and the cross-site check on state-changing requests.
+
+use std::time::Instant;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ErrorInfo;
+use crate::state::AppState;
+
+pub(crate) fn wrap(app: Router, state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    let max_body = state.config.max_body_bytes;
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_http())
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(from_fn_with_state(state.clone(), security_headers))
+            .layer(from_fn_with_state(state.clone(), finish_errors))
+            .layer(CatchPanicLayer::new())
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+            .layer(CompressionLayer::new())
+            .layer(DefaultBodyLimit::max(max_body))
+            .layer(from_fn_with_state(state, same_origin_writes))
+            .layer(from_fn(no_store_by_default)),
+    )
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+                   frame-ancestors 'none'";
+
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if state.config.secure() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// Pages are private unless a handler says otherwise (static assets do).
+async fn no_store_by_default(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Refuses state-changing requests that a browser says came from another site. Browsers
+/// send `Sec-Fetch-Site` or `Origin` on every cross-site POST; requests without either are
+/// not from a browser, and signed-in forms also carry a session-bound token. The bearer-token
+/// API uses no cookies, so it cannot be forged this way.
+async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let site_ok = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => true,
+    };
+    let origin_ok = match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin == state.config.origin(),
+        None => true,
+    };
+    if site_ok && origin_ok {
+        next.run(req).await
+    } else {
+        crate::AppError::Csrf.into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+}
+
+/// Turns every error response — ours, the framework's rejections, panics, limits — into a
+/// page (or JSON under `/api`) with a clear sentence and the request id, never the cause.
+async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let is_api = path.starts_with("/api/");
+    let is_get = req.method() == Method::GET;
+    let res = next.run(req).await;
+    let status = res.status();
+    let res = if status.is_client_error() || status.is_server_error() {
+        let info = res.extensions().get::<ErrorInfo>().cloned();
+        let rendered = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+        if rendered && info.is_none() {
+            res
+        } else {
+            let message = info.as_ref().map(|i| i.message.clone()).unwrap_or_else(|| default_message(status).to_string());
+            if info.as_ref().is_some_and(|i| i.sign_in) && !is_api {
+                let next_path = if is_get { format!("{path}{query}") } else { "/".to_string() };
+                let target = format!("/login?next={}", url_encode(&next_path));
+                Redirect::to(&target).into_response()
+            } else if is_api {
+                let mut r = axum::Json(crate::api::ApiError { error: message, request_id }).into_response();
+                *r.status_mut() = status;
+                r
+            } else {
+                let page = ErrorPage {
+                    status: status.as_u16(),
+                    title: status.canonical_reason().unwrap_or("Error"),
+                    message: &message,
+                    request_id: &request_id,
+                };
+                let html = page.render().unwrap_or_else(|_| message.clone());
+                let mut r = axum::response::Html(html).into_response();
+                *r.status_mut() = status;
+                if let Some(retry) = res.headers().get(header::RETRY_AFTER) {
+                    r.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+                }
+                r
+            }
+        }
+    } else {
+        res
+    };
+    state.metrics.record(res.status().as_u16(), started.elapsed().as_micros() as u64);
+    res
+}
+
+fn default_message(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "We could not find that page. It may have moved, or you may not have access to it.",
+        StatusCode::METHOD_NOT_ALLOWED => "That action is not available here.",
+        StatusCode::PAYLOAD_TOO_LARGE => "That was too large to accept. Try something smaller.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "That kind of content is not accepted here.",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "The request could not be read. Check what you entered and try again.",
+        StatusCode::REQUEST_TIMEOUT => "That took too long. Please try again.",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts. Wait a moment and try again.",
+        StatusCode::FORBIDDEN => "This form has expired. Go back, reload the page and try again.",
+        _ => "Something went wrong on our side. Nothing you entered was lost; please try again.",
+    }
+}
+
+/// Percent-encodes a path for use as a query value.
+pub(crate) fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+

@@ -1,0 +1,137 @@
+//! The session cookie and the extractors that turn it into a viewer.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use portico_core::Viewer;
+use portico_db::sessions::{self, Chrome, Session};
+use subtle::ConstantTimeEq;
+use time::Duration;
+
+use crate::error::AppError;
+use crate::state::{AppState, WebConfig};
+use crate::tokens::hash_token;
+
+/// Activity is written back at most this often, so pages do not write on every request.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// The cookie's name: `__Host-` prefixed (Secure, whole host, path /) when served over https.
+pub(crate) fn cookie_name(config: &WebConfig) -> &'static str {
+    if config.secure() { "__Host-portico" } else { "portico" }
+}
+
+pub(crate) fn set_cookie(config: &WebConfig, token: &str) -> HeaderValue {
+    let secure = if config.secure() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(config)
+    ))
+    .expect("token is base64url")
+}
+
+pub(crate) fn clear_cookie(config: &WebConfig) -> (axum::http::HeaderName, HeaderValue) {
+    let secure = if config.secure() { "; Secure" } else { "" };
+    let v = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config));
+    (SET_COOKIE, HeaderValue::from_str(&v).expect("static cookie"))
+}
+
+fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() == 43)
+}
+
+/// A signed-in person: who they are acting as, and what their pages show about them.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub viewer: Viewer,
+    pub chrome: Chrome,
+    pub session: Session,
+}
+
+impl Signed {
+    /// Checks a form's anti-forgery token against the session's, in constant time.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
+        if bool::from(sent.as_bytes().ct_eq(self.session.csrf_token.as_bytes())) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+}
+
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppError> {
+    let Some(token) = cookie_token(&parts.headers, cookie_name(&state.config)) else {
+        return Ok(None);
+    };
+    let hash = hash_token(&token);
+    let Some(session) = sessions::live(&state.db, &hash).await? else {
+        return Ok(None);
+    };
+    let Some(chrome) = sessions::chrome(&state.db, &session).await? else {
+        return Ok(None);
+    };
+    let Some(viewer) = chrome.viewer(&session) else {
+        return Ok(None);
+    };
+    if portico_db::now() - session.last_seen_at > TOUCH_EVERY {
+        sessions::touch(&state.db, &hash, Duration::seconds(chrome.idle_timeout_secs)).await?;
+    }
+    Ok(Some(Signed { viewer, chrome, session }))
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(s) = parts.extensions.get::<Signed>() {
+            return Ok(s.clone());
+        }
+        let signed = resolve(parts, state).await?.ok_or(AppError::SignInRequired)?;
+        parts.extensions.insert(signed.clone());
+        Ok(signed)
+    }
+}
+
+/// The signed-in person if there is one (for pages anyone may open).
+pub struct MaybeSigned(pub Option<Signed>);
+
+impl FromRequestParts<AppState> for MaybeSigned {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Signed::from_request_parts(parts, state).await {
+            Ok(s) => Ok(MaybeSigned(Some(s))),
+            Err(AppError::SignInRequired) => Ok(MaybeSigned(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The raw session token of this request, if any (logout ends exactly this session).
+pub(crate) fn request_token(headers: &HeaderMap, config: &WebConfig) -> Option<String> {
+    cookie_token(headers, cookie_name(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others_and_must_be_well_formed() {
+        let token = "a".repeat(43);
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_str(&format!("x=1; portico={token}; y=2")).unwrap());
+        assert_eq!(cookie_token(&h, "portico"), Some(token));
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_static("portico=short"));
+        assert_eq!(cookie_token(&h, "portico"), None);
+    }
+}

@@ -1,0 +1,63 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use portico_db::Db;
+use portico_storage::Storage;
+use tokio::sync::Notify;
+
+use crate::metrics::Metrics;
+use crate::passwords::PasswordHasher;
+
+/// Settings the web layer needs, resolved from the configuration at start-up.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where people reach this server, e.g. `https://portal.example.com`; links in emails and
+    /// the Origin check use it.
+    pub public_url: url::Url,
+    /// Largest request body accepted (uploads stream through their own limit).
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl WebConfig {
+    /// Cookies are `Secure` and `__Host-` prefixed whenever the public URL is https.
+    pub fn secure(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The origin browsers send in the Origin header, e.g. `https://portal.example.com`.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// An absolute link to a path on this server.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.origin(), path)
+    }
+}
+
+/// What every handler can reach. Cheap to clone; nothing in it is per-process state that a
+/// second server would need (sessions and jobs live in the database).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub storage: Storage,
+    pub config: Arc<WebConfig>,
+    pub hasher: PasswordHasher,
+    /// Wakes this process's job worker early when a request queued a job.
+    pub jobs_waiting: Arc<Notify>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Db, storage: Storage, config: WebConfig, hasher: PasswordHasher, jobs_waiting: Arc<Notify>) -> AppState {
+        AppState {
+            db,
+            storage,
+            config: Arc::new(config),
+            hasher,
+            jobs_waiting,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Signing in and out, and choosing a password from a one-time link.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::audit::{self, Event};
+use portico_db::users::{self, Context};
+use portico_db::{sessions, tokens};
+use serde::Deserialize;
+use time::Duration;
+
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::{self, MaybeSigned};
+use crate::state::AppState;
+use crate::tokens::{hash_token, new_token};
+
+/// The start page sends people where they belong.
+pub(crate) async fn start(MaybeSigned(signed): MaybeSigned) -> Redirect {
+    match signed {
+        Some(s) if s.viewer.is_staff() => Redirect::to("/staff"),
+        Some(_) => Redirect::to("/portal"),
+        None => Redirect::to("/login"),
+    }
+}
+
+/// Only same-origin paths may follow a sign-in; anything else goes to the start page.
+fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if ok { next } else { "/" }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage {
+    next: String,
+    email: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    notice: String,
+}
+
+pub(crate) async fn login_page(MaybeSigned(signed): MaybeSigned, Query(q): Query<LoginQuery>) -> Response {
+    if signed.is_some() {
+        return Redirect::to(safe_next(&q.next)).into_response();
+    }
+    // Notices are chosen by code, never echoed from the URL.
+    let notice = match q.notice.as_str() {
+        "signed_out" => Some("You have signed out."),
+        "password_set" => Some("Your password is saved. Sign in with it now."),
+        _ => None,
+    };
+    LoginPage { next: safe_next(&q.next).to_string(), email: String::new(), error: None, notice }.into_response()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+const LOGIN_FAILED: &str =
+    "That email address and password do not match. Use the same email address that received your invitation.";
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = safe_next(&form.next).to_string();
+    let failed = |email: String| {
+        let page = LoginPage { next: next.clone(), email, error: Some(LOGIN_FAILED.into()), notice: None };
+        (StatusCode::UNAUTHORIZED, page).into_response()
+    };
+    let email = portico_core::validate::email(&form.email).unwrap_or_default();
+    let user = if email.is_empty() { None } else { users::by_email(&state.db, &email).await? };
+    let password_ok = form.password.chars().count() <= portico_core::validate::PASSWORD_MAX
+        && state
+            .hasher
+            .verify(&form.password, user.as_ref().and_then(|u| u.password_hash.as_deref()))
+            .await;
+    let user = match user {
+        Some(u) if password_ok && u.active => u,
+        other => {
+            let origin = info.anonymous(&form.email, other.as_ref().map(|u| u.id));
+            audit::record(&state.db, &origin, Event::new(None, "auth.login.failed")).await?;
+            return Ok(failed(form.email));
+        }
+    };
+    let memberships = users::memberships(&state.db, user.id).await?;
+    // Staff work first; choosing among several places is the switcher's job.
+    let Some(m) = memberships.iter().find(|m| m.context == "staff").or(memberships.first()) else {
+        let origin = info.anonymous(&user.email, Some(user.id));
+        audit::record(&state.db, &origin, Event::new(None, "auth.login.no_access")).await?;
+        return Ok(failed(form.email));
+    };
+    let context = Context::parse(&m.context).ok_or_else(|| AppError::Internal("unknown context".into()))?;
+    let firm = portico_db::firms::by_id(&state.db, m.firm_id).await?.ok_or(AppError::NotFound)?;
+
+    // A fresh token at every sign-in; whatever session the browser had before is ended.
+    if let Some(old) = session::request_token(&headers, &state.config) {
+        sessions::end(&state.db, &hash_token(&old)).await?;
+    }
+    let token = new_token();
+    let csrf = new_token();
+    sessions::create(
+        &state.db,
+        sessions::NewSession {
+            token_hash: &hash_token(&token),
+            user_id: user.id,
+            context,
+            membership_id: m.membership_id,
+            csrf_token: &csrf,
+            auth_method: "password",
+            ip: &info.ip,
+            user_agent: &info.user_agent,
+            idle: Duration::seconds(firm.idle_timeout_secs),
+            absolute: Duration::seconds(firm.absolute_timeout_secs),
+        },
+    )
+    .await?;
+    let origin = info.anonymous(&user.email, Some(user.id));
+    audit::record(&state.db, &origin, Event::new(Some(m.firm_id), "auth.login").object("user", user.id)).await?;
+    let target = if next == "/" {
+        if context == Context::Staff { "/staff".to_string() } else { "/portal".to_string() }
+    } else {
+        next
+    };
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(SET_COOKIE, session::set_cookie(&state.config, &token))],
+        [(LOCATION, target)],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Empty {}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Response, AppError> {
+    if let Some(token) = session::request_token(&headers, &state.config) {
+        sessions::end(&state.db, &hash_token(&token)).await?;
+    }
+    let signed = &posted.signed;
+    audit::record(&state.db, &info.by(signed), Event::new(Some(signed.viewer.firm_id()), "auth.logout")).await?;
+    Ok((
+        [session::clear_cookie(&state.config)],
+        Redirect::to("/login?notice=signed_out"),
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "set_password.html")]
+pub(crate) struct SetPasswordPage {
+    usable: bool,
+    email: String,
+    error: Option<String>,
+}
+
+/// Shows the form only; the token is used by the POST, so a mail scanner opening the link
+/// does not burn it.
+pub(crate) async fn set_password_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let usable = tokens::peek(&state.db, &hash_token(&token), tokens::SET_PASSWORD).await?;
+    let email = match &usable {
+        Some(u) => users::by_id(&state.db, u.user_id).await?.map(|u| u.email).unwrap_or_default(),
+        None => String::new(),
+    };
+    let status = if usable.is_some() { StatusCode::OK } else { StatusCode::GONE };
+    Ok((status, SetPasswordPage { usable: usable.is_some(), email, error: None }).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetPasswordForm {
+    password: String,
+    confirm: String,
+}
+
+pub(crate) async fn set_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    info: ReqInfo,
+    Form(form): Form<SetPasswordForm>,
+) -> Result<Response, AppError> {
+    let hash = hash_token(&token);
+    let gone = || (StatusCode::GONE, SetPasswordPage { usable: false, email: String::new(), error: None }).into_response();
+    let Some(usable) = tokens::peek(&state.db, &hash, tokens::SET_PASSWORD).await? else {
+        return Ok(gone());
+    };
+    let user = users::by_id(&state.db, usable.user_id).await?.ok_or(AppError::NotFound)?;
+    let firm_name = match usable.firm_id {
+        Some(id) => portico_db::firms::by_id(&state.db, id).await?.map(|f| f.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let problem = if form.password != form.confirm {
+        Some("The two passwords are not the same. Type the same password twice.".to_string())
+    } else {
+        portico_core::validate::password(&form.password, &user.email, &firm_name).err().map(|e| e.message)
+    };
+    if let Some(error) = problem {
+        let page = SetPasswordPage { usable: true, email: user.email, error: Some(error) };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    // Hash before taking the write lock: hashing is slow on purpose.
+    let password_hash = state.hasher.hash(&form.password).await;
+    let mut tx = state.db.begin().await?;
+    if tokens::consume(&mut tx, &hash, tokens::SET_PASSWORD).await?.is_none() {
+        return Ok(gone());
+    }
+    users::set_password_hash(&mut tx, user.id, &password_hash).await?;
+    let origin = info.anonymous(&user.email, Some(user.id));
+    audit::append(&mut tx, &origin, Event::new(usable.firm_id, "auth.password.set").object("user", user.id)).await?;
+    tx.commit().await?;
+    sessions::end_all_for_user(&state.db, user.id).await?;
+    Ok(Redirect::to("/login?notice=password_set").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_origin_paths_follow_a_sign_in() {
+        assert_eq!(safe_next("/staff/clients?page=2"), "/staff/clients?page=2");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "/\r\nx"] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! What every signed-in page shows around its content: firm, navigation, the person, log out.
+
+use crate::session::Signed;
+
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub(crate) struct Layout {
+    pub title: String,
+    pub firm_name: String,
+    pub firm_slug: String,
+    pub user_name: String,
+    pub client_name: Option<String>,
+    pub csrf: String,
+    pub side: &'static str,
+    pub home: &'static str,
+    pub nav: Vec<NavItem>,
+    pub notice: Option<String>,
+}
+
+impl Layout {
+    /// The layout for `signed`, with `current` (a nav href) marked as the page being shown.
+    pub(crate) fn new(signed: &Signed, title: impl Into<String>, current: &str) -> Layout {
+        let staff = signed.viewer.is_staff();
+        let mut items: Vec<(&'static str, &'static str)> = if staff {
+            vec![("/staff", "Home"), ("/staff/clients", "Clients")]
+        } else {
+            vec![("/portal", "Home"), ("/portal/matters", "Matters")]
+        };
+        if signed.viewer.may_administer_firm() {
+            items.push(("/staff/audit", "Audit log"));
+        }
+        Layout {
+            title: title.into(),
+            firm_name: signed.chrome.firm_name.clone(),
+            firm_slug: signed.chrome.firm_slug.clone(),
+            user_name: signed.chrome.user_name.clone(),
+            client_name: signed.chrome.client_name.clone(),
+            csrf: signed.session.csrf_token.clone(),
+            side: if staff { "staff" } else { "client" },
+            home: if staff { "/staff" } else { "/portal" },
+            nav: items
+                .into_iter()
+                .map(|(href, label)| NavItem { href, label, current: href == current })
+                .collect(),
+            notice: None,
+        }
+    }
+}

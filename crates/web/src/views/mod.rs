@@ -1,0 +1,42 @@
+//! Server-rendered pages. Each works without JavaScript and on a phone.
+
+mod assets;
+mod auth;
+mod health;
+mod layout;
+mod portal;
+mod staff;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(auth::start))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/set-password/{token}", get(auth::set_password_page).post(auth::set_password))
+        .route("/staff", get(staff::home))
+        .route("/staff/clients", get(staff::clients).post(staff::create_client))
+        .route("/staff/clients/{id}", get(staff::client))
+        .route("/staff/clients/{id}/matters", post(staff::create_matter))
+        .route("/staff/clients/{id}/portal", post(staff::client_portal))
+        .route("/staff/matters/{id}", get(staff::matter))
+        .route("/staff/matters/{id}/portal", post(staff::matter_portal))
+        .route("/staff/audit", get(staff::audit))
+        .route("/portal", get(portal::home))
+        .route("/portal/matters", get(portal::matters))
+        .route("/portal/matters/{id}", get(portal::matter))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/portico.css", get(assets::stylesheet))
+        .route("/brand/{file}", get(assets::brand))
+}
+
+/// Parses an id from a URL; anything that is not one is simply not found.
+pub(crate) fn parse_id(raw: &str) -> Result<uuid::Uuid, crate::AppError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::AppError::NotFound)
+}

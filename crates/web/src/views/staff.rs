@@ -1,0 +1,201 @@
+//! The firm's side: clients, their matters and portals, the audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::audit::StoredEvent;
+use portico_db::clients::{self, Client, NewClient, PortalUser};
+use portico_db::matters::{self, Matter, NewMatter};
+use portico_db::{DbError, Page};
+use serde::Deserialize;
+
+use super::layout::Layout;
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::middleware::url_encode;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+fn staff(signed: &Signed) -> Result<(), AppError> {
+    if signed.viewer.is_staff() { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff_home.html")]
+pub(crate) struct HomePage {
+    layout: Layout,
+    client_count: i64,
+    recent: Vec<Client>,
+}
+
+pub(crate) async fn home(State(state): State<AppState>, signed: Signed) -> Result<HomePage, AppError> {
+    staff(&signed)?;
+    let client_count = clients::count(&state.db, &signed.viewer).await?;
+    let recent = clients::list(&state.db, &signed.viewer, "", Page::new(1, 5)).await?;
+    Ok(HomePage { layout: Layout::new(&signed, "Home", "/staff"), client_count, recent })
+}
+
+const PAGE_SIZE: u32 = 50;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff_clients.html")]
+pub(crate) struct ClientsPage {
+    layout: Layout,
+    clients: Vec<Client>,
+    q: String,
+    q_encoded: String,
+    page: u32,
+    has_more: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+async fn clients_page(state: &AppState, signed: &Signed, q: String, page: u32, error: Option<String>) -> Result<ClientsPage, AppError> {
+    let q: String = q.chars().take(200).collect();
+    let mut list = clients::list(&state.db, &signed.viewer, &q, Page::new(page, PAGE_SIZE + 1)).await?;
+    let has_more = list.len() > PAGE_SIZE as usize;
+    list.truncate(PAGE_SIZE as usize);
+    Ok(ClientsPage {
+        layout: Layout::new(signed, "Clients", "/staff/clients"),
+        clients: list,
+        q_encoded: url_encode(&q),
+        q,
+        page,
+        has_more,
+        error,
+    })
+}
+
+pub(crate) async fn clients(State(state): State<AppState>, signed: Signed, Query(q): Query<ListQuery>) -> Result<ClientsPage, AppError> {
+    staff(&signed)?;
+    clients_page(&state, &signed, q.q, q.page.unwrap_or(1).max(1), None).await
+}
+
+pub(crate) async fn create_client(State(state): State<AppState>, info: ReqInfo, posted: Posted<NewClient>) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    match clients::create(&state.db, &signed.viewer, &posted.form, &info.by(signed)).await {
+        Ok(c) => Ok(Redirect::to(&format!("/staff/clients/{}", c.id)).into_response()),
+        Err(DbError::Invalid(e)) => {
+            let page = clients_page(&state, signed, String::new(), 1, Some(e.message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff_client.html")]
+pub(crate) struct ClientPage {
+    layout: Layout,
+    client: Client,
+    matters: Vec<Matter>,
+    users: Vec<PortalUser>,
+    error: Option<String>,
+}
+
+async fn client_page(state: &AppState, signed: &Signed, id: uuid::Uuid, error: Option<String>) -> Result<ClientPage, AppError> {
+    let client = clients::get(&state.db, &signed.viewer, id).await?;
+    let matters = matters::for_client(&state.db, &signed.viewer, id).await?;
+    let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
+    Ok(ClientPage { layout: Layout::new(signed, client.name.clone(), "/staff/clients"), client, matters, users, error })
+}
+
+pub(crate) async fn client(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<ClientPage, AppError> {
+    staff(&signed)?;
+    client_page(&state, &signed, parse_id(&id)?, None).await
+}
+
+pub(crate) async fn create_matter(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<NewMatter>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let id = parse_id(&id)?;
+    match matters::create(&state.db, &signed.viewer, id, &posted.form, &info.by(signed)).await {
+        Ok(m) => Ok(Redirect::to(&format!("/staff/matters/{}", m.id)).into_response()),
+        Err(DbError::Invalid(e)) => {
+            let page = client_page(&state, signed, id, Some(e.message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PortalForm {
+    open: bool,
+}
+
+pub(crate) async fn client_portal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<PortalForm>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let id = parse_id(&id)?;
+    clients::set_portal_open(&state.db, &signed.viewer, id, posted.form.open, &info.by(signed)).await?;
+    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "matter.html")]
+pub(crate) struct MatterPage {
+    pub(super) layout: Layout,
+    pub(super) matter: Matter,
+    pub(super) back_href: String,
+    pub(super) back_label: String,
+}
+
+pub(crate) async fn matter(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<MatterPage, AppError> {
+    staff(&signed)?;
+    let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let client = clients::get(&state.db, &signed.viewer, matter.client_id).await?;
+    Ok(MatterPage {
+        layout: Layout::new(&signed, matter.title.clone(), "/staff/clients"),
+        back_href: format!("/staff/clients/{}", client.id),
+        back_label: client.name,
+        matter,
+    })
+}
+
+pub(crate) async fn matter_portal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<PortalForm>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let id = parse_id(&id)?;
+    matters::set_portal_open(&state.db, &signed.viewer, id, posted.form.open, &info.by(signed)).await?;
+    Ok(Redirect::to(&format!("/staff/matters/{id}")))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub(crate) struct AuditPage {
+    layout: Layout,
+    events: Vec<StoredEvent>,
+}
+
+pub(crate) async fn audit(State(state): State<AppState>, signed: Signed) -> Result<AuditPage, AppError> {
+    let events = portico_db::audit::recent_for_firm(&state.db, &signed.viewer, 200).await?;
+    Ok(AuditPage { layout: Layout::new(&signed, "Audit log", "/staff/audit"), events })
+}
