@@ -37,7 +37,10 @@ pub async fn open_db(config: &Config) -> Result<Db, ConfigError> {
 
 /// Opens database, storage and mail, in that order, stopping at the first that fails.
 pub async fn open(config: &Config) -> Result<Services, ConfigError> {
-    config.public_url()?;
+    config.bind_addr()?;
+    if config.public_url.is_some() {
+        config.public_url()?;
+    }
     let storage_config = config.storage_config()?;
     let mail_config = config.mail_config()?;
     let db = open_db(config).await?;

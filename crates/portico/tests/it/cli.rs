@@ -132,7 +132,7 @@ fn wrong_settings_stop_start_up_with_one_sentence_naming_the_setting() {
         (vec![("PORTICO_STORAGE_BACKEND", "s3".into())], vec!["serve"], "storage.bucket: required"),
         (vec![("PORTICO_MAIL_TRANSPORT", "smtp".into())], vec!["serve"], "mail.smtp_host: required"),
         (vec![("PORTICO_PUBLIC_URL", "ftp://example.com".into())], vec!["serve"], "public_url:"),
-        (vec![("PORTICO_DATABASE_URL_FILE", "/no/such/secret".into())], vec!["migrate"], "PORTICO_DATABASE_URL_FILE: cannot read"),
+        (vec![("PORTICO_DATABASE_URL_FILE", "/no/such/db-url".into())], vec!["migrate"], "PORTICO_DATABASE_URL_FILE: cannot read"),
     ];
     for (env, args, expected) in cases {
         let mut cmd = portico(dir.path());
@@ -230,6 +230,7 @@ both! {
         let port = free_port();
         let mut child = serve(dir.path(), &db_url, port).await;
         let base = format!("http://127.0.0.1:{port}");
+        portico_storage::use_ring_for_tls();
         let http = reqwest::Client::new();
         let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let mut writers = Vec::new();

@@ -58,6 +58,7 @@ impl TestApp {
 
     /// A plain HTTP client (no cookies, no redirects followed).
     pub fn http(&self) -> reqwest::Client {
+        portico_storage::use_ring_for_tls();
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
     }
 

@@ -32,6 +32,7 @@ impl Page {
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
+        portico_storage::use_ring_for_tls();
         Browser {
             base: base.to_string(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),

@@ -16,22 +16,22 @@ pub use fixture::Fixture;
 /// arms are skipped with a printed notice where no server is available (never in CI).
 #[macro_export]
 macro_rules! both {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
+    ($(async fn $name:ident($backend:ident: $ty:ty) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;
-                async fn run($backend: $crate::support::Backend) $body
+                async fn scenario($backend: $ty) $body
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    run($crate::support::Backend::Sqlite).await
+                    scenario($crate::support::Backend::Sqlite).await
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     if $crate::support::pg::available() {
-                        run($crate::support::Backend::Postgres).await
+                        scenario($crate::support::Backend::Postgres).await
                     }
                 }
             }
