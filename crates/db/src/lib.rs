@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod matters;
 pub mod seed;
 pub mod sessions;
+pub mod shares;
 pub mod tokens;
 pub mod users;
 

@@ -9,6 +9,7 @@ mod hostile;
 mod jobs;
 mod mail;
 mod pages;
+mod shares;
 mod storage;
 mod support;
 mod tenancy;
