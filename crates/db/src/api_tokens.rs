@@ -8,8 +8,17 @@ use crate::users::{self, Context};
 use crate::{Db, DbError, new_id, now, on_db, on_tx};
 
 /// Records a token for a staff member; the caller made the token and shows it once.
-pub async fn create(db: &Db, viewer: &Viewer, name: &str, token_hash: &[u8], origin: &Origin) -> Result<Uuid, DbError> {
-    let Viewer::Staff { staff_id, firm_id, .. } = viewer else {
+pub async fn create(
+    db: &Db,
+    viewer: &Viewer,
+    name: &str,
+    token_hash: &[u8],
+    origin: &Origin,
+) -> Result<Uuid, DbError> {
+    let Viewer::Staff {
+        staff_id, firm_id, ..
+    } = viewer
+    else {
         return Err(DbError::Forbidden);
     };
     let name = portico_core::validate::text("name", name, 100)?;
@@ -18,7 +27,12 @@ pub async fn create(db: &Db, viewer: &Viewer, name: &str, token_hash: &[u8], ori
     on_tx!(&mut tx, c => sqlx::query(
         "INSERT INTO api_tokens (id, token_hash, staff_id, name, created_at) VALUES ($1, $2, $3, $4, $5)"
     ).bind(id).bind(token_hash).bind(staff_id).bind(&name).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    audit::append(&mut tx, origin, Event::new(Some(*firm_id), "api_token.create").object("api_token", id)).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(*firm_id), "api_token.create").object("api_token", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

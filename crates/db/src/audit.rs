@@ -184,8 +184,7 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
         after = batch.last().map(|e| e.seq).unwrap_or(after);
     }
     // The head must agree with the last event, or events were cut off the end.
-    let (head_seq, head_hash): (i64, String) =
-        on_db!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await)?;
+    let (head_seq, head_hash): (i64, String) = on_db!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await)?;
     let first_broken = (head_seq != expected_seq - 1 || head_hash != prev).then_some(expected_seq);
     Ok(Verification {
         events,

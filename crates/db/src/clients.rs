@@ -31,15 +31,30 @@ pub struct NewClient {
 }
 
 fn staff_only(viewer: &Viewer) -> Result<(), DbError> {
-    if viewer.is_staff() { Ok(()) } else { Err(DbError::NotFound) }
+    if viewer.is_staff() {
+        Ok(())
+    } else {
+        Err(DbError::NotFound)
+    }
 }
 
 /// Clients the viewer can see, by name: the whole firm for staff, their own client for clients.
-pub async fn list(db: &Db, viewer: &Viewer, search: &str, page: Page) -> Result<Vec<Client>, DbError> {
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    search: &str,
+    page: Page,
+) -> Result<Vec<Client>, DbError> {
     let firm = viewer.firm_id();
     Ok(match viewer.client_scope() {
         None => {
-            let pattern = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!(
+                "%{}%",
+                search
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             on_db!(db, p => sqlx::query_as(
                 "SELECT * FROM clients WHERE firm_id = $1 AND ($2 = '' OR LOWER(name) LIKE LOWER($3) ESCAPE '\\') \
                  ORDER BY name, id LIMIT $4 OFFSET $5"
@@ -63,14 +78,28 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Client, DbError> 
     .ok_or(DbError::NotFound)
 }
 
-pub async fn create(db: &Db, viewer: &Viewer, input: &NewClient, origin: &Origin) -> Result<Client, DbError> {
+pub async fn create(
+    db: &Db,
+    viewer: &Viewer,
+    input: &NewClient,
+    origin: &Origin,
+) -> Result<Client, DbError> {
     staff_only(viewer)?;
     let kind = match input.kind.as_str() {
         "person" | "organisation" => input.kind.clone(),
-        _ => return Err(portico_core::Invalid::new("kind", "Choose person or organisation.").into()),
+        _ => {
+            return Err(
+                portico_core::Invalid::new("kind", "Choose person or organisation.").into(),
+            );
+        }
     };
     let name = validate::text("name", &input.name, 200)?;
-    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         Some(e) => Some(validate::email(e)?),
         None => None,
     };
@@ -79,7 +108,12 @@ pub async fn create(db: &Db, viewer: &Viewer, input: &NewClient, origin: &Origin
         "INSERT INTO clients (id, firm_id, kind, name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *"
     ).bind(new_id()).bind(viewer.firm_id()).bind(&kind).bind(&name).bind(&email).bind(now())
     .fetch_one(&mut **c).await)?;
-    audit::append(&mut tx, origin, Event::new(Some(client.firm_id), "client.create").object("client", client.id)).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(client.firm_id), "client.create").object("client", client.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(client)
 }
@@ -117,15 +151,36 @@ pub async fn add_portal_user(
     .execute(&mut **c).await.map(|r| r.rows_affected()))
     .map_err(|e| {
         let e = DbError::from(e);
-        if e.is_unique_violation() { DbError::Conflict(format!("{} already has access for this client", user.email)) } else { e }
+        if e.is_unique_violation() {
+            DbError::Conflict(format!("{} already has access for this client", user.email))
+        } else {
+            e
+        }
     })?;
-    audit::append(&mut tx, origin, Event::new(Some(client.firm_id), "client.user.add").object("client", client.id)
-        .detail(format!("user={}", user.id))).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(client.firm_id), "client.user.add")
+            .object("client", client.id)
+            .detail(format!("user={}", user.id)),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(PortalUser { client_user_id: id, user_id: user.id, email: user.email, name: user.name, is_client_admin, active: true })
+    Ok(PortalUser {
+        client_user_id: id,
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        is_client_admin,
+        active: true,
+    })
 }
 
-pub async fn portal_users(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec<PortalUser>, DbError> {
+pub async fn portal_users(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+) -> Result<Vec<PortalUser>, DbError> {
     let client = get(db, viewer, client_id).await?;
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active \
@@ -135,7 +190,13 @@ pub async fn portal_users(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<V
 }
 
 /// Opens or closes a client's whole portal (staff only); takes effect on the next request.
-pub async fn set_portal_open(db: &Db, viewer: &Viewer, client_id: Uuid, open: bool, origin: &Origin) -> Result<(), DbError> {
+pub async fn set_portal_open(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    open: bool,
+    origin: &Origin,
+) -> Result<(), DbError> {
     staff_only(viewer)?;
     let mut tx = db.begin().await?;
     let n = on_tx!(&mut tx, c => sqlx::query("UPDATE clients SET portal_open = $1 WHERE id = $2 AND firm_id = $3")
@@ -143,13 +204,24 @@ pub async fn set_portal_open(db: &Db, viewer: &Viewer, client_id: Uuid, open: bo
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    let action = if open { "client.portal.open" } else { "client.portal.close" };
-    audit::append(&mut tx, origin, Event::new(Some(viewer.firm_id()), action).object("client", client_id)).await?;
+    let action = if open {
+        "client.portal.open"
+    } else {
+        "client.portal.close"
+    };
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), action).object("client", client_id),
+    )
+    .await?;
     tx.commit().await
 }
 
 pub async fn count(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
     staff_only(viewer)?;
-    Ok(on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE firm_id = $1")
-        .bind(viewer.firm_id()).fetch_one(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE firm_id = $1")
+        .bind(viewer.firm_id()).fetch_one(p).await)?,
+    )
 }

@@ -42,7 +42,11 @@ impl Db {
         let shown = describe_url(url);
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| DbError::Config(format!("database.url: `{shown}` is not a usable SQLite URL ({e})")))?
+                .map_err(|e| {
+                    DbError::Config(format!(
+                        "database.url: `{shown}` is not a usable SQLite URL ({e})"
+                    ))
+                })?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -63,21 +67,32 @@ impl Db {
                 .acquire_timeout(settings.connect_timeout)
                 .connect_with(opts)
                 .await
-                .map_err(|e| DbError::Config(format!("database.url: cannot open the SQLite database {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    DbError::Config(format!(
+                        "database.url: cannot open the SQLite database {}: {e}",
+                        path.display()
+                    ))
+                })?;
             if !existed {
                 tracing::info!(path = %path.display(), "created a new SQLite database");
             }
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| {
-                DbError::Config(format!("database.url: `{shown}` is not a usable PostgreSQL URL ({e})"))
+                DbError::Config(format!(
+                    "database.url: `{shown}` is not a usable PostgreSQL URL ({e})"
+                ))
             })?;
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
                 .connect_with(opts)
                 .await
-                .map_err(|e| DbError::Config(format!("database.url: cannot reach PostgreSQL at {shown}: {e}")))?;
+                .map_err(|e| {
+                    DbError::Config(format!(
+                        "database.url: cannot reach PostgreSQL at {shown}: {e}"
+                    ))
+                })?;
             Ok(Db::Postgres(pool))
         } else {
             Err(DbError::Config(format!(

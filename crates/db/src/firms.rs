@@ -28,7 +28,11 @@ pub fn slug_for(name: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-');
-    if slug.is_empty() { "firm".to_string() } else { slug.chars().take(48).collect() }
+    if slug.is_empty() {
+        "firm".to_string()
+    } else {
+        slug.chars().take(48).collect()
+    }
 }
 
 /// Creates a firm (an operator action: from the command line or set-up, not from a viewer).
@@ -39,11 +43,20 @@ pub async fn create(db: &Db, name: &str, origin: &Origin) -> Result<Firm, DbErro
     let taken: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM firms WHERE slug = $1 OR slug LIKE $2"
     ).bind(&slug).bind(format!("{slug}-%")).fetch_one(&mut **c).await)?;
-    let slug = if taken == 0 { slug } else { format!("{slug}-{}", taken + 1) };
+    let slug = if taken == 0 {
+        slug
+    } else {
+        format!("{slug}-{}", taken + 1)
+    };
     let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
         "INSERT INTO firms (id, name, slug, created_at) VALUES ($1, $2, $3, $4) RETURNING *"
     ).bind(new_id()).bind(&name).bind(&slug).bind(now()).fetch_one(&mut **c).await)?;
-    audit::append(&mut tx, origin, Event::new(Some(firm.id), "firm.create").object("firm", firm.id)).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(firm.id), "firm.create").object("firm", firm.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(firm)
 }
@@ -55,11 +68,15 @@ pub async fn of_viewer(db: &Db, viewer: &portico_core::Viewer) -> Result<Firm, D
 
 /// A firm by id, for operators and for resolving a session's context.
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<Firm>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE id = $1").bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE id = $1").bind(id).fetch_optional(p).await)?,
+    )
 }
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Firm>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE slug = $1").bind(slug).fetch_optional(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE slug = $1").bind(slug).fetch_optional(p).await)?,
+    )
 }
 
 pub async fn all(db: &Db) -> Result<Vec<Firm>, DbError> {
@@ -70,7 +87,10 @@ pub async fn all(db: &Db) -> Result<Vec<Firm>, DbError> {
 mod tests {
     #[test]
     fn slugs_are_url_safe() {
-        assert_eq!(super::slug_for("Hartley & Co. Immigration"), "hartley-co-immigration");
+        assert_eq!(
+            super::slug_for("Hartley & Co. Immigration"),
+            "hartley-co-immigration"
+        );
         assert_eq!(super::slug_for("!!!"), "firm");
     }
 }

@@ -20,7 +20,12 @@ pub struct Job {
 }
 
 /// Queues a job inside the caller's transaction: it exists if and only if the change commits.
-pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &str, max_attempts: i64) -> Result<Uuid, DbError> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &str,
+    max_attempts: i64,
+) -> Result<Uuid, DbError> {
     let id = new_id();
     let t = now();
     on_tx!(tx, c => sqlx::query(
@@ -69,7 +74,12 @@ pub async fn complete(db: &Db, id: Uuid) -> Result<(), DbError> {
 
 /// Records a failed attempt: tried again at `retry_at`, or given up for good (status
 /// `failed`, kept for operators to see) once the attempts are spent.
-pub async fn failed(db: &Db, job: &Job, error: &str, retry_at: OffsetDateTime) -> Result<bool, DbError> {
+pub async fn failed(
+    db: &Db,
+    job: &Job,
+    error: &str,
+    retry_at: OffsetDateTime,
+) -> Result<bool, DbError> {
     let give_up = job.attempts >= job.max_attempts;
     let status = if give_up { "failed" } else { "pending" };
     let error: String = error.chars().take(2000).collect();
@@ -89,6 +99,8 @@ pub async fn with_status(db: &Db, status: &str, limit: i64) -> Result<Vec<Job>, 
 
 /// Counts by status, for metrics.
 pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
-        .fetch_all(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
+        .fetch_all(p).await)?,
+    )
 }

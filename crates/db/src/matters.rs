@@ -44,16 +44,23 @@ pub async fn for_client(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec
 
 /// One matter, if the viewer may see it; otherwise `NotFound`.
 pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Matter, DbError> {
-    let m: Matter = on_db!(db, p => sqlx::query_as("SELECT * FROM matters WHERE id = $1 AND firm_id = $2")
+    let m: Matter =
+        on_db!(db, p => sqlx::query_as("SELECT * FROM matters WHERE id = $1 AND firm_id = $2")
         .bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?
-    .ok_or(DbError::NotFound)?;
+        .ok_or(DbError::NotFound)?;
     match viewer.client_scope() {
         Some(own) if own != m.client_id || !m.portal_open => Err(DbError::NotFound),
         _ => Ok(m),
     }
 }
 
-pub async fn create(db: &Db, viewer: &Viewer, client_id: Uuid, input: &NewMatter, origin: &Origin) -> Result<Matter, DbError> {
+pub async fn create(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    input: &NewMatter,
+    origin: &Origin,
+) -> Result<Matter, DbError> {
     if !viewer.is_staff() {
         return Err(DbError::NotFound);
     }
@@ -67,13 +74,24 @@ pub async fn create(db: &Db, viewer: &Viewer, client_id: Uuid, input: &NewMatter
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *"
     ).bind(new_id()).bind(client.firm_id).bind(client.id).bind(&title).bind(&reference).bind(&description).bind(now())
     .fetch_one(&mut **c).await)?;
-    audit::append(&mut tx, origin, Event::new(Some(m.firm_id), "matter.create").object("matter", m.id)).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(m.firm_id), "matter.create").object("matter", m.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(m)
 }
 
 /// Opens or closes the portal for one matter (staff only); takes effect on the next request.
-pub async fn set_portal_open(db: &Db, viewer: &Viewer, id: Uuid, open: bool, origin: &Origin) -> Result<(), DbError> {
+pub async fn set_portal_open(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+    open: bool,
+    origin: &Origin,
+) -> Result<(), DbError> {
     if !viewer.is_staff() {
         return Err(DbError::NotFound);
     }
@@ -83,7 +101,16 @@ pub async fn set_portal_open(db: &Db, viewer: &Viewer, id: Uuid, open: bool, ori
     if n == 0 {
         return Err(DbError::NotFound);
     }
-    let action = if open { "matter.portal.open" } else { "matter.portal.close" };
-    audit::append(&mut tx, origin, Event::new(Some(viewer.firm_id()), action).object("matter", id)).await?;
+    let action = if open {
+        "matter.portal.open"
+    } else {
+        "matter.portal.close"
+    };
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), action).object("matter", id),
+    )
+    .await?;
     tx.commit().await
 }

@@ -46,7 +46,10 @@ pub async fn clients_with_matters(
             }
             q.execute(&mut **c).await.map(|r| r.rows_affected())
         })?;
-        let pairs: Vec<(Uuid, u32)> = chunk_ids.iter().flat_map(|id| (0..matters).map(move |m| (*id, m))).collect();
+        let pairs: Vec<(Uuid, u32)> = chunk_ids
+            .iter()
+            .flat_map(|id| (0..matters).map(move |m| (*id, m)))
+            .collect();
         for rows in pairs.chunks(ROWS) {
             let sql = format!(
                 "INSERT INTO matters (id, firm_id, client_id, title, reference, created_at) VALUES {}",
@@ -61,8 +64,13 @@ pub async fn clients_with_matters(
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;
         }
-        audit::append(&mut tx, origin, Event::new(Some(firm_id), "seed.clients")
-            .detail(format!("clients={} matters_each={matters}", chunk.len()))).await?;
+        audit::append(
+            &mut tx,
+            origin,
+            Event::new(Some(firm_id), "seed.clients")
+                .detail(format!("clients={} matters_each={matters}", chunk.len())),
+        )
+        .await?;
         tx.commit().await?;
         ids.extend(chunk_ids);
     }

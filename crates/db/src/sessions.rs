@@ -80,14 +80,18 @@ pub async fn end(db: &Db, token_hash: &[u8]) -> Result<(), DbError> {
 
 /// Ends every session of a person, e.g. after a password change.
 pub async fn end_all_for_user(db: &Db, user_id: Uuid) -> Result<u64, DbError> {
-    Ok(on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Removes expired rows; run from the job worker now and then.
 pub async fn purge_expired(db: &Db) -> Result<u64, DbError> {
     let t = now();
-    Ok(on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1")
-        .bind(t).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1")
+        .bind(t).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Everything a signed-in page needs about its viewer, read in one query per context.

@@ -46,16 +46,33 @@ pub async fn share(
     .bind(viewer.user_id()).bind(now()).bind(matter_id.is_none())
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     if inserted > 0 {
-        audit::append(&mut tx, origin, Event::new(Some(viewer.firm_id()), "share.add").object(item_type, item_id)
-            .detail(format!("client={client_id} matter={}", matter_id.map(|m| m.to_string()).unwrap_or_default()))).await?;
+        audit::append(
+            &mut tx,
+            origin,
+            Event::new(Some(viewer.firm_id()), "share.add")
+                .object(item_type, item_id)
+                .detail(format!(
+                    "client={client_id} matter={}",
+                    matter_id.map(|m| m.to_string()).unwrap_or_default()
+                )),
+        )
+        .await?;
     }
     tx.commit().await
 }
 
 /// Item types are short lowercase names chosen by features, never by users.
 fn check_type(item_type: &str) -> Result<(), DbError> {
-    let ok = !item_type.is_empty() && item_type.len() <= 32 && item_type.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-    if ok { Ok(()) } else { Err(portico_core::Invalid::new("item_type", "Unknown kind of item.").into()) }
+    let ok = !item_type.is_empty()
+        && item_type.len() <= 32
+        && item_type
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(portico_core::Invalid::new("item_type", "Unknown kind of item.").into())
+    }
 }
 
 /// Stops sharing the given items with a client (and all of its matters), in one step.
@@ -79,8 +96,14 @@ pub async fn unshare(
         ).bind(client.firm_id).bind(client.id).bind(item_type).bind(item_id)
         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
         if n > 0 {
-            audit::append(&mut tx, origin, Event::new(Some(client.firm_id), "share.remove").object(item_type, item_id)
-                .detail(format!("client={}", client.id))).await?;
+            audit::append(
+                &mut tx,
+                origin,
+                Event::new(Some(client.firm_id), "share.remove")
+                    .object(item_type, item_id)
+                    .detail(format!("client={}", client.id)),
+            )
+            .await?;
         }
         removed += n;
     }
@@ -90,7 +113,11 @@ pub async fn unshare(
 
 /// Ids of the items of one type the viewer can see: every one for staff is the feature's own
 /// query; for a client, those shared with the client or with one of its open matters.
-pub async fn visible_to_client(db: &Db, viewer: &Viewer, item_type: &str) -> Result<Vec<Uuid>, DbError> {
+pub async fn visible_to_client(
+    db: &Db,
+    viewer: &Viewer,
+    item_type: &str,
+) -> Result<Vec<Uuid>, DbError> {
     let Some(client_id) = viewer.client_scope() else {
         return Err(DbError::Forbidden);
     };
@@ -103,7 +130,12 @@ pub async fn visible_to_client(db: &Db, viewer: &Viewer, item_type: &str) -> Res
 
 /// Whether the viewer may see one item: staff of the firm always (the feature checks the
 /// item's firm), a client only through a live share.
-pub async fn is_visible(db: &Db, viewer: &Viewer, item_type: &str, item_id: Uuid) -> Result<bool, DbError> {
+pub async fn is_visible(
+    db: &Db,
+    viewer: &Viewer,
+    item_type: &str,
+    item_id: Uuid,
+) -> Result<bool, DbError> {
     let Some(client_id) = viewer.client_scope() else {
         return Ok(true);
     };

@@ -42,7 +42,11 @@ pub async fn peek(db: &Db, token_hash: &[u8], purpose: &str) -> Result<Option<Us
 }
 
 /// Uses the token inside the caller's transaction; `None` if it is unknown, used or expired.
-pub async fn consume(tx: &mut Tx, token_hash: &[u8], purpose: &str) -> Result<Option<Usable>, DbError> {
+pub async fn consume(
+    tx: &mut Tx,
+    token_hash: &[u8],
+    purpose: &str,
+) -> Result<Option<Usable>, DbError> {
     Ok(on_tx!(tx, c => sqlx::query_as(
         "UPDATE one_time_tokens SET used_at = $3 \
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \

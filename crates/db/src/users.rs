@@ -52,13 +52,17 @@ pub struct Membership {
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT * FROM users WHERE email = $1")
-        .bind(email).fetch_optional(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT * FROM users WHERE email = $1")
+        .bind(email).fetch_optional(p).await)?,
+    )
 }
 
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<User>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT * FROM users WHERE id = $1")
-        .bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT * FROM users WHERE id = $1")
+        .bind(id).fetch_optional(p).await)?,
+    )
 }
 
 /// Finds the identity for an email or creates it (a person invited twice keeps one sign-in).
@@ -100,8 +104,14 @@ pub async fn add_staff(
         let e = DbError::from(e);
         if e.is_unique_violation() { DbError::Conflict(format!("{} is already staff of this firm", user.email)) } else { e }
     })?;
-    audit::append(&mut tx, origin, Event::new(Some(firm_id), "staff.add").object("user", user.id)
-        .detail(format!("role={}", role.as_str()))).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(firm_id), "staff.add")
+            .object("user", user.id)
+            .detail(format!("role={}", role.as_str())),
+    )
+    .await?;
     tx.commit().await?;
     Ok((user, staff_id))
 }
@@ -178,7 +188,12 @@ pub async fn viewer_for(
 
 /// Ends a person's access to the viewer's firm (staff and portal memberships alike); their
 /// live sessions stop working on the next request. Other firms they belong to are untouched.
-pub async fn deactivate(db: &Db, viewer: &Viewer, user_id: Uuid, origin: &Origin) -> Result<(), DbError> {
+pub async fn deactivate(
+    db: &Db,
+    viewer: &Viewer,
+    user_id: Uuid,
+    origin: &Origin,
+) -> Result<(), DbError> {
     if !viewer.may_administer_firm() {
         return Err(DbError::Forbidden);
     }
@@ -193,6 +208,11 @@ pub async fn deactivate(db: &Db, viewer: &Viewer, user_id: Uuid, origin: &Origin
     if staff + clients == 0 {
         return Err(DbError::NotFound);
     }
-    audit::append(&mut tx, origin, Event::new(Some(firm_id), "user.deactivate").object("user", user_id)).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(firm_id), "user.deactivate").object("user", user_id),
+    )
+    .await?;
     tx.commit().await
 }

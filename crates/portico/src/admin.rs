@@ -74,16 +74,23 @@ async fn firm_by_slug(db: &Db, slug: &str) -> Result<firms::Firm, ConfigError> {
 
 /// Staff member of a firm by email, as a viewer.
 async fn staff_viewer(db: &Db, firm: &firms::Firm, email: &str) -> Result<Viewer, ConfigError> {
-    let email = portico_core::validate::email(email).map_err(|e| ConfigError(format!("--email: {}", e.message)))?;
+    let email = portico_core::validate::email(email)
+        .map_err(|e| ConfigError(format!("--email: {}", e.message)))?;
     let not_staff = || ConfigError(format!("--email: {email} is not staff of {}", firm.name));
-    let user = users::by_email(db, &email).await.map_err(db_err)?.ok_or_else(not_staff)?;
+    let user = users::by_email(db, &email)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(not_staff)?;
     let m = users::memberships(db, user.id)
         .await
         .map_err(db_err)?
         .into_iter()
         .find(|m| m.context == "staff" && m.firm_id == firm.id)
         .ok_or_else(not_staff)?;
-    users::viewer_for(db, user.id, Context::Staff, m.membership_id).await.map_err(db_err)?.ok_or_else(not_staff)
+    users::viewer_for(db, user.id, Context::Staff, m.membership_id)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(not_staff)
 }
 
 /// Issues a set-password link for a person, mails it, and returns it.
@@ -105,13 +112,26 @@ pub async fn set_password_link(
         html: None,
     };
     let mut tx = db.begin().await.map_err(db_err)?;
-    tokens::issue(&mut tx, &hash_token(&token), tokens::SET_PASSWORD, user.id, Some(firm.id), time::Duration::days(7))
+    tokens::issue(
+        &mut tx,
+        &hash_token(&token),
+        tokens::SET_PASSWORD,
+        user.id,
+        Some(firm.id),
+        time::Duration::days(7),
+    )
+    .await
+    .map_err(db_err)?;
+    queue_email(&mut tx, &email, config.jobs.max_attempts)
         .await
         .map_err(db_err)?;
-    queue_email(&mut tx, &email, config.jobs.max_attempts).await.map_err(db_err)?;
-    audit::append(&mut tx, &cli_origin(), Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id))
-        .await
-        .map_err(db_err)?;
+    audit::append(
+        &mut tx,
+        &cli_origin(),
+        Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id),
+    )
+    .await
+    .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(link)
 }
@@ -126,13 +146,23 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> 
 async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> {
     match cmd {
         AdminCommand::CreateFirm { name } => {
-            let firm = firms::create(db, &name, &cli_origin()).await.map_err(|e| ConfigError(format!("--name: {e}")))?;
+            let firm = firms::create(db, &name, &cli_origin())
+                .await
+                .map_err(|e| ConfigError(format!("--name: {e}")))?;
             println!("created firm {} (short name: {})", firm.name, firm.slug);
         }
-        AdminCommand::CreateStaff { firm, email, name, role } => {
+        AdminCommand::CreateStaff {
+            firm,
+            email,
+            name,
+            role,
+        } => {
             let firm = firm_by_slug(db, &firm).await?;
-            let role = StaffRole::parse(&role)
-                .ok_or_else(|| ConfigError(format!("--role: `{role}` is unknown; use owner, admin or member")))?;
+            let role = StaffRole::parse(&role).ok_or_else(|| {
+                ConfigError(format!(
+                    "--role: `{role}` is unknown; use owner, admin or member"
+                ))
+            })?;
             let (user, _) = users::add_staff(db, firm.id, &email, &name, role, &cli_origin())
                 .await
                 .map_err(|e| ConfigError(format!("--email: {e}")))?;
@@ -149,13 +179,21 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
                 .map_err(|e| ConfigError(format!("--name: {e}")))?;
             println!("{token}");
         }
-        AdminCommand::Seed { firm, clients, items } => {
+        AdminCommand::Seed {
+            firm,
+            clients,
+            items,
+        } => {
             let firm = match firm {
                 Some(slug) => firm_by_slug(db, &slug).await?,
-                None => firms::create(db, "Seed Firm", &cli_origin()).await.map_err(db_err)?,
+                None => firms::create(db, "Seed Firm", &cli_origin())
+                    .await
+                    .map_err(db_err)?,
             };
             let started = std::time::Instant::now();
-            seed::clients_with_matters(db, firm.id, clients, items, &cli_origin()).await.map_err(db_err)?;
+            seed::clients_with_matters(db, firm.id, clients, items, &cli_origin())
+                .await
+                .map_err(db_err)?;
             println!(
                 "seeded {clients} clients with {items} matters each into {} ({}) in {:.1} s",
                 firm.name,
@@ -165,7 +203,10 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
         }
         AdminCommand::FailedJobs => {
             for job in jobs::with_status(db, "failed", 100).await.map_err(db_err)? {
-                println!("{} {} attempts={} created={} error={}", job.id, job.kind, job.attempts, job.created_at, job.last_error);
+                println!(
+                    "{} {} attempts={} created={} error={}",
+                    job.id, job.kind, job.attempts, job.created_at, job.last_error
+                );
             }
         }
     }

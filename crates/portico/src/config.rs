@@ -55,7 +55,10 @@ pub struct DatabaseSection {
 
 impl Default for DatabaseSection {
     fn default() -> Self {
-        DatabaseSection { url: None, max_connections: 16 }
+        DatabaseSection {
+            url: None,
+            max_connections: 16,
+        }
     }
 }
 
@@ -132,7 +135,11 @@ pub struct JobsSection {
 
 impl Default for JobsSection {
     fn default() -> Self {
-        JobsSection { retry_base_ms: 5_000, max_attempts: 10, poll_ms: 1_000 }
+        JobsSection {
+            retry_base_ms: 5_000,
+            max_attempts: 10,
+            poll_ms: 1_000,
+        }
     }
 }
 
@@ -147,7 +154,11 @@ pub struct HttpSection {
 
 impl Default for HttpSection {
     fn default() -> Self {
-        HttpSection { max_body_bytes: 1024 * 1024, request_timeout_secs: 30, hash_parallelism: 2 }
+        HttpSection {
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            hash_parallelism: 2,
+        }
     }
 }
 
@@ -162,7 +173,10 @@ pub struct LogSection {
 
 impl Default for LogSection {
     fn default() -> Self {
-        LogSection { format: "text".into(), level: "info".into() }
+        LogSection {
+            format: "text".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -189,7 +203,10 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
-                return Err(ConfigError(format!("--config: the file {} does not exist", path.display())));
+                return Err(ConfigError(format!(
+                    "--config: the file {} does not exist",
+                    path.display()
+                )));
             }
             fig = fig.merge(Toml::file(path));
         }
@@ -202,28 +219,47 @@ impl Config {
                 .map(|k| env_key(&k.as_str().to_lowercase()).into()),
         );
         for (name, path) in std::env::vars() {
-            let Some(key) = name.strip_prefix("PORTICO_").and_then(|k| k.strip_suffix("_FILE")).filter(|k| !k.starts_with("TEST_")) else {
+            let Some(key) = name
+                .strip_prefix("PORTICO_")
+                .and_then(|k| k.strip_suffix("_FILE"))
+                .filter(|k| !k.starts_with("TEST_"))
+            else {
                 continue;
             };
             let value = std::fs::read_to_string(&path)
                 .map_err(|e| ConfigError(format!("{name}: cannot read {path}: {e}")))?;
-            fig = fig.merge((env_key(&key.to_lowercase()), value.trim_end_matches(['\n', '\r']).to_string()));
+            fig = fig.merge((
+                env_key(&key.to_lowercase()),
+                value.trim_end_matches(['\n', '\r']).to_string(),
+            ));
         }
-        fig.extract().map_err(|e| ConfigError(format!("configuration: {e}")))
+        fig.extract()
+            .map_err(|e| ConfigError(format!("configuration: {e}")))
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.bind
-            .parse()
-            .map_err(|_| ConfigError(format!("bind: `{}` is not an address like 127.0.0.1:8080", self.bind)))
+        self.bind.parse().map_err(|_| {
+            ConfigError(format!(
+                "bind: `{}` is not an address like 127.0.0.1:8080",
+                self.bind
+            ))
+        })
     }
 
     pub fn public_url(&self) -> Result<url::Url, ConfigError> {
-        let raw = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind));
-        let url = url::Url::parse(&raw)
-            .map_err(|_| ConfigError(format!("public_url: `{raw}` is not a URL like https://portal.example.com")))?;
+        let raw = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind));
+        let url = url::Url::parse(&raw).map_err(|_| {
+            ConfigError(format!(
+                "public_url: `{raw}` is not a URL like https://portal.example.com"
+            ))
+        })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(ConfigError(format!("public_url: `{raw}` must be an http or https URL")));
+            return Err(ConfigError(format!(
+                "public_url: `{raw}` must be an http or https URL"
+            )));
         }
         Ok(url)
     }
@@ -238,38 +274,54 @@ impl Config {
     pub fn storage_config(&self) -> Result<StorageConfig, ConfigError> {
         let s = &self.storage;
         match s.backend.as_str() {
-            "local" => Ok(StorageConfig::Local { path: s.path.clone().unwrap_or_else(|| self.data.join("files")) }),
+            "local" => Ok(StorageConfig::Local {
+                path: s.path.clone().unwrap_or_else(|| self.data.join("files")),
+            }),
             "memory" => Ok(StorageConfig::Memory),
             "s3" => Ok(StorageConfig::S3 {
-                bucket: s.bucket.clone().ok_or_else(|| ConfigError("storage.bucket: required when storage.backend is s3".into()))?,
+                bucket: s.bucket.clone().ok_or_else(|| {
+                    ConfigError("storage.bucket: required when storage.backend is s3".into())
+                })?,
                 region: s.region.clone(),
                 endpoint: s.endpoint.clone(),
                 access_key_id: s.access_key_id.clone(),
                 secret_access_key: s.secret_access_key.clone(),
                 allow_http: s.allow_http,
             }),
-            other => Err(ConfigError(format!("storage.backend: `{other}` is unknown; use local, s3 or memory"))),
+            other => Err(ConfigError(format!(
+                "storage.backend: `{other}` is unknown; use local, s3 or memory"
+            ))),
         }
     }
 
     pub fn mail_config(&self) -> Result<MailConfig, ConfigError> {
         let m = &self.mail;
         match m.transport.as_str() {
-            "file" => Ok(MailConfig::File { outbox: m.outbox.clone().unwrap_or_else(|| self.data.join("outbox")) }),
+            "file" => Ok(MailConfig::File {
+                outbox: m.outbox.clone().unwrap_or_else(|| self.data.join("outbox")),
+            }),
             "smtp" => Ok(MailConfig::Smtp {
-                host: m.smtp_host.clone().ok_or_else(|| ConfigError("mail.smtp_host: required when mail.transport is smtp".into()))?,
+                host: m.smtp_host.clone().ok_or_else(|| {
+                    ConfigError("mail.smtp_host: required when mail.transport is smtp".into())
+                })?,
                 port: m.smtp_port,
                 tls: match m.smtp_tls.as_str() {
                     "starttls" => SmtpTls::StartTls,
                     "tls" => SmtpTls::Tls,
                     "none" => SmtpTls::None,
-                    other => return Err(ConfigError(format!("mail.smtp_tls: `{other}` is unknown; use starttls, tls or none"))),
+                    other => {
+                        return Err(ConfigError(format!(
+                            "mail.smtp_tls: `{other}` is unknown; use starttls, tls or none"
+                        )));
+                    }
                 },
                 username: m.smtp_username.clone(),
                 password: m.smtp_password.clone(),
                 timeout_secs: 10,
             }),
-            other => Err(ConfigError(format!("mail.transport: `{other}` is unknown; use file or smtp"))),
+            other => Err(ConfigError(format!(
+                "mail.transport: `{other}` is unknown; use file or smtp"
+            ))),
         }
     }
 
@@ -295,20 +347,36 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.bind_addr().unwrap().to_string(), "127.0.0.1:8080");
         assert!(c.database_url().starts_with("sqlite://"));
-        assert!(matches!(c.storage_config().unwrap(), StorageConfig::Local { .. }));
+        assert!(matches!(
+            c.storage_config().unwrap(),
+            StorageConfig::Local { .. }
+        ));
         assert!(matches!(c.mail_config().unwrap(), MailConfig::File { .. }));
         assert_eq!(c.public_url().unwrap().as_str(), "http://127.0.0.1:8080/");
     }
 
     #[test]
     fn wrong_settings_name_themselves() {
-        let c = Config { bind: "localhost:http".into(), ..Config::default() };
+        let c = Config {
+            bind: "localhost:http".into(),
+            ..Config::default()
+        };
         assert!(c.bind_addr().unwrap_err().0.starts_with("bind:"));
         let mut c = Config::default();
         c.storage.backend = "ftp".into();
-        assert!(c.storage_config().unwrap_err().0.starts_with("storage.backend:"));
+        assert!(
+            c.storage_config()
+                .unwrap_err()
+                .0
+                .starts_with("storage.backend:")
+        );
         let mut c = Config::default();
         c.mail.transport = "smtp".into();
-        assert!(c.mail_config().unwrap_err().0.starts_with("mail.smtp_host:"));
+        assert!(
+            c.mail_config()
+                .unwrap_err()
+                .0
+                .starts_with("mail.smtp_host:")
+        );
     }
 }

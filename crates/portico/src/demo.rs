@@ -24,8 +24,22 @@ struct Person {
 }
 
 const STAFF: [(Person, StaffRole); 2] = [
-    (Person { side: "staff", email: "maya@alderfinch.example", name: "Maya Okafor" }, StaffRole::Owner),
-    (Person { side: "staff", email: "james@alderfinch.example", name: "James Whitlock" }, StaffRole::Member),
+    (
+        Person {
+            side: "staff",
+            email: "maya@alderfinch.example",
+            name: "Maya Okafor",
+        },
+        StaffRole::Owner,
+    ),
+    (
+        Person {
+            side: "staff",
+            email: "james@alderfinch.example",
+            name: "James Whitlock",
+        },
+        StaffRole::Member,
+    ),
 ];
 
 struct DemoClient {
@@ -39,31 +53,71 @@ const CLIENTS: [DemoClient; 3] = [
     DemoClient {
         name: "Daniel Reyes",
         kind: "person",
-        users: &[Person { side: "client", email: "daniel.reyes@example.com", name: "Daniel Reyes" }],
+        users: &[Person {
+            side: "client",
+            email: "daniel.reyes@example.com",
+            name: "Daniel Reyes",
+        }],
         matters: [
-            ("H-1B extension", "IMM-2026-014", "Extension of H-1B status with the current employer."),
-            ("Green card (EB-2)", "IMM-2026-022", "Employment-based permanent residence, second preference."),
+            (
+                "H-1B extension",
+                "IMM-2026-014",
+                "Extension of H-1B status with the current employer.",
+            ),
+            (
+                "Green card (EB-2)",
+                "IMM-2026-022",
+                "Employment-based permanent residence, second preference.",
+            ),
         ],
     },
     DemoClient {
         name: "Sofia Lindqvist",
         kind: "person",
-        users: &[Person { side: "client", email: "sofia.lindqvist@example.com", name: "Sofia Lindqvist" }],
+        users: &[Person {
+            side: "client",
+            email: "sofia.lindqvist@example.com",
+            name: "Sofia Lindqvist",
+        }],
         matters: [
-            ("Naturalisation (N-400)", "IMM-2026-031", "Application for citizenship."),
-            ("Travel document", "IMM-2026-035", "Re-entry permit for travel while the application is pending."),
+            (
+                "Naturalisation (N-400)",
+                "IMM-2026-031",
+                "Application for citizenship.",
+            ),
+            (
+                "Travel document",
+                "IMM-2026-035",
+                "Re-entry permit for travel while the application is pending.",
+            ),
         ],
     },
     DemoClient {
         name: "Brightwater Robotics Ltd",
         kind: "organisation",
         users: &[
-            Person { side: "client", email: "priya@brightwater.example", name: "Priya Nair" },
-            Person { side: "client", email: "tom@brightwater.example", name: "Tom Becker" },
+            Person {
+                side: "client",
+                email: "priya@brightwater.example",
+                name: "Priya Nair",
+            },
+            Person {
+                side: "client",
+                email: "tom@brightwater.example",
+                name: "Tom Becker",
+            },
         ],
         matters: [
-            ("Trademark: BRIGHTWATER", "TM-2026-007", "Word mark in classes 7 and 9."),
-            ("Employee visas 2026", "IMM-2026-040", "Visas for three engineers joining in spring."),
+            (
+                "Trademark: BRIGHTWATER",
+                "TM-2026-007",
+                "Word mark in classes 7 and 9.",
+            ),
+            (
+                "Employee visas 2026",
+                "IMM-2026-040",
+                "Visas for three engineers joining in spring.",
+            ),
         ],
     },
 ];
@@ -79,7 +133,8 @@ async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
     let mut logins = String::new();
     let mut owner = None;
     for (p, role) in &STAFF {
-        let (user, staff_id) = users::add_staff(db, firm.id, p.email, p.name, *role, &origin).await?;
+        let (user, staff_id) =
+            users::add_staff(db, firm.id, p.email, p.name, *role, &origin).await?;
         set_password(db, hasher, user.id, p, &mut logins).await?;
         if owner.is_none() {
             owner = users::viewer_for(db, user.id, Context::Staff, staff_id).await?;
@@ -87,13 +142,29 @@ async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
     }
     let owner = owner.ok_or(DbError::NotFound)?;
     for (i, c) in CLIENTS.iter().enumerate() {
-        let client = clients::create(db, &owner, &NewClient { kind: c.kind.into(), name: c.name.into(), email: None }, &origin).await?;
+        let client = clients::create(
+            db,
+            &owner,
+            &NewClient {
+                kind: c.kind.into(),
+                name: c.name.into(),
+                email: None,
+            },
+            &origin,
+        )
+        .await?;
         for (j, p) in c.users.iter().enumerate() {
-            let u = clients::add_portal_user(db, &owner, client.id, p.email, p.name, j == 0, &origin).await?;
+            let u =
+                clients::add_portal_user(db, &owner, client.id, p.email, p.name, j == 0, &origin)
+                    .await?;
             set_password(db, hasher, u.user_id, p, &mut logins).await?;
         }
         for (title, reference, description) in c.matters {
-            let m = NewMatter { title: title.into(), reference: reference.into(), description: description.into() };
+            let m = NewMatter {
+                title: title.into(),
+                reference: reference.into(),
+                description: description.into(),
+            };
             let matter = matters::create(db, &owner, client.id, &m, &origin).await?;
             // One closed matter shows that closing hides it from the client.
             if i == 1 && reference.ends_with("035") {
@@ -104,7 +175,13 @@ async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
     Ok(logins)
 }
 
-async fn set_password(db: &Db, hasher: &PasswordHasher, user_id: uuid::Uuid, p: &Person, logins: &mut String) -> Result<(), DbError> {
+async fn set_password(
+    db: &Db,
+    hasher: &PasswordHasher,
+    user_id: uuid::Uuid,
+    p: &Person,
+    logins: &mut String,
+) -> Result<(), DbError> {
     let pw = password();
     let hash = hasher.hash(&pw).await;
     let mut tx = db.begin().await?;
@@ -128,11 +205,19 @@ fn save_logins(dir: &Path, logins: &str) -> std::io::Result<()> {
 pub async fn run(config: Config) -> Result<(), ConfigError> {
     let services = server::open(&config).await?;
     let db = services.db.clone();
-    let existing = firms::all(&db).await.map_err(|e| ConfigError(e.to_string()))?;
+    let existing = firms::all(&db)
+        .await
+        .map_err(|e| ConfigError(e.to_string()))?;
     let logins = if existing.is_empty() {
-        let logins = create(&db, &services.hasher).await.map_err(|e| ConfigError(format!("demo data: {e}")))?;
-        save_logins(&config.data, &logins)
-            .map_err(|e| ConfigError(format!("data: cannot write {}: {e}", config.data.join(LOGINS_FILE).display())))?;
+        let logins = create(&db, &services.hasher)
+            .await
+            .map_err(|e| ConfigError(format!("demo data: {e}")))?;
+        save_logins(&config.data, &logins).map_err(|e| {
+            ConfigError(format!(
+                "data: cannot write {}: {e}",
+                config.data.join(LOGINS_FILE).display()
+            ))
+        })?;
         logins
     } else {
         std::fs::read_to_string(config.data.join(LOGINS_FILE)).unwrap_or_default()
@@ -144,7 +229,10 @@ pub async fn run(config: Config) -> Result<(), ConfigError> {
     };
     println!("Portico demo is running at {url}");
     print!("{logins}");
-    println!("Data folder: {} (delete it to start over). Press Ctrl-C to stop.", config.data.display());
+    println!(
+        "Data folder: {} (delete it to start over). Press Ctrl-C to stop.",
+        config.data.display()
+    );
     running.until_signal().await;
     Ok(())
 }

@@ -56,7 +56,9 @@ enum AuditCommand {
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log.format == "json" {
         builder.json().init();
     } else {
@@ -90,7 +92,10 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
         Command::Demo(_) => demo::run(config).await?,
         Command::Migrate => {
             let db = server::open_db(&config).await?;
-            println!("migrations applied to {}", portico_db::describe_url(&config.database_url()));
+            println!(
+                "migrations applied to {}",
+                portico_db::describe_url(&config.database_url())
+            );
             db.close().await;
         }
         Command::Healthcheck { url } => {
@@ -104,7 +109,9 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
         Command::Admin(cmd) => admin::run(&config, cmd).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = server::open_db(&config).await?;
-            let v = portico_db::audit::verify(&db).await.map_err(|e| ConfigError(e.to_string()))?;
+            let v = portico_db::audit::verify(&db)
+                .await
+                .map_err(|e| ConfigError(e.to_string()))?;
             db.close().await;
             match v.first_broken {
                 None => println!("audit log intact: {} events verified", v.events),

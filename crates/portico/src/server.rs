@@ -26,12 +26,23 @@ pub struct Services {
 pub async fn open_db(config: &Config) -> Result<Db, ConfigError> {
     let url = config.database_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data)
-            .map_err(|e| ConfigError(format!("data: cannot create the data folder {}: {e}", config.data.display())))?;
+        std::fs::create_dir_all(&config.data).map_err(|e| {
+            ConfigError(format!(
+                "data: cannot create the data folder {}: {e}",
+                config.data.display()
+            ))
+        })?;
     }
-    let settings = PoolSettings { max_connections: config.database.max_connections.max(1), ..PoolSettings::default() };
-    let db = Db::connect(&url, settings).await.map_err(|e| ConfigError(e.to_string()))?;
-    db.migrate().await.map_err(|e| ConfigError(format!("database.url: {e}")))?;
+    let settings = PoolSettings {
+        max_connections: config.database.max_connections.max(1),
+        ..PoolSettings::default()
+    };
+    let db = Db::connect(&url, settings)
+        .await
+        .map_err(|e| ConfigError(e.to_string()))?;
+    db.migrate()
+        .await
+        .map_err(|e| ConfigError(format!("database.url: {e}")))?;
     Ok(db)
 }
 
@@ -44,10 +55,18 @@ pub async fn open(config: &Config) -> Result<Services, ConfigError> {
     let storage_config = config.storage_config()?;
     let mail_config = config.mail_config()?;
     let db = open_db(config).await?;
-    let storage = Storage::open(&storage_config).await.map_err(|e| ConfigError(e.to_string()))?;
-    let mailer = Mailer::new(&mail_config, &config.mail.from).map_err(|e| ConfigError(e.to_string()))?;
+    let storage = Storage::open(&storage_config)
+        .await
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let mailer =
+        Mailer::new(&mail_config, &config.mail.from).map_err(|e| ConfigError(e.to_string()))?;
     let hasher = PasswordHasher::new(config.http.hash_parallelism);
-    Ok(Services { db, storage, mailer, hasher })
+    Ok(Services {
+        db,
+        storage,
+        mailer,
+        hasher,
+    })
 }
 
 /// A server that is listening; `stop` ends it gracefully.
@@ -77,11 +96,14 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| ConfigError(format!("bind: cannot listen on {addr}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| ConfigError(format!("bind: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ConfigError(format!("bind: {e}")))?;
     // Without a configured public URL, the address actually bound is the one people use.
     let public_url = match &config.public_url {
         Some(_) => config.public_url()?,
-        None => url::Url::parse(&format!("http://{addr}")).map_err(|e| ConfigError(format!("bind: {e}")))?,
+        None => url::Url::parse(&format!("http://{addr}"))
+            .map_err(|e| ConfigError(format!("bind: {e}")))?,
     };
     let web = WebConfig {
         public_url,
@@ -89,7 +111,13 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         request_timeout: config.request_timeout(),
     };
     let wake = Arc::new(Notify::new());
-    let state = AppState::new(services.db.clone(), services.storage, web, services.hasher, wake.clone());
+    let state = AppState::new(
+        services.db.clone(),
+        services.storage,
+        web,
+        services.hasher,
+        wake.clone(),
+    );
     let (stop, stopped) = watch::channel(false);
     let worker = Worker {
         db: services.db.clone(),
@@ -102,10 +130,13 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
     let db = services.db;
     let mut server_stop = stopped;
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            });
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        });
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server stopped with an error");
         }
@@ -121,7 +152,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -14,7 +14,8 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{
-    BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart,
+    BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+    WriteMultipart,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,10 +73,14 @@ pub struct Storage {
 fn key_path(key: &str) -> Result<Path, StorageError> {
     let bad = key.is_empty()
         || key.starts_with('/')
-        || key.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        || key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
         || key.chars().any(char::is_control);
     if bad {
-        return Err(StorageError::InvalidKey(key.chars().filter(|c| !c.is_control()).collect()));
+        return Err(StorageError::InvalidKey(
+            key.chars().filter(|c| !c.is_control()).collect(),
+        ));
     }
     Path::parse(key).map_err(|_| StorageError::InvalidKey(key.to_string()))
 }
@@ -87,14 +92,27 @@ impl Storage {
             StorageConfig::Memory => (Arc::new(InMemory::new()), "memory".into()),
             StorageConfig::Local { path } => {
                 std::fs::create_dir_all(path).map_err(|e| {
-                    StorageError::Config(format!("storage.path: cannot create {}: {e}", path.display()))
+                    StorageError::Config(format!(
+                        "storage.path: cannot create {}: {e}",
+                        path.display()
+                    ))
                 })?;
                 let fs = LocalFileSystem::new_with_prefix(path).map_err(|e| {
-                    StorageError::Config(format!("storage.path: cannot use {}: {e}", path.display()))
+                    StorageError::Config(format!(
+                        "storage.path: cannot use {}: {e}",
+                        path.display()
+                    ))
                 })?;
                 (Arc::new(fs), format!("local disk at {}", path.display()))
             }
-            StorageConfig::S3 { bucket, region, endpoint, access_key_id, secret_access_key, allow_http } => {
+            StorageConfig::S3 {
+                bucket,
+                region,
+                endpoint,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+            } => {
                 use_ring_for_tls();
                 // Client options carry allow_http too: set them whole, once.
                 let client = ClientOptions::new()
@@ -120,9 +138,9 @@ impl Storage {
                     b = b.with_secret_access_key(s);
                 }
                 let where_ = endpoint.clone().unwrap_or_else(|| format!("AWS {region}"));
-                let s3 = b
-                    .build()
-                    .map_err(|e| StorageError::Config(format!("storage: the S3 settings are incomplete: {e}")))?;
+                let s3 = b.build().map_err(|e| {
+                    StorageError::Config(format!("storage: the S3 settings are incomplete: {e}"))
+                })?;
                 (Arc::new(s3), format!("S3 bucket {bucket} at {where_}"))
             }
         };
@@ -184,7 +202,9 @@ impl Storage {
     }
 
     pub async fn put_bytes(&self, key: &str, body: Bytes) -> Result<(), StorageError> {
-        self.store.put(&key_path(key)?, PutPayload::from(body)).await?;
+        self.store
+            .put(&key_path(key)?, PutPayload::from(body))
+            .await?;
         Ok(())
     }
 
@@ -219,7 +239,11 @@ impl Storage {
     }
 
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
-        let prefix = if prefix.is_empty() { None } else { Some(key_path(prefix.trim_end_matches('/'))?) };
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            Some(key_path(prefix.trim_end_matches('/'))?)
+        };
         let metas: Vec<_> = self.store.list(prefix.as_ref()).try_collect().await?;
         let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
         keys.sort();
@@ -241,7 +265,9 @@ fn first_line(s: &str) -> &str {
 mod tests {
     #[test]
     fn keys_cannot_escape_their_place() {
-        for bad in ["", "/abs", "a/../b", "a//b", "..", "a/./b", "a\u{0}b", "a\nb"] {
+        for bad in [
+            "", "/abs", "a/../b", "a//b", "..", "a/./b", "a\u{0}b", "a\nb",
+        ] {
             assert!(super::key_path(bad).is_err(), "{bad:?}");
         }
         assert!(super::key_path("firm/0190/obj/abc").is_ok());

@@ -43,11 +43,19 @@ impl AppError {
 
     fn public_message(&self) -> String {
         match self {
-            AppError::NotFound => "We could not find that page. It may have moved, or you may not have access to it.".into(),
+            AppError::NotFound => {
+                "We could not find that page. It may have moved, or you may not have access to it."
+                    .into()
+            }
             AppError::SignInRequired => "Please sign in to continue.".into(),
-            AppError::Csrf => "This form has expired. Go back, reload the page and try again.".into(),
+            AppError::Csrf => {
+                "This form has expired. Go back, reload the page and try again.".into()
+            }
             AppError::Invalid(m) | AppError::Conflict(m) => m.clone(),
-            AppError::Internal(_) => "Something went wrong on our side. Nothing you entered was lost; please try again.".into(),
+            AppError::Internal(_) => {
+                "Something went wrong on our side. Nothing you entered was lost; please try again."
+                    .into()
+            }
         }
     }
 }

@@ -22,7 +22,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let (mut parts, body) = req.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let signed = Signed::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let is_form = parts
             .headers
             .get(CONTENT_TYPE)
@@ -36,10 +38,17 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             .map_err(IntoResponse::into_response)?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| AppError::Invalid("The form could not be read.".into()).into_response())?;
-        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-        signed.check_csrf(sent).map_err(IntoResponse::into_response)?;
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| AppError::Invalid(format!("The form could not be read: {e}.")).into_response())?;
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        signed
+            .check_csrf(sent)
+            .map_err(IntoResponse::into_response)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            AppError::Invalid(format!("The form could not be read: {e}.")).into_response()
+        })?;
         Ok(Posted { signed, form })
     }
 }

@@ -30,23 +30,47 @@ impl Metrics {
 
     pub(crate) fn render(&self, jobs: &[(String, i64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP portico_http_requests_total HTTP responses by status class.");
+        let _ = writeln!(
+            out,
+            "# HELP portico_http_requests_total HTTP responses by status class."
+        );
         let _ = writeln!(out, "# TYPE portico_http_requests_total counter");
         for (i, c) in self.by_class.iter().enumerate() {
-            let _ = writeln!(out, "portico_http_requests_total{{class=\"{}xx\"}} {}", i + 1, c.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "portico_http_requests_total{{class=\"{}xx\"}} {}",
+                i + 1,
+                c.load(Ordering::Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP portico_http_request_duration_seconds_total Time spent answering requests.");
-        let _ = writeln!(out, "# TYPE portico_http_request_duration_seconds_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP portico_http_request_duration_seconds_total Time spent answering requests."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE portico_http_request_duration_seconds_total counter"
+        );
         let secs = self.duration_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "portico_http_request_duration_seconds_total {secs}");
-        let _ = writeln!(out, "# HELP portico_jobs Jobs in the durable queue by status.");
+        let _ = writeln!(
+            out,
+            "# HELP portico_jobs Jobs in the durable queue by status."
+        );
         let _ = writeln!(out, "# TYPE portico_jobs gauge");
         for (status, n) in jobs {
             let _ = writeln!(out, "portico_jobs{{status=\"{status}\"}} {n}");
         }
-        let _ = writeln!(out, "# HELP portico_uptime_seconds Seconds since this process started.");
+        let _ = writeln!(
+            out,
+            "# HELP portico_uptime_seconds Seconds since this process started."
+        );
         let _ = writeln!(out, "# TYPE portico_uptime_seconds gauge");
-        let _ = writeln!(out, "portico_uptime_seconds {}", self.started.elapsed().as_secs());
+        let _ = writeln!(
+            out,
+            "portico_uptime_seconds {}",
+            self.started.elapsed().as_secs()
+        );
         out
     }
 }

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -31,7 +33,10 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             .layer(from_fn_with_state(state.clone(), security_headers))
             .layer(from_fn_with_state(state.clone(), finish_errors))
             .layer(CatchPanicLayer::new())
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                timeout,
+            ))
             .layer(CompressionLayer::new())
             .layer(DefaultBodyLimit::max(max_body))
             .layer(from_fn_with_state(state, same_origin_writes))
@@ -46,11 +51,21 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if state.config.secure() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -114,7 +129,11 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
         .unwrap_or("")
         .to_string();
     let path = req.uri().path().to_string();
-    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let is_api = path.starts_with("/api/");
     let is_get = req.method() == Method::GET;
     let res = next.run(req).await;
@@ -129,13 +148,24 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
         if rendered && info.is_none() {
             res
         } else {
-            let message = info.as_ref().map(|i| i.message.clone()).unwrap_or_else(|| default_message(status).to_string());
+            let message = info
+                .as_ref()
+                .map(|i| i.message.clone())
+                .unwrap_or_else(|| default_message(status).to_string());
             if info.as_ref().is_some_and(|i| i.sign_in) && !is_api {
-                let next_path = if is_get { format!("{path}{query}") } else { "/".to_string() };
+                let next_path = if is_get {
+                    format!("{path}{query}")
+                } else {
+                    "/".to_string()
+                };
                 let target = format!("/login?next={}", url_encode(&next_path));
                 Redirect::to(&target).into_response()
             } else if is_api {
-                let mut r = axum::Json(crate::api::ApiError { error: message, request_id }).into_response();
+                let mut r = axum::Json(crate::api::ApiError {
+                    error: message,
+                    request_id,
+                })
+                .into_response();
                 *r.status_mut() = status;
                 r
             } else {
@@ -157,17 +187,23 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
     } else {
         res
     };
-    state.metrics.record(res.status().as_u16(), started.elapsed().as_micros() as u64);
+    state
+        .metrics
+        .record(res.status().as_u16(), started.elapsed().as_micros() as u64);
     res
 }
 
 fn default_message(status: StatusCode) -> &'static str {
     match status {
-        StatusCode::NOT_FOUND => "We could not find that page. It may have moved, or you may not have access to it.",
+        StatusCode::NOT_FOUND => {
+            "We could not find that page. It may have moved, or you may not have access to it."
+        }
         StatusCode::METHOD_NOT_ALLOWED => "That action is not available here.",
         StatusCode::PAYLOAD_TOO_LARGE => "That was too large to accept. Try something smaller.",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "That kind of content is not accepted here.",
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "The request could not be read. Check what you entered and try again.",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            "The request could not be read. Check what you entered and try again."
+        }
         StatusCode::REQUEST_TIMEOUT => "That took too long. Please try again.",
         StatusCode::TOO_MANY_REQUESTS => "Too many attempts. Wait a moment and try again.",
         StatusCode::FORBIDDEN => "This form has expired. Go back, reload the page and try again.",
@@ -179,4 +215,3 @@ fn default_message(status: StatusCode) -> &'static str {
 pub(crate) fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
-

@@ -28,7 +28,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> String {
-        let _permit = self.permits.acquire().await.expect("hasher semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("hasher semaphore is never closed");
         let argon2 = self.argon2();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -45,7 +49,11 @@ impl PasswordHasher {
     /// Checks a password; with no stored hash it still does the work, so that an unknown
     /// account takes as long as a known one.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> bool {
-        let _permit = self.permits.acquire().await.expect("hasher semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("hasher semaphore is never closed");
         let argon2 = self.argon2();
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);

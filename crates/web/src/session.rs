@@ -18,7 +18,11 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// The cookie's name: `__Host-` prefixed (Secure, whole host, path /) when served over https.
 pub(crate) fn cookie_name(config: &WebConfig) -> &'static str {
-    if config.secure() { "__Host-portico" } else { "portico" }
+    if config.secure() {
+        "__Host-portico"
+    } else {
+        "portico"
+    }
 }
 
 pub(crate) fn set_cookie(config: &WebConfig, token: &str) -> HeaderValue {
@@ -32,8 +36,14 @@ pub(crate) fn set_cookie(config: &WebConfig, token: &str) -> HeaderValue {
 
 pub(crate) fn clear_cookie(config: &WebConfig) -> (axum::http::HeaderName, HeaderValue) {
     let secure = if config.secure() { "; Secure" } else { "" };
-    let v = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(config));
-    (SET_COOKIE, HeaderValue::from_str(&v).expect("static cookie"))
+    let v = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(config)
+    );
+    (
+        SET_COOKIE,
+        HeaderValue::from_str(&v).expect("static cookie"),
+    )
 }
 
 fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -82,19 +92,33 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
         return Ok(None);
     };
     if portico_db::now() - session.last_seen_at > TOUCH_EVERY {
-        sessions::touch(&state.db, &hash, Duration::seconds(chrome.idle_timeout_secs)).await?;
+        sessions::touch(
+            &state.db,
+            &hash,
+            Duration::seconds(chrome.idle_timeout_secs),
+        )
+        .await?;
     }
-    Ok(Some(Signed { viewer, chrome, session }))
+    Ok(Some(Signed {
+        viewer,
+        chrome,
+        session,
+    }))
 }
 
 impl FromRequestParts<AppState> for Signed {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(s) = parts.extensions.get::<Signed>() {
             return Ok(s.clone());
         }
-        let signed = resolve(parts, state).await?.ok_or(AppError::SignInRequired)?;
+        let signed = resolve(parts, state)
+            .await?
+            .ok_or(AppError::SignInRequired)?;
         parts.extensions.insert(signed.clone());
         Ok(signed)
     }
@@ -106,7 +130,10 @@ pub struct MaybeSigned(pub Option<Signed>);
 impl FromRequestParts<AppState> for MaybeSigned {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match Signed::from_request_parts(parts, state).await {
             Ok(s) => Ok(MaybeSigned(Some(s))),
             Err(AppError::SignInRequired) => Ok(MaybeSigned(None)),
@@ -128,7 +155,10 @@ mod tests {
     fn the_session_cookie_is_found_among_others_and_must_be_well_formed() {
         let token = "a".repeat(43);
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_str(&format!("x=1; portico={token}; y=2")).unwrap());
+        h.insert(
+            COOKIE,
+            HeaderValue::from_str(&format!("x=1; portico={token}; y=2")).unwrap(),
+        );
         assert_eq!(cookie_token(&h, "portico"), Some(token));
         let mut h = HeaderMap::new();
         h.insert(COOKIE, HeaderValue::from_static("portico=short"));

@@ -50,7 +50,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, storage: Storage, config: WebConfig, hasher: PasswordHasher, jobs_waiting: Arc<Notify>) -> AppState {
+    pub fn new(
+        db: Db,
+        storage: Storage,
+        config: WebConfig,
+        hasher: PasswordHasher,
+        jobs_waiting: Arc<Notify>,
+    ) -> AppState {
         AppState {
             db,
             storage,

@@ -5,9 +5,15 @@ use crate::support::{Backend, Fixture, TestApp};
 
 async fn token_for(app: &TestApp, f: &Fixture) -> String {
     let token = portico_web::new_token();
-    portico_db::api_tokens::create(&app.db, &f.a.owner, "test", &portico_web::hash_token(&token), &portico_db::audit::Origin::system("test"))
-        .await
-        .unwrap();
+    portico_db::api_tokens::create(
+        &app.db,
+        &f.a.owner,
+        "test",
+        &portico_web::hash_token(&token),
+        &portico_db::audit::Origin::system("test"),
+    )
+    .await
+    .unwrap();
     token
 }
 

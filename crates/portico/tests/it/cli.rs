@@ -16,7 +16,8 @@ fn portico(data: &Path) -> Command {
             cmd.env_remove(k);
         }
     }
-    cmd.env("PORTICO_DATA", data).env("PORTICO_LOG_LEVEL", "warn");
+    cmd.env("PORTICO_DATA", data)
+        .env("PORTICO_LOG_LEVEL", "warn");
     cmd
 }
 
@@ -52,7 +53,11 @@ fn start_demo(data: &Path) -> Demo {
             url = u.to_string();
         } else if let Some(l) = line.strip_prefix("login: ") {
             let parts: Vec<&str> = l.split(' ').collect();
-            logins.push((parts[0].to_string(), parts[1].to_string(), parts[2].to_string()));
+            logins.push((
+                parts[0].to_string(),
+                parts[1].to_string(),
+                parts[2].to_string(),
+            ));
         } else if line.starts_with("Data folder:") {
             break;
         }
@@ -68,7 +73,9 @@ fn stop(child: &mut Child) {
 }
 
 fn unsafe_kill(child: &Child, signal: &str) {
-    let _ = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,19 +92,31 @@ async fn the_demo_prints_logins_that_work_for_staff_and_clients() {
     let p = b.login(&staff[0].1, &staff[0].2).await;
     assert_eq!(p.location.as_deref(), Some("/staff"));
     let home = b.get("/staff").await;
-    assert!(home.body.contains("Alder &amp; Finch Law") || home.body.contains("Alder &#38; Finch Law"));
+    assert!(
+        home.body.contains("Alder &amp; Finch Law") || home.body.contains("Alder &#38; Finch Law")
+    );
     assert!(home.body.contains("href=\"/staff/clients\""));
     let list = b.get("/staff/clients").await;
-    for name in ["Daniel Reyes", "Sofia Lindqvist", "Brightwater Robotics Ltd"] {
+    for name in [
+        "Daniel Reyes",
+        "Sofia Lindqvist",
+        "Brightwater Robotics Ltd",
+    ] {
         assert!(list.body.contains(name), "{name}");
     }
     assert_eq!(b.submit("/staff", "/logout", &[]).await.status, 303);
     assert_eq!(b.get("/staff").await.status, 303);
 
     // Both users of the company see the company's matters.
-    for login in clients.iter().filter(|l| l.1.ends_with("brightwater.example")) {
+    for login in clients
+        .iter()
+        .filter(|l| l.1.ends_with("brightwater.example"))
+    {
         let c = Browser::new(&demo.url);
-        assert_eq!(c.login(&login.1, &login.2).await.location.as_deref(), Some("/portal"));
+        assert_eq!(
+            c.login(&login.1, &login.2).await.location.as_deref(),
+            Some("/portal")
+        );
         let home = c.get("/portal").await;
         assert!(home.body.contains("Trademark: BRIGHTWATER"));
         assert!(home.body.contains("href=\"/portal/matters\""));
@@ -120,19 +139,64 @@ async fn the_demo_prints_logins_that_work_for_staff_and_clients() {
     stop(&mut again.child);
 }
 
+/// Environment, arguments, and the start of the expected message.
+type Case<'a> = (Vec<(&'a str, String)>, Vec<&'a str>, &'a str);
+
 #[test]
 fn wrong_settings_stop_start_up_with_one_sentence_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(Vec<(&str, String)>, Vec<&str>, &str)> = vec![
-        (vec![("PORTICO_DATABASE_URL", "mysql://localhost/db".into())], vec!["migrate"], "database.url: `mysql://localhost/db` has an unknown scheme"),
-        (vec![("PORTICO_DATABASE_URL", "postgres://portico:secret@127.0.0.1:1/portico".into())], vec!["migrate"], "database.url: cannot reach PostgreSQL"),
-        (vec![("PORTICO_DATABASE_URL", "sqlite:///no/such/folder/portico.db".into())], vec!["migrate"], "database.url: the folder /no/such/folder"),
-        (vec![], vec!["serve", "--bind", "127.0.0.1:99999"], "bind: `127.0.0.1:99999` is not an address"),
-        (vec![("PORTICO_STORAGE_BACKEND", "ftp".into())], vec!["serve"], "storage.backend: `ftp` is unknown"),
-        (vec![("PORTICO_STORAGE_BACKEND", "s3".into())], vec!["serve"], "storage.bucket: required"),
-        (vec![("PORTICO_MAIL_TRANSPORT", "smtp".into())], vec!["serve"], "mail.smtp_host: required"),
-        (vec![("PORTICO_PUBLIC_URL", "ftp://example.com".into())], vec!["serve"], "public_url:"),
-        (vec![("PORTICO_DATABASE_URL_FILE", "/no/such/db-url".into())], vec!["migrate"], "PORTICO_DATABASE_URL_FILE: cannot read"),
+    let cases: Vec<Case> = vec![
+        (
+            vec![("PORTICO_DATABASE_URL", "mysql://localhost/db".into())],
+            vec!["migrate"],
+            "database.url: `mysql://localhost/db` has an unknown scheme",
+        ),
+        (
+            vec![(
+                "PORTICO_DATABASE_URL",
+                "postgres://portico:secret@127.0.0.1:1/portico".into(),
+            )],
+            vec!["migrate"],
+            "database.url: cannot reach PostgreSQL",
+        ),
+        (
+            vec![(
+                "PORTICO_DATABASE_URL",
+                "sqlite:///no/such/folder/portico.db".into(),
+            )],
+            vec!["migrate"],
+            "database.url: the folder /no/such/folder",
+        ),
+        (
+            vec![],
+            vec!["serve", "--bind", "127.0.0.1:99999"],
+            "bind: `127.0.0.1:99999` is not an address",
+        ),
+        (
+            vec![("PORTICO_STORAGE_BACKEND", "ftp".into())],
+            vec!["serve"],
+            "storage.backend: `ftp` is unknown",
+        ),
+        (
+            vec![("PORTICO_STORAGE_BACKEND", "s3".into())],
+            vec!["serve"],
+            "storage.bucket: required",
+        ),
+        (
+            vec![("PORTICO_MAIL_TRANSPORT", "smtp".into())],
+            vec!["serve"],
+            "mail.smtp_host: required",
+        ),
+        (
+            vec![("PORTICO_PUBLIC_URL", "ftp://example.com".into())],
+            vec!["serve"],
+            "public_url:",
+        ),
+        (
+            vec![("PORTICO_DATABASE_URL_FILE", "/no/such/db-url".into())],
+            vec!["migrate"],
+            "PORTICO_DATABASE_URL_FILE: cannot read",
+        ),
     ];
     for (env, args, expected) in cases {
         let mut cmd = portico(dir.path());
@@ -144,18 +208,31 @@ fn wrong_settings_stop_start_up_with_one_sentence_naming_the_setting() {
         let (ok, _, err) = run(&mut cmd);
         assert!(!ok, "{args:?} {env:?} started");
         assert!(err.contains(expected), "{expected:?} not in {err:?}");
-        assert!(!err.contains("panicked") && !err.contains("secret"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("secret"),
+            "{err}"
+        );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(started.elapsed() < Duration::from_secs(15));
     }
     // A config file is read too, and overridden by the environment.
     let file = dir.path().join("portico.toml");
     std::fs::write(&file, "[database]\nurl = \"oracle://x\"\n").unwrap();
-    let (ok, _, err) = run(portico(dir.path()).args(["--config", file.to_str().unwrap(), "migrate"]));
-    assert!(!ok && err.contains("`oracle://x` has an unknown scheme"), "{err}");
+    let (ok, _, err) =
+        run(portico(dir.path()).args(["--config", file.to_str().unwrap(), "migrate"]));
+    assert!(
+        !ok && err.contains("`oracle://x` has an unknown scheme"),
+        "{err}"
+    );
     let secret = dir.path().join("db-url");
-    std::fs::write(&secret, format!("sqlite://{}\n", dir.path().join("from-file.db").display())).unwrap();
-    let (ok, _, err) = run(portico(dir.path()).args(["--config", file.to_str().unwrap(), "migrate"]).env("PORTICO_DATABASE_URL_FILE", &secret));
+    std::fs::write(
+        &secret,
+        format!("sqlite://{}\n", dir.path().join("from-file.db").display()),
+    )
+    .unwrap();
+    let (ok, _, err) = run(portico(dir.path())
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("PORTICO_DATABASE_URL_FILE", &secret));
     assert!(ok, "{err}");
     assert!(dir.path().join("from-file.db").exists());
 }
@@ -172,14 +249,16 @@ async fn a_missing_bucket_stops_start_up() {
         .env("PORTICO_STORAGE_ACCESS_KEY_ID", &s3.access_key)
         .env("PORTICO_STORAGE_SECRET_ACCESS_KEY", &s3.secret_key)
         .env("PORTICO_STORAGE_ALLOW_HTTP", "true");
-    let (ok, _, err) = tokio::task::spawn_blocking(move || run(&mut cmd)).await.unwrap();
+    let (ok, _, err) = tokio::task::spawn_blocking(move || run(&mut cmd))
+        .await
+        .unwrap();
     assert!(!ok);
     assert!(err.contains("no-such-bucket"), "{err}");
 }
 
 /// Starts `portico serve` and waits until it answers.
 async fn serve(data: &Path, db_url: &str, port: u16) -> Child {
-    let child = portico(data)
+    let mut child = portico(data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("PORTICO_DATABASE_URL", db_url)
         .stdout(Stdio::null())
@@ -201,11 +280,17 @@ async fn serve(data: &Path, db_url: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("portico serve did not become healthy");
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 both! {
@@ -280,7 +365,11 @@ both! {
 async fn healthcheck_fails_when_nothing_answers() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let (ok, _, err) = run(portico(dir.path()).args(["healthcheck", "--url", &format!("http://127.0.0.1:{port}")]));
+    let (ok, _, err) = run(portico(dir.path()).args([
+        "healthcheck",
+        "--url",
+        &format!("http://127.0.0.1:{port}"),
+    ]));
     assert!(!ok);
     assert!(err.contains("did not answer"), "{err}");
 }
@@ -289,9 +378,13 @@ async fn healthcheck_fails_when_nothing_answers() {
 fn seeding_ten_thousand_clients_is_quick_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let (ok, out, err) = run(portico(dir.path()).args(["admin", "seed", "--clients", "10000", "--items", "2"]));
+    let (ok, out, err) =
+        run(portico(dir.path()).args(["admin", "seed", "--clients", "10000", "--items", "2"]));
     assert!(ok, "{err}");
     assert!(out.contains("seeded 10000 clients"), "{out}");
     // A report, not a timed assertion: the figure goes to the test output.
-    eprintln!("seed of 10,000 clients with 2 matters each: {:.1} s ({out})", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seed of 10,000 clients with 2 matters each: {:.1} s ({out})",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -33,34 +33,82 @@ async fn read_all(storage: &Storage, key: &str, range: Option<std::ops::Range<u6
 async fn exercise(storage: Storage) {
     // 20 MiB in 64 KiB chunks: several multipart parts.
     let data = body(20 * 1024 * 1024 + 123);
-    let chunks: Vec<std::io::Result<Bytes>> = data.chunks(64 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    let written = storage.put_stream("firm/a/obj/big", stream::iter(chunks)).await.unwrap();
+    let chunks: Vec<std::io::Result<Bytes>> = data
+        .chunks(64 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let written = storage
+        .put_stream("firm/a/obj/big", stream::iter(chunks))
+        .await
+        .unwrap();
     assert_eq!(written, data.len() as u64);
-    assert_eq!(storage.size("firm/a/obj/big").await.unwrap(), Some(data.len() as u64));
-    assert_eq!(digest(&read_all(&storage, "firm/a/obj/big", None).await), digest(&data));
-    assert_eq!(read_all(&storage, "firm/a/obj/big", Some(1000..5000)).await, data[1000..5000]);
+    assert_eq!(
+        storage.size("firm/a/obj/big").await.unwrap(),
+        Some(data.len() as u64)
+    );
+    assert_eq!(
+        digest(&read_all(&storage, "firm/a/obj/big", None).await),
+        digest(&data)
+    );
+    assert_eq!(
+        read_all(&storage, "firm/a/obj/big", Some(1000..5000)).await,
+        data[1000..5000]
+    );
 
-    storage.put_bytes("firm/a/obj/small", Bytes::from_static(b"hello")).await.unwrap();
-    storage.put_bytes("firm/b/obj/other", Bytes::from_static(b"x")).await.unwrap();
-    assert_eq!(storage.list("firm/a").await.unwrap(), vec!["firm/a/obj/big", "firm/a/obj/small"]);
+    storage
+        .put_bytes("firm/a/obj/small", Bytes::from_static(b"hello"))
+        .await
+        .unwrap();
+    storage
+        .put_bytes("firm/b/obj/other", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.list("firm/a").await.unwrap(),
+        vec!["firm/a/obj/big", "firm/a/obj/small"]
+    );
 
     // A body that fails midway leaves no object behind.
-    let failing = stream::iter(vec![Ok(Bytes::from(vec![1_u8; 6 * 1024 * 1024])), Err(std::io::Error::other("client went away"))]);
-    assert!(storage.put_stream("firm/a/obj/broken", failing.boxed()).await.is_err());
+    let failing = stream::iter(vec![
+        Ok(Bytes::from(vec![1_u8; 6 * 1024 * 1024])),
+        Err(std::io::Error::other("client went away")),
+    ]);
+    assert!(
+        storage
+            .put_stream("firm/a/obj/broken", failing.boxed())
+            .await
+            .is_err()
+    );
     assert_eq!(storage.size("firm/a/obj/broken").await.unwrap(), None);
 
     storage.delete("firm/a/obj/small").await.unwrap();
     storage.delete("firm/a/obj/small").await.unwrap();
-    assert!(matches!(storage.get_stream("firm/a/obj/small", None).await.map(|_| ()), Err(StorageError::NotFound)));
+    assert!(matches!(
+        storage
+            .get_stream("firm/a/obj/small", None)
+            .await
+            .map(|_| ()),
+        Err(StorageError::NotFound)
+    ));
     for bad in ["../etc/passwd", "/abs", "a//b", "a/\u{0}"] {
-        assert!(matches!(storage.put_bytes(bad, Bytes::new()).await, Err(StorageError::InvalidKey(_))), "{bad:?}");
+        assert!(
+            matches!(
+                storage.put_bytes(bad, Bytes::new()).await,
+                Err(StorageError::InvalidKey(_))
+            ),
+            "{bad:?}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_disk_streams_objects_back_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(&StorageConfig::Local { path: dir.path().join("files") }).await.unwrap();
+    let storage = Storage::open(&StorageConfig::Local {
+        path: dir.path().join("files"),
+    })
+    .await
+    .unwrap();
     exercise(storage).await;
 }
 
@@ -80,7 +128,15 @@ async fn s3_streams_objects_back_byte_identical() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_bucket_or_dead_endpoint_is_a_clear_error() {
     let server = s3::start().await;
-    let StorageConfig::S3 { region, endpoint, access_key_id, secret_access_key, allow_http, .. } = server.config() else {
+    let StorageConfig::S3 {
+        region,
+        endpoint,
+        access_key_id,
+        secret_access_key,
+        allow_http,
+        ..
+    } = server.config()
+    else {
         unreachable!()
     };
     let missing = StorageConfig::S3 {
@@ -92,8 +148,15 @@ async fn a_missing_bucket_or_dead_endpoint_is_a_clear_error() {
         allow_http,
     };
     let err = Storage::open(&missing).await.err().unwrap().to_string();
-    assert!(err.starts_with("storage.bucket: bucket `no-such-bucket`"), "{err}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert!(
+        err.starts_with("storage.bucket: bucket `no-such-bucket`"),
+        "{err}"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dead = StorageConfig::S3 {
         bucket: "portico-test".into(),
         region,

@@ -18,7 +18,10 @@ pub(crate) struct ApiViewer(pub Viewer);
 impl FromRequestParts<AppState> for ApiViewer {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -46,11 +49,19 @@ pub(crate) struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = super::ApiError)),
     security(("bearer" = [])))]
-pub(crate) async fn me(State(state): State<AppState>, ApiViewer(viewer): ApiViewer) -> Result<Json<Me>, AppError> {
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+) -> Result<Json<Me>, AppError> {
     let firm = portico_db::firms::of_viewer(&state.db, &viewer).await?;
     let role = match &viewer {
         Viewer::Staff { role, .. } => role.as_str().to_string(),
         Viewer::Client { .. } => "client".to_string(),
     };
-    Ok(Json(Me { user_id: viewer.user_id(), firm_id: firm.id, firm_name: firm.name, role }))
+    Ok(Json(Me {
+        user_id: viewer.user_id(),
+        firm_id: firm.id,
+        firm_name: firm.name,
+        role,
+    }))
 }

@@ -64,7 +64,8 @@ impl From<matters::Matter> for MatterOut {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A new client. The firm is the token holder's; it cannot be chosen.
@@ -129,7 +130,11 @@ pub(crate) async fn create(
     Json(input): Json<NewClientIn>,
 ) -> Result<(StatusCode, Json<ClientOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
-    let new = clients::NewClient { kind: input.kind, name: input.name, email: input.email };
+    let new = clients::NewClient {
+        kind: input.kind,
+        name: input.name,
+        email: input.email,
+    };
     let c = clients::create(&state.db, &viewer, &new, &origin).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
@@ -143,7 +148,9 @@ pub(crate) async fn get(
     ApiViewer(viewer): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<Json<ClientOut>, AppError> {
-    Ok(Json(clients::get(&state.db, &viewer, parse(&id)?).await?.into()))
+    Ok(Json(
+        clients::get(&state.db, &viewer, parse(&id)?).await?.into(),
+    ))
 }
 
 /// A client's matters.
@@ -172,7 +179,11 @@ pub(crate) async fn create_matter(
     Json(input): Json<NewMatterIn>,
 ) -> Result<(StatusCode, Json<MatterOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
-    let new = matters::NewMatter { title: input.title, reference: input.reference, description: input.description };
+    let new = matters::NewMatter {
+        title: input.title,
+        reference: input.reference,
+        description: input.description,
+    };
     let m = matters::create(&state.db, &viewer, parse(&id)?, &new, &origin).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
@@ -186,11 +197,19 @@ pub(crate) async fn matter(
     ApiViewer(viewer): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<Json<MatterOut>, AppError> {
-    Ok(Json(matters::get(&state.db, &viewer, parse(&id)?).await?.into()))
+    Ok(Json(
+        matters::get(&state.db, &viewer, parse(&id)?).await?.into(),
+    ))
 }
 
-async fn origin(state: &AppState, viewer: &portico_core::Viewer, info: &ReqInfo) -> Result<portico_db::audit::Origin, AppError> {
-    let user = portico_db::users::by_id(&state.db, viewer.user_id()).await?.ok_or(AppError::SignInRequired)?;
+async fn origin(
+    state: &AppState,
+    viewer: &portico_core::Viewer,
+    info: &ReqInfo,
+) -> Result<portico_db::audit::Origin, AppError> {
+    let user = portico_db::users::by_id(&state.db, viewer.user_id())
+        .await?
+        .ok_or(AppError::SignInRequired)?;
     let mut origin = info.anonymous(&user.email, Some(user.id));
     origin.actor = format!("{} (api)", user.email);
     Ok(origin)

@@ -43,7 +43,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .routes(routes!(clients::matter))
         .split_for_parts();
     let doc = Arc::new(doc);
-    router.route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+    router.route(
+        "/api/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
 }
 
 /// An error body, as every API error returns it.

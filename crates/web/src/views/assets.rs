@@ -11,19 +11,31 @@ const STYLESHEET: &str = include_str!("../../static/portico.css");
 
 pub(crate) async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         STYLESHEET,
     )
 }
 
 /// The firm's colour as a CSS custom property. Served as a stylesheet so pages need no inline
 /// style, which the content security policy forbids; the colour was validated as `#rrggbb`.
-pub(crate) async fn brand(State(state): State<AppState>, Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
+pub(crate) async fn brand(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
     let slug = file.strip_suffix(".css").ok_or(AppError::NotFound)?;
-    let firm = portico_db::firms::by_slug(&state.db, slug).await?.ok_or(AppError::NotFound)?;
-    let colour = portico_core::validate::colour(&firm.brand_colour).unwrap_or_else(|_| "#1f5fa8".into());
+    let firm = portico_db::firms::by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let colour =
+        portico_core::validate::colour(&firm.brand_colour).unwrap_or_else(|_| "#1f5fa8".into());
     Ok((
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
         format!(":root {{ --brand: {colour}; }}\n"),
     ))
 }

@@ -55,7 +55,10 @@ pub(crate) struct LoginQuery {
     notice: String,
 }
 
-pub(crate) async fn login_page(MaybeSigned(signed): MaybeSigned, Query(q): Query<LoginQuery>) -> Response {
+pub(crate) async fn login_page(
+    MaybeSigned(signed): MaybeSigned,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     if signed.is_some() {
         return Redirect::to(safe_next(&q.next)).into_response();
     }
@@ -65,7 +68,13 @@ pub(crate) async fn login_page(MaybeSigned(signed): MaybeSigned, Query(q): Query
         "password_set" => Some("Your password is saved. Sign in with it now."),
         _ => None,
     };
-    LoginPage { next: safe_next(&q.next).to_string(), email: String::new(), error: None, notice }.into_response()
+    LoginPage {
+        next: safe_next(&q.next).to_string(),
+        email: String::new(),
+        error: None,
+        notice,
+    }
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -76,8 +85,7 @@ pub(crate) struct LoginForm {
     next: String,
 }
 
-const LOGIN_FAILED: &str =
-    "That email address and password do not match. Use the same email address that received your invitation.";
+const LOGIN_FAILED: &str = "That email address and password do not match. Use the same email address that received your invitation.";
 
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -87,15 +95,27 @@ pub(crate) async fn login(
 ) -> Result<Response, AppError> {
     let next = safe_next(&form.next).to_string();
     let failed = |email: String| {
-        let page = LoginPage { next: next.clone(), email, error: Some(LOGIN_FAILED.into()), notice: None };
+        let page = LoginPage {
+            next: next.clone(),
+            email,
+            error: Some(LOGIN_FAILED.into()),
+            notice: None,
+        };
         (StatusCode::UNAUTHORIZED, page).into_response()
     };
     let email = portico_core::validate::email(&form.email).unwrap_or_default();
-    let user = if email.is_empty() { None } else { users::by_email(&state.db, &email).await? };
+    let user = if email.is_empty() {
+        None
+    } else {
+        users::by_email(&state.db, &email).await?
+    };
     let password_ok = form.password.chars().count() <= portico_core::validate::PASSWORD_MAX
         && state
             .hasher
-            .verify(&form.password, user.as_ref().and_then(|u| u.password_hash.as_deref()))
+            .verify(
+                &form.password,
+                user.as_ref().and_then(|u| u.password_hash.as_deref()),
+            )
             .await;
     let user = match user {
         Some(u) if password_ok && u.active => u,
@@ -107,13 +127,20 @@ pub(crate) async fn login(
     };
     let memberships = users::memberships(&state.db, user.id).await?;
     // Staff work first; choosing among several places is the switcher's job.
-    let Some(m) = memberships.iter().find(|m| m.context == "staff").or(memberships.first()) else {
+    let Some(m) = memberships
+        .iter()
+        .find(|m| m.context == "staff")
+        .or(memberships.first())
+    else {
         let origin = info.anonymous(&user.email, Some(user.id));
         audit::record(&state.db, &origin, Event::new(None, "auth.login.no_access")).await?;
         return Ok(failed(form.email));
     };
-    let context = Context::parse(&m.context).ok_or_else(|| AppError::Internal("unknown context".into()))?;
-    let firm = portico_db::firms::by_id(&state.db, m.firm_id).await?.ok_or(AppError::NotFound)?;
+    let context =
+        Context::parse(&m.context).ok_or_else(|| AppError::Internal("unknown context".into()))?;
+    let firm = portico_db::firms::by_id(&state.db, m.firm_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
 
     // A fresh token at every sign-in; whatever session the browser had before is ended.
     if let Some(old) = session::request_token(&headers, &state.config) {
@@ -138,9 +165,18 @@ pub(crate) async fn login(
     )
     .await?;
     let origin = info.anonymous(&user.email, Some(user.id));
-    audit::record(&state.db, &origin, Event::new(Some(m.firm_id), "auth.login").object("user", user.id)).await?;
+    audit::record(
+        &state.db,
+        &origin,
+        Event::new(Some(m.firm_id), "auth.login").object("user", user.id),
+    )
+    .await?;
     let target = if next == "/" {
-        if context == Context::Staff { "/staff".to_string() } else { "/portal".to_string() }
+        if context == Context::Staff {
+            "/staff".to_string()
+        } else {
+            "/portal".to_string()
+        }
     } else {
         next
     };
@@ -165,7 +201,12 @@ pub(crate) async fn logout(
         sessions::end(&state.db, &hash_token(&token)).await?;
     }
     let signed = &posted.signed;
-    audit::record(&state.db, &info.by(signed), Event::new(Some(signed.viewer.firm_id()), "auth.logout")).await?;
+    audit::record(
+        &state.db,
+        &info.by(signed),
+        Event::new(Some(signed.viewer.firm_id()), "auth.logout"),
+    )
+    .await?;
     Ok((
         [session::clear_cookie(&state.config)],
         Redirect::to("/login?notice=signed_out"),
@@ -183,14 +224,32 @@ pub(crate) struct SetPasswordPage {
 
 /// Shows the form only; the token is used by the POST, so a mail scanner opening the link
 /// does not burn it.
-pub(crate) async fn set_password_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+pub(crate) async fn set_password_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
     let usable = tokens::peek(&state.db, &hash_token(&token), tokens::SET_PASSWORD).await?;
     let email = match &usable {
-        Some(u) => users::by_id(&state.db, u.user_id).await?.map(|u| u.email).unwrap_or_default(),
+        Some(u) => users::by_id(&state.db, u.user_id)
+            .await?
+            .map(|u| u.email)
+            .unwrap_or_default(),
         None => String::new(),
     };
-    let status = if usable.is_some() { StatusCode::OK } else { StatusCode::GONE };
-    Ok((status, SetPasswordPage { usable: usable.is_some(), email, error: None }).into_response())
+    let status = if usable.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::GONE
+    };
+    Ok((
+        status,
+        SetPasswordPage {
+            usable: usable.is_some(),
+            email,
+            error: None,
+        },
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -206,33 +265,62 @@ pub(crate) async fn set_password(
     Form(form): Form<SetPasswordForm>,
 ) -> Result<Response, AppError> {
     let hash = hash_token(&token);
-    let gone = || (StatusCode::GONE, SetPasswordPage { usable: false, email: String::new(), error: None }).into_response();
+    let gone = || {
+        (
+            StatusCode::GONE,
+            SetPasswordPage {
+                usable: false,
+                email: String::new(),
+                error: None,
+            },
+        )
+            .into_response()
+    };
     let Some(usable) = tokens::peek(&state.db, &hash, tokens::SET_PASSWORD).await? else {
         return Ok(gone());
     };
-    let user = users::by_id(&state.db, usable.user_id).await?.ok_or(AppError::NotFound)?;
+    let user = users::by_id(&state.db, usable.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let firm_name = match usable.firm_id {
-        Some(id) => portico_db::firms::by_id(&state.db, id).await?.map(|f| f.name).unwrap_or_default(),
+        Some(id) => portico_db::firms::by_id(&state.db, id)
+            .await?
+            .map(|f| f.name)
+            .unwrap_or_default(),
         None => String::new(),
     };
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())
     } else {
-        portico_core::validate::password(&form.password, &user.email, &firm_name).err().map(|e| e.message)
+        portico_core::validate::password(&form.password, &user.email, &firm_name)
+            .err()
+            .map(|e| e.message)
     };
     if let Some(error) = problem {
-        let page = SetPasswordPage { usable: true, email: user.email, error: Some(error) };
+        let page = SetPasswordPage {
+            usable: true,
+            email: user.email,
+            error: Some(error),
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // Hash before taking the write lock: hashing is slow on purpose.
     let password_hash = state.hasher.hash(&form.password).await;
     let mut tx = state.db.begin().await?;
-    if tokens::consume(&mut tx, &hash, tokens::SET_PASSWORD).await?.is_none() {
+    if tokens::consume(&mut tx, &hash, tokens::SET_PASSWORD)
+        .await?
+        .is_none()
+    {
         return Ok(gone());
     }
     users::set_password_hash(&mut tx, user.id, &password_hash).await?;
     let origin = info.anonymous(&user.email, Some(user.id));
-    audit::append(&mut tx, &origin, Event::new(usable.firm_id, "auth.password.set").object("user", user.id)).await?;
+    audit::append(
+        &mut tx,
+        &origin,
+        Event::new(usable.firm_id, "auth.password.set").object("user", user.id),
+    )
+    .await?;
     tx.commit().await?;
     sessions::end_all_for_user(&state.db, user.id).await?;
     Ok(Redirect::to("/login?notice=password_set").into_response())
@@ -245,7 +333,14 @@ mod tests {
     #[test]
     fn only_same_origin_paths_follow_a_sign_in() {
         assert_eq!(safe_next("/staff/clients?page=2"), "/staff/clients?page=2");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "/\r\nx"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/\r\nx",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }

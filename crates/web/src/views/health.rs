@@ -22,7 +22,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let jobs = portico_db::jobs::counts(&state.db).await.unwrap_or_default();
+    let jobs = portico_db::jobs::counts(&state.db)
+        .await
+        .unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&jobs),

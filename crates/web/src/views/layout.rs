@@ -44,7 +44,11 @@ impl Layout {
             home: if staff { "/staff" } else { "/portal" },
             nav: items
                 .into_iter()
-                .map(|(href, label)| NavItem { href, label, current: href == current })
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: href == current,
+                })
                 .collect(),
             notice: None,
         }

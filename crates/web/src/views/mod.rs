@@ -17,9 +17,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(auth::start))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
-        .route("/set-password/{token}", get(auth::set_password_page).post(auth::set_password))
+        .route(
+            "/set-password/{token}",
+            get(auth::set_password_page).post(auth::set_password),
+        )
         .route("/staff", get(staff::home))
-        .route("/staff/clients", get(staff::clients).post(staff::create_client))
+        .route(
+            "/staff/clients",
+            get(staff::clients).post(staff::create_client),
+        )
         .route("/staff/clients/{id}", get(staff::client))
         .route("/staff/clients/{id}/matters", post(staff::create_matter))
         .route("/staff/clients/{id}/portal", post(staff::client_portal))

@@ -27,11 +27,17 @@ pub(crate) struct HomePage {
     matters: Vec<Matter>,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, signed: Signed) -> Result<HomePage, AppError> {
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<HomePage, AppError> {
     let client_id = client_of(&signed)?;
     let mut matters = matters::for_client(&state.db, &signed.viewer, client_id).await?;
     matters.truncate(5);
-    Ok(HomePage { layout: Layout::new(&signed, "Home", "/portal"), matters })
+    Ok(HomePage {
+        layout: Layout::new(&signed, "Home", "/portal"),
+        matters,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,13 +47,23 @@ pub(crate) struct MattersPage {
     matters: Vec<Matter>,
 }
 
-pub(crate) async fn matters(State(state): State<AppState>, signed: Signed) -> Result<MattersPage, AppError> {
+pub(crate) async fn matters(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<MattersPage, AppError> {
     let client_id = client_of(&signed)?;
     let matters = matters::for_client(&state.db, &signed.viewer, client_id).await?;
-    Ok(MattersPage { layout: Layout::new(&signed, "Matters", "/portal/matters"), matters })
+    Ok(MattersPage {
+        layout: Layout::new(&signed, "Matters", "/portal/matters"),
+        matters,
+    })
 }
 
-pub(crate) async fn matter(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<MatterPage, AppError> {
+pub(crate) async fn matter(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<MatterPage, AppError> {
     client_of(&signed)?;
     let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     Ok(MatterPage {

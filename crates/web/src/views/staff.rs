@@ -21,7 +21,11 @@ use crate::session::Signed;
 use crate::state::AppState;
 
 fn staff(signed: &Signed) -> Result<(), AppError> {
-    if signed.viewer.is_staff() { Ok(()) } else { Err(AppError::NotFound) }
+    if signed.viewer.is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -32,11 +36,18 @@ pub(crate) struct HomePage {
     recent: Vec<Client>,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, signed: Signed) -> Result<HomePage, AppError> {
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<HomePage, AppError> {
     staff(&signed)?;
     let client_count = clients::count(&state.db, &signed.viewer).await?;
     let recent = clients::list(&state.db, &signed.viewer, "", Page::new(1, 5)).await?;
-    Ok(HomePage { layout: Layout::new(&signed, "Home", "/staff"), client_count, recent })
+    Ok(HomePage {
+        layout: Layout::new(&signed, "Home", "/staff"),
+        client_count,
+        recent,
+    })
 }
 
 const PAGE_SIZE: u32 = 50;
@@ -61,9 +72,21 @@ pub(crate) struct ListQuery {
     page: Option<u32>,
 }
 
-async fn clients_page(state: &AppState, signed: &Signed, q: String, page: u32, error: Option<String>) -> Result<ClientsPage, AppError> {
+async fn clients_page(
+    state: &AppState,
+    signed: &Signed,
+    q: String,
+    page: u32,
+    error: Option<String>,
+) -> Result<ClientsPage, AppError> {
     let q: String = q.chars().take(200).collect();
-    let mut list = clients::list(&state.db, &signed.viewer, &q, Page::new(page, PAGE_SIZE + 1)).await?;
+    let mut list = clients::list(
+        &state.db,
+        &signed.viewer,
+        &q,
+        Page::new(page, PAGE_SIZE + 1),
+    )
+    .await?;
     let has_more = list.len() > PAGE_SIZE as usize;
     list.truncate(PAGE_SIZE as usize);
     Ok(ClientsPage {
@@ -77,12 +100,20 @@ async fn clients_page(state: &AppState, signed: &Signed, q: String, page: u32, e
     })
 }
 
-pub(crate) async fn clients(State(state): State<AppState>, signed: Signed, Query(q): Query<ListQuery>) -> Result<ClientsPage, AppError> {
+pub(crate) async fn clients(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Result<ClientsPage, AppError> {
     staff(&signed)?;
     clients_page(&state, &signed, q.q, q.page.unwrap_or(1).max(1), None).await
 }
 
-pub(crate) async fn create_client(State(state): State<AppState>, info: ReqInfo, posted: Posted<NewClient>) -> Result<Response, AppError> {
+pub(crate) async fn create_client(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<NewClient>,
+) -> Result<Response, AppError> {
     let signed = &posted.signed;
     staff(signed)?;
     match clients::create(&state.db, &signed.viewer, &posted.form, &info.by(signed)).await {
@@ -105,14 +136,29 @@ pub(crate) struct ClientPage {
     error: Option<String>,
 }
 
-async fn client_page(state: &AppState, signed: &Signed, id: uuid::Uuid, error: Option<String>) -> Result<ClientPage, AppError> {
+async fn client_page(
+    state: &AppState,
+    signed: &Signed,
+    id: uuid::Uuid,
+    error: Option<String>,
+) -> Result<ClientPage, AppError> {
     let client = clients::get(&state.db, &signed.viewer, id).await?;
     let matters = matters::for_client(&state.db, &signed.viewer, id).await?;
     let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
-    Ok(ClientPage { layout: Layout::new(signed, client.name.clone(), "/staff/clients"), client, matters, users, error })
+    Ok(ClientPage {
+        layout: Layout::new(signed, client.name.clone(), "/staff/clients"),
+        client,
+        matters,
+        users,
+        error,
+    })
 }
 
-pub(crate) async fn client(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<ClientPage, AppError> {
+pub(crate) async fn client(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<ClientPage, AppError> {
     staff(&signed)?;
     client_page(&state, &signed, parse_id(&id)?, None).await
 }
@@ -126,7 +172,15 @@ pub(crate) async fn create_matter(
     let signed = &posted.signed;
     staff(signed)?;
     let id = parse_id(&id)?;
-    match matters::create(&state.db, &signed.viewer, id, &posted.form, &info.by(signed)).await {
+    match matters::create(
+        &state.db,
+        &signed.viewer,
+        id,
+        &posted.form,
+        &info.by(signed),
+    )
+    .await
+    {
         Ok(m) => Ok(Redirect::to(&format!("/staff/matters/{}", m.id)).into_response()),
         Err(DbError::Invalid(e)) => {
             let page = client_page(&state, signed, id, Some(e.message)).await?;
@@ -150,7 +204,14 @@ pub(crate) async fn client_portal(
     let signed = &posted.signed;
     staff(signed)?;
     let id = parse_id(&id)?;
-    clients::set_portal_open(&state.db, &signed.viewer, id, posted.form.open, &info.by(signed)).await?;
+    clients::set_portal_open(
+        &state.db,
+        &signed.viewer,
+        id,
+        posted.form.open,
+        &info.by(signed),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/staff/clients/{id}")))
 }
 
@@ -163,7 +224,11 @@ pub(crate) struct MatterPage {
     pub(super) back_label: String,
 }
 
-pub(crate) async fn matter(State(state): State<AppState>, signed: Signed, Path(id): Path<String>) -> Result<MatterPage, AppError> {
+pub(crate) async fn matter(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<MatterPage, AppError> {
     staff(&signed)?;
     let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let client = clients::get(&state.db, &signed.viewer, matter.client_id).await?;
@@ -184,7 +249,14 @@ pub(crate) async fn matter_portal(
     let signed = &posted.signed;
     staff(signed)?;
     let id = parse_id(&id)?;
-    matters::set_portal_open(&state.db, &signed.viewer, id, posted.form.open, &info.by(signed)).await?;
+    matters::set_portal_open(
+        &state.db,
+        &signed.viewer,
+        id,
+        posted.form.open,
+        &info.by(signed),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/staff/matters/{id}")))
 }
 
@@ -195,7 +267,13 @@ pub(crate) struct AuditPage {
     events: Vec<StoredEvent>,
 }
 
-pub(crate) async fn audit(State(state): State<AppState>, signed: Signed) -> Result<AuditPage, AppError> {
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<AuditPage, AppError> {
     let events = portico_db::audit::recent_for_firm(&state.db, &signed.viewer, 200).await?;
-    Ok(AuditPage { layout: Layout::new(&signed, "Audit log", "/staff/audit"), events })
+    Ok(AuditPage {
+        layout: Layout::new(&signed, "Audit log", "/staff/audit"),
+        events,
+    })
 }

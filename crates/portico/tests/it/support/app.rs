@@ -37,7 +37,9 @@ impl TestApp {
         adjust(&mut config);
         let services = server::open(&config).await.expect("open services");
         let db = services.db.clone();
-        let running = server::start(&config, services).await.expect("start server");
+        let running = server::start(&config, services)
+            .await
+            .expect("start server");
         TestApp {
             base: format!("http://{}", running.addr),
             db,
@@ -59,7 +61,10 @@ impl TestApp {
     /// A plain HTTP client (no cookies, no redirects followed).
     pub fn http(&self) -> reqwest::Client {
         portico_storage::use_ring_for_tls();
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     pub async fn stop(mut self) {

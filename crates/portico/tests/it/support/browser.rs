@@ -24,7 +24,11 @@ impl Page {
     /// The anti-forgery token of the first form on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).map(|i| i + marker.len()).expect("page has a csrf field");
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .expect("page has a csrf field");
         let end = self.body[start..].find('"').expect("csrf value ends");
         self.body[start..start + end].to_string()
     }
@@ -35,7 +39,10 @@ impl Browser {
         portico_storage::use_ring_for_tls();
         Browser {
             base: base.to_string(),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             cookie: Arc::new(Mutex::new(None)),
         }
     }
@@ -53,14 +60,26 @@ impl Browser {
             let v = v.to_str().unwrap_or("");
             let pair = v.split(';').next().unwrap_or("");
             if let Some((_, value)) = pair.split_once('=') {
-                self.set_cookie(if value.is_empty() { None } else { Some(pair.to_string()) });
+                self.set_cookie(if value.is_empty() {
+                    None
+                } else {
+                    Some(pair.to_string())
+                });
             }
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let location = headers.get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = res.text().await.unwrap_or_default();
-        Page { status, location, body, headers }
+        Page {
+            status,
+            location,
+            body,
+            headers,
+        }
     }
 
     fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -86,7 +105,8 @@ impl Browser {
 
     /// Posts with full control of the request (hostile tests).
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
-        self.finish(self.with_cookie(req).send().await.expect("request")).await
+        self.finish(self.with_cookie(req).send().await.expect("request"))
+            .await
     }
 
     pub fn raw(&self) -> &reqwest::Client {
@@ -94,7 +114,8 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
-        self.post("/login", &[("email", email), ("password", password)]).await
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
     }
 
     /// Posts a form from a signed-in page, with the session's anti-forgery token.

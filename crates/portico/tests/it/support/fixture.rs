@@ -44,7 +44,9 @@ impl Fixture {
 async fn set_password(db: &Db, user_id: uuid::Uuid) {
     let hash = password_hash().await;
     let mut tx = db.begin().await.unwrap();
-    users::set_password_hash(&mut tx, user_id, &hash).await.unwrap();
+    users::set_password_hash(&mut tx, user_id, &hash)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -52,26 +54,81 @@ async fn firm(db: &Db, name: &str, tag: &str) -> FirmFixture {
     let origin = Origin::system("test");
     let firm = firms::create(db, name, &origin).await.unwrap();
     let owner_email = format!("owner@{tag}.example");
-    let (owner_user, owner_staff) = users::add_staff(db, firm.id, &owner_email, "Olive Owner", StaffRole::Owner, &origin).await.unwrap();
+    let (owner_user, owner_staff) = users::add_staff(
+        db,
+        firm.id,
+        &owner_email,
+        "Olive Owner",
+        StaffRole::Owner,
+        &origin,
+    )
+    .await
+    .unwrap();
     set_password(db, owner_user.id).await;
     let member_email = format!("member@{tag}.example");
-    let (member, _) = users::add_staff(db, firm.id, &member_email, "Mo Member", StaffRole::Member, &origin).await.unwrap();
+    let (member, _) = users::add_staff(
+        db,
+        firm.id,
+        &member_email,
+        "Mo Member",
+        StaffRole::Member,
+        &origin,
+    )
+    .await
+    .unwrap();
     set_password(db, member.id).await;
-    let owner = users::viewer_for(db, owner_user.id, Context::Staff, owner_staff).await.unwrap().unwrap();
+    let owner = users::viewer_for(db, owner_user.id, Context::Staff, owner_staff)
+        .await
+        .unwrap()
+        .unwrap();
     let mut list = Vec::new();
     for n in 1..=2 {
-        let client = clients::create(db, &owner, &NewClient { kind: "person".into(), name: format!("{name} Client {n}"), email: None }, &origin)
-            .await
-            .unwrap();
+        let client = clients::create(
+            db,
+            &owner,
+            &NewClient {
+                kind: "person".into(),
+                name: format!("{name} Client {n}"),
+                email: None,
+            },
+            &origin,
+        )
+        .await
+        .unwrap();
         let email = format!("client{n}@{tag}-clients.example");
-        let pu = clients::add_portal_user(db, &owner, client.id, &email, &format!("Client {n} Person"), true, &origin).await.unwrap();
+        let pu = clients::add_portal_user(
+            db,
+            &owner,
+            client.id,
+            &email,
+            &format!("Client {n} Person"),
+            true,
+            &origin,
+        )
+        .await
+        .unwrap();
         set_password(db, pu.user_id).await;
         let mut ms = Vec::new();
         for m in 1..=2 {
-            let new = NewMatter { title: format!("{name} matter {n}.{m}"), reference: format!("R-{n}{m}"), description: String::new() };
-            ms.push(matters::create(db, &owner, client.id, &new, &origin).await.unwrap());
+            let new = NewMatter {
+                title: format!("{name} matter {n}.{m}"),
+                reference: format!("R-{n}{m}"),
+                description: String::new(),
+            };
+            ms.push(
+                matters::create(db, &owner, client.id, &new, &origin)
+                    .await
+                    .unwrap(),
+            );
         }
         list.push((client, email, ms));
     }
-    FirmFixture { id: firm.id, slug: firm.slug, owner_email, owner, member_email, clients: list }
+    FirmFixture {
+        id: firm.id,
+        slug: firm.slug,
+        owner_email,
+        owner,
+        member_email,
+        clients: list,
+    }
 }

@@ -5,7 +5,9 @@ use sqlx::Connection;
 
 /// The admin URL, if set. In CI a missing server is an error, not a skip.
 pub fn admin_url() -> Option<String> {
-    std::env::var("PORTICO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("PORTICO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 pub fn available() -> bool {
@@ -13,9 +15,13 @@ pub fn available() -> bool {
         return true;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("PORTICO_TEST_DATABASE_URL is not set in CI: the PostgreSQL arm cannot be skipped here");
+        panic!(
+            "PORTICO_TEST_DATABASE_URL is not set in CI: the PostgreSQL arm cannot be skipped here"
+        );
     }
-    eprintln!("NOTICE: PostgreSQL test skipped: PORTICO_TEST_DATABASE_URL is not set (scripts/test sets it)");
+    eprintln!(
+        "NOTICE: PostgreSQL test skipped: PORTICO_TEST_DATABASE_URL is not set (scripts/test sets it)"
+    );
     false
 }
 
@@ -23,7 +29,9 @@ pub fn available() -> bool {
 pub async fn fresh_database() -> String {
     let admin = admin_url().expect("PORTICO_TEST_DATABASE_URL");
     let name = format!("portico_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test PostgreSQL server");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await

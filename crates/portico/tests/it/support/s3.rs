@@ -38,22 +38,41 @@ pub async fn start() -> S3Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let bucket = "portico-test".to_string();
     std::fs::create_dir(dir.path().join(&bucket)).expect("bucket folder");
-    let (access_key, secret_key) = ("portico-test-key".to_string(), "portico-test-secret".to_string());
+    let (access_key, secret_key) = (
+        "portico-test-key".to_string(),
+        "portico-test-secret".to_string(),
+    );
     let fs = s3s_fs::FileSystem::new(dir.path()).expect("s3s-fs");
     let mut builder = S3ServiceBuilder::new(fs);
-    builder.set_auth(SimpleAuth::from_single(access_key.clone(), secret_key.clone()));
+    builder.set_auth(SimpleAuth::from_single(
+        access_key.clone(),
+        secret_key.clone(),
+    ));
     let service = builder.build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
         let http = ConnBuilder::new(TokioExecutor::new());
         loop {
-            let Ok((socket, _)) = listener.accept().await else { continue };
-            let conn = http.serve_connection(TokioIo::new(socket), service.clone()).into_owned();
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let conn = http
+                .serve_connection(TokioIo::new(socket), service.clone())
+                .into_owned();
             tokio::spawn(async move {
                 let _ = conn.await;
             });
         }
     });
-    S3Server { endpoint, bucket, access_key, secret_key, task, _dir: dir }
+    S3Server {
+        endpoint,
+        bucket,
+        access_key,
+        secret_key,
+        task,
+        _dir: dir,
+    }
 }
