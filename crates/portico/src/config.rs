@@ -12,7 +12,7 @@ use portico_storage::StorageConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on.
     pub bind: String,
@@ -46,7 +46,7 @@ impl Default for Config {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatabaseSection {
     /// `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`; defaults to SQLite in the data folder.
     pub url: Option<String>,
@@ -63,7 +63,7 @@ impl Default for DatabaseSection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct StorageSection {
     /// `local` (default), `s3` or `memory`.
     pub backend: String,
@@ -93,7 +93,7 @@ impl Default for StorageSection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MailSection {
     /// The sender of every email, e.g. `Portico <portal@example.com>`.
     pub from: String,
@@ -124,7 +124,7 @@ impl Default for MailSection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct JobsSection {
     /// First retry after this long; each further retry waits twice as long (capped at an hour).
     pub retry_base_ms: u64,
@@ -144,7 +144,7 @@ impl Default for JobsSection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HttpSection {
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
@@ -163,7 +163,7 @@ impl Default for HttpSection {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSection {
     /// `text` (default) or `json`.
     pub format: String,

@@ -85,24 +85,25 @@ async fn no_store_by_default(req: Request, next: Next) -> Response {
 }
 
 /// Refuses state-changing requests that a browser says came from another site. Browsers
-/// send `Sec-Fetch-Site` or `Origin` on every cross-site POST; requests without either are
-/// not from a browser, and signed-in forms also carry a session-bound token. The bearer-token
-/// API uses no cookies, so it cannot be forged this way.
+/// send `Sec-Fetch-Site` (all current ones) or at least `Origin` on cross-site POSTs; the
+/// former decides when present, because with `Referrer-Policy: no-referrer` a same-origin form
+/// post carries `Origin: null`. Requests with neither are not from a browser, and signed-in
+/// forms also carry a session-bound token. The bearer-token API uses no cookies, so it cannot
+/// be forged this way.
 async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
     let h = req.headers();
-    let site_ok = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    let allowed = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
-        None => true,
+        None => match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) => origin == state.config.origin(),
+            None => true,
+        },
     };
-    let origin_ok = match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => origin == state.config.origin(),
-        None => true,
-    };
-    if site_ok && origin_ok {
+    if allowed {
         next.run(req).await
     } else {
         crate::AppError::Csrf.into_response()

@@ -33,6 +33,10 @@ both! {
         for evil in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"] {
             assert_eq!(go(evil).await.as_deref(), Some("/staff"), "{evil}");
         }
+        // A page of the other side is never where a sign-in lands.
+        let client = app.browser();
+        let to = client.post("/login", &[("email", f.a.clients[0].1.as_str()), ("password", PASSWORD), ("next", "/staff/clients")]).await;
+        assert_eq!(to.location.as_deref(), Some("/portal"));
         // A protected page sends you to sign in and back.
         let b = app.browser();
         let p = b.get("/staff/clients?q=x").await;

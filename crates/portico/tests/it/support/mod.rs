@@ -7,6 +7,7 @@ pub mod fixture;
 pub mod pg;
 pub mod s3;
 pub mod smtp;
+pub mod webdriver;
 
 pub use app::{Backend, TestApp};
 pub use browser::Browser;
