@@ -171,12 +171,15 @@ pub(crate) async fn login(
         Event::new(Some(m.firm_id), "auth.login").object("user", user.id),
     )
     .await?;
-    let target = if next == "/" {
-        if context == Context::Staff {
-            "/staff".to_string()
-        } else {
-            "/portal".to_string()
-        }
+    // A page of the other side (left in `next` by someone else's session) is never the
+    // right place to land: go home instead.
+    let (home, other_side) = match context {
+        Context::Staff => ("/staff", "/portal"),
+        Context::Client => ("/portal", "/staff"),
+    };
+    let target = if next == "/" || next == other_side || next.starts_with(&format!("{other_side}/"))
+    {
+        home.to_string()
     } else {
         next
     };
