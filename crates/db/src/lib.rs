@@ -15,6 +15,7 @@ pub mod matters;
 pub mod seed;
 pub mod sessions;
 pub mod shares;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

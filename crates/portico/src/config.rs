@@ -150,6 +150,9 @@ pub struct HttpSection {
     pub request_timeout_secs: u64,
     /// Password hashes computed at once (each takes 19 MiB and tens of milliseconds).
     pub hash_parallelism: usize,
+    /// Behind a load balancer, the header carrying the client's address, e.g.
+    /// `x-forwarded-for` (its last entry is used). Leave unset when clients connect directly.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for HttpSection {
@@ -158,6 +161,7 @@ impl Default for HttpSection {
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             hash_parallelism: 2,
+            client_ip_header: None,
         }
     }
 }
@@ -323,6 +327,18 @@ impl Config {
                 "mail.transport: `{other}` is unknown; use file or smtp"
             ))),
         }
+    }
+
+    pub fn client_ip_header(&self) -> Result<Option<axum::http::HeaderName>, ConfigError> {
+        self.http
+            .client_ip_header
+            .as_deref()
+            .map(|h| {
+                axum::http::HeaderName::try_from(h.trim()).map_err(|_| {
+                    ConfigError(format!("http.client_ip_header: `{h}` is not a header name"))
+                })
+            })
+            .transpose()
     }
 
     pub fn request_timeout(&self) -> Duration {

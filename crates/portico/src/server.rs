@@ -49,6 +49,7 @@ pub async fn open_db(config: &Config) -> Result<Db, ConfigError> {
 /// Opens database, storage and mail, in that order, stopping at the first that fails.
 pub async fn open(config: &Config) -> Result<Services, ConfigError> {
     config.bind_addr()?;
+    config.client_ip_header()?;
     if config.public_url.is_some() {
         config.public_url()?;
     }
@@ -109,6 +110,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         public_url,
         max_body_bytes: config.http.max_body_bytes,
         request_timeout: config.request_timeout(),
+        client_ip_header: config.client_ip_header()?,
     };
     let wake = Arc::new(Notify::new());
     let state = AppState::new(

@@ -42,6 +42,12 @@ impl Worker {
                 if let Err(e) = portico_db::sessions::purge_expired(&self.db).await {
                     tracing::warn!(error = %e, "could not purge expired sessions");
                 }
+                if let Err(e) = portico_db::throttle::purge(&self.db).await {
+                    tracing::warn!(error = %e, "could not purge old sign-in failures");
+                }
+                if let Err(e) = portico_db::throttle::purge(&self.db).await {
+                    tracing::warn!(error = %e, "could not purge old sign-in failures");
+                }
             }
             tokio::select! {
                 _ = self.wake.notified() => {}

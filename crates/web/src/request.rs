@@ -9,6 +9,7 @@ use portico_db::audit::Origin;
 use tower_http::request_id::RequestId;
 
 use crate::session::Signed;
+use crate::state::AppState;
 
 pub struct ReqInfo {
     pub request_id: String,
@@ -38,10 +39,36 @@ impl ReqInfo {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ReqInfo {
+/// The client's address: from the configured proxy header when there is one, otherwise the
+/// connection's peer.
+fn client_ip(parts: &Parts, state: &AppState) -> String {
+    if let Some(name) = &state.config.client_ip_header {
+        let forwarded = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| v.parse::<std::net::IpAddr>().is_ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for ReqInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ReqInfo {
             request_id: parts
                 .extensions
@@ -49,11 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqInfo {
                 .and_then(|id| id.header_value().to_str().ok())
                 .unwrap_or("")
                 .to_string(),
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default(),
+            ip: client_ip(parts, state),
             user_agent: parts
                 .headers
                 .get(USER_AGENT)

@@ -17,6 +17,9 @@ pub struct WebConfig {
     /// Largest request body accepted (uploads stream through their own limit).
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Behind a load balancer: the header in which it passes the client's address (e.g.
+    /// `x-forwarded-for`; its last entry is used, the one the balancer appended).
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl WebConfig {

@@ -14,3 +14,4 @@ mod shares;
 mod storage;
 mod support;
 mod tenancy;
+mod throttle;

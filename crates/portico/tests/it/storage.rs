@@ -1,172 +1,466 @@
 //! Object storage on local disk, in memory and on a real S3-compatible server: bodies stream
-//! in and out byte-identical, ranges work, failed uploads leave nothing.
+//! in and out byte-identical, ranges work, failed or abandoned uploads leave nothing, and a
+//! store that cannot work stops start-up with one sentence.
+
+use std::ops::Range;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use portico_storage::{Storage, StorageConfig, StorageError};
-use sha2_free::digest;
 
-use crate::support::s3;
+use crate::support::s3::{self, S3Server};
 
-/// A cheap content fingerprint (the test does not need a cryptographic hash).
-mod sha2_free {
-    pub fn digest(bytes: &[u8]) -> (usize, u64) {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x100000001b3);
+/// Writes one test per backend from one body: `name::local`, `name::memory`, `name::s3`.
+macro_rules! on_every_backend {
+    ($(async fn $name:ident($store:ident: &Store) $body:block)*) => {
+        $(
+            mod $name {
+                use super::*;
+
+                async fn scenario($store: &Store) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn local() {
+                    scenario(&Store::local().await).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    scenario(&Store::memory().await).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn s3() {
+                    scenario(&Store::s3().await).await
+                }
+            }
+        )*
+    };
+}
+
+/// An opened store and what keeps it alive: its folder or its server.
+struct Store {
+    storage: Storage,
+    place: Place,
+}
+
+enum Place {
+    Folder(tempfile::TempDir),
+    Server(S3Server),
+    Memory,
+}
+
+impl Store {
+    async fn local() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder that does not exist yet: opening creates it.
+        let config = StorageConfig::Local {
+            path: dir.path().join("files"),
+        };
+        Store {
+            storage: Storage::open(&config).await.unwrap(),
+            place: Place::Folder(dir),
         }
-        (bytes.len(), h)
+    }
+
+    async fn memory() -> Store {
+        Store {
+            storage: Storage::open(&StorageConfig::Memory).await.unwrap(),
+            place: Place::Memory,
+        }
+    }
+
+    async fn s3() -> Store {
+        let server = s3::start().await;
+        Store {
+            storage: Storage::open(&server.config()).await.unwrap(),
+            place: Place::Server(server),
+        }
+    }
+
+    /// Traces of uploads that never became objects: staged files on disk, multipart uploads
+    /// on the S3 server. Memory keeps no trace to look at.
+    async fn leftovers(&self) -> Vec<String> {
+        match &self.place {
+            Place::Folder(dir) => {
+                let objects = self.storage.list("").await.unwrap();
+                let root = dir.path().join("files");
+                files_under(&root, &root)
+                    .into_iter()
+                    .filter(|f| !objects.contains(f))
+                    .collect()
+            }
+            Place::Server(server) => server.pending_uploads(),
+            Place::Memory => Vec::new(),
+        }
+    }
+
+    /// Waits (up to five seconds) for clean-up done in the background.
+    async fn leftovers_after_clean_up(&self) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = self.leftovers().await;
+            if left.is_empty() || Instant::now() > until {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
+fn files_under(root: &Path, dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(root, &path));
+        } else {
+            let relative = path.strip_prefix(root).unwrap();
+            files.push(relative.to_string_lossy().into_owned());
+        }
+    }
+    files
+}
+
+/// Bytes that differ at every offset near a part boundary, so a misplaced part shows.
 fn body(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i * 31 % 251) as u8).collect()
 }
 
-async fn read_all(storage: &Storage, key: &str, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
-    let (_, s) = storage.get_stream(key, range).await.unwrap();
-    let chunks: Vec<Bytes> = s.try_collect().await.unwrap();
-    chunks.concat()
-}
-
-async fn exercise(storage: Storage) {
-    // 20 MiB in 64 KiB chunks: several multipart parts.
-    let data = body(20 * 1024 * 1024 + 123);
-    let chunks: Vec<std::io::Result<Bytes>> = data
-        .chunks(64 * 1024)
+/// `data` as a stream of `chunk`-sized pieces, the way an HTTP body arrives.
+fn chunked(
+    data: &[u8],
+    chunk: usize,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + use<> {
+    let chunks: Vec<_> = data
+        .chunks(chunk)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
-    let written = storage
-        .put_stream("firm/a/obj/big", stream::iter(chunks))
-        .await
-        .unwrap();
-    assert_eq!(written, data.len() as u64);
-    assert_eq!(
-        storage.size("firm/a/obj/big").await.unwrap(),
-        Some(data.len() as u64)
-    );
-    assert_eq!(
-        digest(&read_all(&storage, "firm/a/obj/big", None).await),
-        digest(&data)
-    );
-    assert_eq!(
-        read_all(&storage, "firm/a/obj/big", Some(1000..5000)).await,
-        data[1000..5000]
-    );
+    stream::iter(chunks)
+}
 
-    storage
-        .put_bytes("firm/a/obj/small", Bytes::from_static(b"hello"))
-        .await
-        .unwrap();
-    storage
-        .put_bytes("firm/b/obj/other", Bytes::from_static(b"x"))
-        .await
-        .unwrap();
-    assert_eq!(
-        storage.list("firm/a").await.unwrap(),
-        vec!["firm/a/obj/big", "firm/a/obj/small"]
-    );
+async fn read(storage: &Storage, key: &str, range: Option<Range<u64>>) -> (u64, Vec<u8>) {
+    let (size, s) = storage.get_stream(key, range).await.unwrap();
+    let chunks: Vec<Bytes> = s.try_collect().await.unwrap();
+    (size, chunks.concat())
+}
 
-    // A body that fails midway leaves no object behind.
-    let failing = stream::iter(vec![
-        Ok(Bytes::from(vec![1_u8; 6 * 1024 * 1024])),
-        Err(std::io::Error::other("client went away")),
-    ]);
+/// Compares without printing megabytes on failure.
+fn assert_same(got: &[u8], want: &[u8]) {
+    let first_difference = got.iter().zip(want).position(|(a, b)| a != b);
     assert!(
-        storage
-            .put_stream("firm/a/obj/broken", failing.boxed())
-            .await
-            .is_err()
+        got.len() == want.len() && first_difference.is_none(),
+        "got {} bytes, want {}; first difference at {first_difference:?}",
+        got.len(),
+        want.len()
     );
-    assert_eq!(storage.size("firm/a/obj/broken").await.unwrap(), None);
+}
 
-    storage.delete("firm/a/obj/small").await.unwrap();
-    storage.delete("firm/a/obj/small").await.unwrap();
-    assert!(matches!(
-        storage
-            .get_stream("firm/a/obj/small", None)
+const BIG: usize = 20 * 1024 * 1024 + 123;
+const PART: u64 = 8 * 1024 * 1024;
+
+on_every_backend! {
+    async fn streams_a_large_object_back_byte_identical(store: &Store) {
+        let data = body(BIG);
+        let written = store
+            .storage
+            .put_stream("firm/a/obj/big", chunked(&data, 64 * 1024))
             .await
-            .map(|_| ()),
-        Err(StorageError::NotFound)
-    ));
-    for bad in ["../etc/passwd", "/abs", "a//b", "a/\u{0}"] {
-        assert!(
-            matches!(
-                storage.put_bytes(bad, Bytes::new()).await,
-                Err(StorageError::InvalidKey(_))
-            ),
-            "{bad:?}"
-        );
+            .unwrap();
+        assert_eq!(written, BIG as u64);
+        assert_eq!(store.storage.size("firm/a/obj/big").await.unwrap(), Some(BIG as u64));
+        let (size, got) = read(&store.storage, "firm/a/obj/big", None).await;
+        assert_eq!(size, BIG as u64);
+        assert_same(&got, &data);
+        // A range across the first part boundary.
+        let across = PART - 1000..PART + 1000;
+        let (size, got) = read(&store.storage, "firm/a/obj/big", Some(across.clone())).await;
+        assert_eq!(size, BIG as u64);
+        assert_same(&got, &data[across.start as usize..across.end as usize]);
+    }
+
+    async fn serves_byte_ranges_and_the_whole_size(store: &Store) {
+        let data = body(1000);
+        store
+            .storage
+            .put_bytes("firm/a/obj/doc", Bytes::from(data.clone()))
+            .await
+            .unwrap();
+        let (size, got) = read(&store.storage, "firm/a/obj/doc", Some(100..200)).await;
+        assert_eq!(size, 1000);
+        assert_same(&got, &data[100..200]);
+        let (_, got) = read(&store.storage, "firm/a/obj/doc", Some(0..1)).await;
+        assert_same(&got, &data[..1]);
+        let (_, got) = read(&store.storage, "firm/a/obj/doc", Some(990..5000)).await;
+        assert_same(&got, &data[990..]);
+    }
+
+    async fn stores_small_and_empty_bodies(store: &Store) {
+        let written = store
+            .storage
+            .put_stream("firm/a/obj/empty", stream::empty())
+            .await
+            .unwrap();
+        assert_eq!(written, 0);
+        assert_eq!(store.storage.size("firm/a/obj/empty").await.unwrap(), Some(0));
+        assert_eq!(read(&store.storage, "firm/a/obj/empty", None).await, (0, vec![]));
+
+        let data = body(100_000);
+        let written = store
+            .storage
+            .put_stream("firm/a/obj/small", chunked(&data, 7))
+            .await
+            .unwrap();
+        assert_eq!(written, 100_000);
+        let (size, got) = read(&store.storage, "firm/a/obj/small", None).await;
+        assert_eq!(size, 100_000);
+        assert_same(&got, &data);
+
+        // Storing again under the same key replaces the object.
+        store
+            .storage
+            .put_bytes("firm/a/obj/small", Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        assert_eq!(read(&store.storage, "firm/a/obj/small", None).await, (5, b"hello".to_vec()));
+    }
+
+    async fn lists_keys_under_a_prefix_by_whole_segments(store: &Store) {
+        for key in ["firm/a/obj/2", "firm/a/obj/1", "firm/ab/obj/3", "firm/b/obj/4"] {
+            store.storage.put_bytes(key, Bytes::from_static(b"x")).await.unwrap();
+        }
+        let under_a = vec!["firm/a/obj/1".to_string(), "firm/a/obj/2".to_string()];
+        assert_eq!(store.storage.list("firm/a").await.unwrap(), under_a);
+        assert_eq!(store.storage.list("firm/a/").await.unwrap(), under_a);
+        assert_eq!(store.storage.list("").await.unwrap().len(), 4);
+        assert!(store.storage.list("firm/c").await.unwrap().is_empty());
+    }
+
+    async fn deletes_objects_and_shrugs_at_missing_ones(store: &Store) {
+        store
+            .storage
+            .put_bytes("firm/a/obj/gone", Bytes::from_static(b"bye"))
+            .await
+            .unwrap();
+        store.storage.delete("firm/a/obj/gone").await.unwrap();
+        assert_eq!(store.storage.size("firm/a/obj/gone").await.unwrap(), None);
+        assert!(store.storage.list("firm/a").await.unwrap().is_empty());
+        store.storage.delete("firm/a/obj/gone").await.unwrap();
+        store.storage.delete("firm/a/obj/never").await.unwrap();
+    }
+
+    async fn answers_not_found_for_a_missing_object(store: &Store) {
+        let got = store.storage.get_stream("firm/a/obj/missing", None).await;
+        assert!(matches!(got, Err(StorageError::NotFound)), "{:?}", got.map(|_| ()));
+        let got = store.storage.get_stream("firm/a/obj/missing", Some(0..10)).await;
+        assert!(matches!(got, Err(StorageError::NotFound)), "{:?}", got.map(|_| ()));
+        assert_eq!(store.storage.size("firm/a/obj/missing").await.unwrap(), None);
+    }
+
+    async fn a_body_that_fails_leaves_no_object_and_no_parts(store: &Store) {
+        store
+            .storage
+            .put_bytes("firm/a/obj/kept", Bytes::from_static(b"before"))
+            .await
+            .unwrap();
+        // Failing before one part is full, and after several parts were sent.
+        for sent in [1024 * 1024, BIG] {
+            for key in ["firm/a/obj/broken", "firm/a/obj/kept"] {
+                let failing = chunked(&body(sent), 64 * 1024)
+                    .chain(stream::iter([Err(std::io::Error::other("client went away"))]));
+                let err = store.storage.put_stream(key, failing).await.unwrap_err();
+                assert!(matches!(err, StorageError::Io(_)), "{err}");
+                assert!(err.to_string().contains("client went away"), "{err}");
+            }
+            assert_eq!(store.storage.size("firm/a/obj/broken").await.unwrap(), None);
+            // What was stored before under the key stays.
+            assert_eq!(read(&store.storage, "firm/a/obj/kept", None).await.1, b"before");
+            assert_eq!(store.leftovers().await, Vec::<String>::new(), "after {sent} bytes");
+        }
+    }
+
+    async fn rejects_keys_that_could_escape_their_place(store: &Store) {
+        for bad in ["", "../etc/passwd", "firm/../../x", "/abs", "a//b", "a/./b", "a/\u{0}", "a\nb"] {
+            let s = &store.storage;
+            let invalid = |r: Result<(), StorageError>| matches!(r, Err(StorageError::InvalidKey(_)));
+            assert!(invalid(s.put_bytes(bad, Bytes::new()).await), "{bad:?}");
+            assert!(invalid(s.put_stream(bad, stream::empty()).await.map(|_| ())), "{bad:?}");
+            assert!(invalid(s.get_stream(bad, None).await.map(|_| ())), "{bad:?}");
+            assert!(invalid(s.size(bad).await.map(|_| ())), "{bad:?}");
+            assert!(invalid(s.delete(bad).await), "{bad:?}");
+        }
+        let err = store.storage.list("../x").await.unwrap_err();
+        assert!(err.to_string().contains("is not allowed"), "{err}");
+        assert!(store.storage.list("").await.unwrap().is_empty());
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_disk_streams_objects_back_byte_identical() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(&StorageConfig::Local {
-        path: dir.path().join("files"),
-    })
-    .await
-    .unwrap();
-    exercise(storage).await;
+/// A request that times out or a client that goes away drops the upload mid-way; the parts
+/// already sent must not linger (S3 bills them; a disk fills up).
+async fn an_abandoned_upload_is_cleaned_up(store: Store) {
+    let storage = store.storage.clone();
+    let upload = tokio::spawn(async move {
+        let first = stream::iter([Ok(Bytes::from(body(BIG)))]);
+        let body = first.chain(stream::pending());
+        storage.put_stream("firm/a/obj/abandoned", body).await
+    });
+    let until = Instant::now() + Duration::from_secs(10);
+    while store.leftovers().await.is_empty() {
+        assert!(Instant::now() < until, "the upload never began");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    upload.abort();
+    assert!(upload.await.unwrap_err().is_cancelled());
+    assert_eq!(store.leftovers_after_clean_up().await, Vec::<String>::new());
+    assert_eq!(
+        store.storage.size("firm/a/obj/abandoned").await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_streams_objects_back_byte_identical() {
-    exercise(Storage::open(&StorageConfig::Memory).await.unwrap()).await;
+async fn an_abandoned_upload_to_local_disk_is_cleaned_up() {
+    an_abandoned_upload_is_cleaned_up(Store::local().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_streams_objects_back_byte_identical() {
-    let server = s3::start().await;
-    let storage = Storage::open(&server.config()).await.unwrap();
-    assert!(storage.describe().contains("S3 bucket portico-test"));
-    exercise(storage).await;
+async fn an_abandoned_upload_to_s3_is_aborted() {
+    an_abandoned_upload_is_cleaned_up(Store::s3().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_bucket_or_dead_endpoint_is_a_clear_error() {
-    let server = s3::start().await;
+async fn each_backend_describes_where_objects_go() {
+    let local = Store::local().await;
+    let Place::Folder(dir) = &local.place else {
+        unreachable!()
+    };
+    assert_eq!(
+        local.storage.describe(),
+        format!("local disk at {}", dir.path().join("files").display())
+    );
+    assert_eq!(Store::memory().await.storage.describe(), "memory");
+    let s3 = Store::s3().await;
+    let Place::Server(server) = &s3.place else {
+        unreachable!()
+    };
+    assert_eq!(
+        s3.storage.describe(),
+        format!("S3 bucket portico-test at {}", server.endpoint)
+    );
+}
+
+/// The S3 settings of `server`, changed by `adjust`.
+fn s3_config(
+    server: &S3Server,
+    adjust: impl FnOnce(&mut String, &mut Option<String>, &mut Option<String>),
+) -> StorageConfig {
     let StorageConfig::S3 {
+        mut bucket,
+        region,
+        mut endpoint,
+        access_key_id,
+        mut secret_access_key,
+        allow_http,
+    } = server.config()
+    else {
+        unreachable!()
+    };
+    adjust(&mut bucket, &mut endpoint, &mut secret_access_key);
+    StorageConfig::S3 {
+        bucket,
         region,
         endpoint,
         access_key_id,
         secret_access_key,
         allow_http,
-        ..
-    } = server.config()
-    else {
-        unreachable!()
-    };
-    let missing = StorageConfig::S3 {
-        bucket: "no-such-bucket".into(),
-        region: region.clone(),
-        endpoint,
-        access_key_id: access_key_id.clone(),
-        secret_access_key: secret_access_key.clone(),
-        allow_http,
-    };
-    let err = Storage::open(&missing).await.err().unwrap().to_string();
+    }
+}
+
+async fn open_error(config: &StorageConfig) -> String {
+    match Storage::open(config).await {
+        Ok(s) => panic!("{} opened", s.describe()),
+        Err(e @ StorageError::Config(_)) => e.to_string(),
+        Err(e) => panic!("not a configuration error: {e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_with_a_missing_bucket_stops_start_up_naming_the_bucket() {
+    let server = s3::start().await;
+    let config = s3_config(&server, |bucket, _, _| *bucket = "no-such-bucket".into());
+    let err = open_error(&config).await;
+    let expected = format!(
+        "storage.bucket: bucket `no-such-bucket` does not exist or cannot be reached at {}: ",
+        server.endpoint
+    );
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_with_a_wrong_secret_stops_start_up() {
+    let server = s3::start().await;
+    let config = s3_config(&server, |_, _, secret| *secret = Some("wrong".into()));
+    let err = open_error(&config).await;
     assert!(
-        err.starts_with("storage.bucket: bucket `no-such-bucket`"),
+        err.starts_with("storage.bucket: bucket `portico-test`"),
         "{err}"
     );
+    assert!(!err.contains("wrong"), "the secret is not repeated: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_at_an_endpoint_that_refuses_connections_stops_start_up_promptly() {
+    let server = s3::start().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let dead = StorageConfig::S3 {
-        bucket: "portico-test".into(),
+    let dead = format!("http://127.0.0.1:{port}");
+    let config = s3_config(&server, |_, endpoint, _| *endpoint = Some(dead.clone()));
+    let started = Instant::now();
+    let err = open_error(&config).await;
+    assert!(
+        err.starts_with(&format!(
+            "storage.bucket: bucket `portico-test` does not exist or cannot be reached at {dead}: "
+        )),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_settings_need_only_a_bucket_and_never_print_the_secret() {
+    let config: StorageConfig =
+        serde_json::from_str(r#"{"backend": "s3", "bucket": "b"}"#).unwrap();
+    let StorageConfig::S3 {
         region,
-        endpoint: Some(format!("http://127.0.0.1:{port}")),
-        access_key_id,
-        secret_access_key,
+        endpoint,
         allow_http,
+        access_key_id,
+        ..
+    } = &config
+    else {
+        panic!("{config:?}")
     };
-    let started = std::time::Instant::now();
-    let err = Storage::open(&dead).await.err().unwrap().to_string();
-    assert!(err.starts_with("storage.bucket:"), "{err}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(region, "us-east-1");
+    assert_eq!(
+        (endpoint, access_key_id, allow_http),
+        (&None, &None, &false)
+    );
+
+    let server = s3::start().await;
+    let shown = format!("{:?}", server.config());
+    assert!(shown.contains(&server.access_key), "{shown}");
+    assert!(!shown.contains(&server.secret_key), "{shown}");
+    let local: StorageConfig =
+        serde_json::from_str(r#"{"backend": "local", "path": "/x"}"#).unwrap();
+    assert!(matches!(local, StorageConfig::Local { .. }));
 }

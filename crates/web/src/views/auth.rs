@@ -4,12 +4,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use portico_core::throttle as throttle_policy;
 use portico_db::audit::{self, Event};
 use portico_db::users::{self, Context};
-use portico_db::{sessions, tokens};
+use portico_db::{sessions, throttle, tokens};
 use serde::Deserialize;
 use time::Duration;
 
@@ -104,6 +105,26 @@ pub(crate) async fn login(
         (StatusCode::UNAUTHORIZED, page).into_response()
     };
     let email = portico_core::validate::email(&form.email).unwrap_or_default();
+    // Unknown addresses are throttled exactly like known ones, so the answer reveals nothing.
+    let typed: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    let account_key = format!("account:{typed}");
+    let address_key = format!("address:{}", info.ip);
+    if let Some(wait) = throttled(&state, &account_key, &address_key).await? {
+        let secs = wait.whole_seconds().max(1);
+        let message = format!("Too many sign-in attempts. Wait {secs} seconds, then try again.");
+        let page = LoginPage {
+            next: next.clone(),
+            email: form.email.clone(),
+            error: Some(message),
+            notice: None,
+        };
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, secs.to_string())],
+            page,
+        )
+            .into_response());
+    }
     let user = if email.is_empty() {
         None
     } else {
@@ -120,11 +141,13 @@ pub(crate) async fn login(
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
+            throttle::record_failure(&state.db, &[&account_key, &address_key]).await?;
             let origin = info.anonymous(&form.email, other.as_ref().map(|u| u.id));
             audit::record(&state.db, &origin, Event::new(None, "auth.login.failed")).await?;
             return Ok(failed(form.email));
         }
     };
+    throttle::clear(&state.db, &account_key).await?;
     let memberships = users::memberships(&state.db, user.id).await?;
     // Staff work first; choosing among several places is the switcher's job.
     let Some(m) = memberships
@@ -189,6 +212,20 @@ pub(crate) async fn login(
         [(LOCATION, target)],
     )
         .into_response())
+}
+
+/// How long this sign-in must wait, by the stricter of the account's and the address's limits.
+async fn throttled(
+    state: &AppState,
+    account_key: &str,
+    address_key: &str,
+) -> Result<Option<Duration>, AppError> {
+    let now = portico_db::now();
+    let account =
+        throttle_policy::ACCOUNT.wait(throttle::failures(&state.db, account_key).await?, now);
+    let address =
+        throttle_policy::ADDRESS.wait(throttle::failures(&state.db, address_key).await?, now);
+    Ok(account.max(address))
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ pub struct S3Server {
     pub access_key: String,
     pub secret_key: String,
     task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for S3Server {
@@ -31,6 +31,16 @@ impl S3Server {
             secret_access_key: Some(self.secret_key.clone()),
             allow_http: true,
         }
+    }
+
+    /// Multipart uploads begun and neither completed nor aborted: s3s-fs keeps each one as
+    /// `.upload-<id>.json` (and its parts as `.upload_id-<id>.part-<n>`) in its root folder.
+    pub fn pending_uploads(&self) -> Vec<String> {
+        std::fs::read_dir(self.dir.path())
+            .expect("s3s-fs root")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".upload"))
+            .collect()
     }
 }
 
@@ -73,6 +83,6 @@ pub async fn start() -> S3Server {
         access_key,
         secret_key,
         task,
-        _dir: dir,
+        dir,
     }
 }

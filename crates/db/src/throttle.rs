@@ -1,0 +1,50 @@
+//! Failed sign-ins, stored so that every server sees the same count.
+
+use portico_core::throttle::{Failures, WINDOW};
+
+use crate::{Db, DbError, new_id, now, on_db};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    count: i64,
+    oldest: Option<time::OffsetDateTime>,
+    newest: Option<time::OffsetDateTime>,
+}
+
+/// The failures of one key within the last hour.
+pub async fn failures(db: &Db, key: &str) -> Result<Failures, DbError> {
+    let since = now() - WINDOW;
+    let r: Row = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*) AS count, MIN(at) AS oldest, MAX(at) AS newest FROM login_failures WHERE key = $1 AND at > $2"
+    ).bind(key).bind(since).fetch_one(p).await)?;
+    Ok(Failures {
+        count: r.count,
+        oldest: r.oldest,
+        newest: r.newest,
+    })
+}
+
+pub async fn record_failure(db: &Db, keys: &[&str]) -> Result<(), DbError> {
+    let t = now();
+    for key in keys {
+        on_db!(db, p => sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
+            .bind(new_id()).bind(*key).bind(t).execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Forgets an account's failures after it signs in.
+pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
+    on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE key = $1")
+        .bind(key).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Drops failures older than the window.
+pub async fn purge(db: &Db) -> Result<u64, DbError> {
+    let before = now() - WINDOW;
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+        .bind(before).execute(p).await.map(|r| r.rows_affected()))?,
+    )
+}
