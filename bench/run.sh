@@ -19,7 +19,7 @@ cargo build --release -q -p portico --bin portico --example hello
 bin=target/release/portico
 
 data=$(mktemp -d)
-trap 'kill $pid $hello_pid 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill ${pid:-} ${hello_pid:-} 2>/dev/null || true; rm -rf "$data"' EXIT
 export PORTICO_DATA="$data" PORTICO_LOG_LEVEL=warn PORTICO_PUBLIC_URL="$base"
 if [ "$backend" = postgres ]; then
   admin_url=$(scripts/pg-start)
@@ -40,7 +40,7 @@ ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 
-password="bench password for the report"
+password="correct horse battery staple"
 curl -sf -o /dev/null -H "Origin: $base" --data-urlencode "password=$password" --data-urlencode "confirm=$password" "$link"
 cookie=$(curl -s -o /dev/null -D - -H "Origin: $base" --data-urlencode "email=bench@bench.example" \
   --data-urlencode "password=$password" "$base/login" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')

@@ -38,8 +38,8 @@ impl Storage {
     }
 
     /// Streams `body` into the store under `key` and returns its length. Memory stays bounded
-    /// by a few upload parts whatever the size. If the body fails, nothing is stored under
-    /// `key` and the body's error is returned.
+    /// by a few upload parts whatever the size. If the body fails, the store is left as it was
+    /// (an earlier object under `key` stays) and the body's error is returned.
     pub async fn put_stream<S>(&self, key: &str, body: S) -> Result<u64, StorageError>
     where
         S: Stream<Item = std::io::Result<Bytes>>,

@@ -90,13 +90,17 @@ fn unusable(bucket: &str, place: &str, e: &object_store::Error) -> StorageError 
         .map(|(code, _)| code);
     StorageError::Config(match code {
         Some("NoSuchBucket") => format!("storage.bucket: bucket `{bucket}` does not exist {place}"),
-        Some("InvalidAccessKeyId") => {
+        // s3s answers NotSignedUp where AWS answers InvalidAccessKeyId.
+        Some("InvalidAccessKeyId" | "NotSignedUp") => {
             format!("storage.access_key_id: the S3 service {place} does not know this access key")
         }
         Some("SignatureDoesNotMatch") => format!(
             "storage.secret_access_key: the S3 service {place} refused the secret for this \
              access key"
         ),
+        Some("AccessDenied") => {
+            format!("storage.access_key_id: this access key may not list bucket `{bucket}` {place}")
+        }
         Some(code) => format!(
             "storage.bucket: bucket `{bucket}` cannot be used {place}: the service answered \
              {code}"

@@ -1,6 +1,8 @@
 //! Streaming a body into the store: one request for a small body, a multipart upload for a
 //! large one, and no trace of either when the body fails.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
@@ -13,6 +15,9 @@ const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// Parts sent at once; with the one being filled, this bounds an upload's memory.
 const PARTS_IN_FLIGHT: usize = 2;
+
+/// How long an abort waits for the parts in flight.
+const PART_LANDING: Duration = Duration::from_secs(30);
 
 pub(crate) async fn put_stream<S>(
     store: &dyn ObjectStore,
@@ -92,10 +97,8 @@ impl Upload {
     }
 
     async fn abort(mut self) {
-        if let Some(writer) = self.0.take()
-            && let Err(e) = writer.abort().await
-        {
-            tracing::warn!(error = %e, "could not abort a failed upload");
+        if let Some(writer) = self.0.take() {
+            abort(writer).await;
         }
     }
 }
@@ -105,11 +108,17 @@ impl Drop for Upload {
         if let Some(writer) = self.0.take()
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(async move {
-                if let Err(e) = writer.abort().await {
-                    tracing::warn!(error = %e, "could not abort an abandoned upload");
-                }
-            });
+            runtime.spawn(abort(writer));
         }
+    }
+}
+
+/// Aborts once the parts in flight have landed (for a while at most): a part that arrives
+/// after the abort would be kept by the service, outliving its upload (S3 documents this).
+async fn abort(mut writer: WriteMultipart) {
+    let landed = async { while writer.wait_for_capacity(0).await.is_err() {} };
+    let _ = tokio::time::timeout(PART_LANDING, landed).await;
+    if let Err(e) = writer.abort().await {
+        tracing::warn!(error = %e, "could not abort an unfinished upload");
     }
 }
