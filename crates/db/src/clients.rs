@@ -66,6 +66,14 @@ pub async fn list(
     })
 }
 
+/// The firm's newest clients (staff only), for the home page.
+pub async fn newest(db: &Db, viewer: &Viewer, limit: i64) -> Result<Vec<Client>, DbError> {
+    staff_only(viewer)?;
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM clients WHERE firm_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?)
+}
+
 /// One client, if the viewer may see it; otherwise `NotFound`, exactly as if it did not exist.
 pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Client, DbError> {
     if let Some(own) = viewer.client_scope()

@@ -56,14 +56,6 @@ pub async fn create(db: &Db, s: NewSession<'_>) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A live session by token hash: neither idle nor past its absolute end.
-pub async fn live(db: &Db, token_hash: &[u8]) -> Result<Option<Session>, DbError> {
-    let t = now();
-    Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM sessions WHERE token_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2"
-    ).bind(token_hash).bind(t).fetch_optional(p).await)?)
-}
-
 /// Records activity. Callers skip it when the session was seen moments ago, so a busy page
 /// does not write on every request.
 pub async fn touch(db: &Db, token_hash: &[u8], idle: Duration) -> Result<(), DbError> {
@@ -131,25 +123,31 @@ impl Chrome {
     }
 }
 
-/// Reads the session's person, membership and firm, only while all are active (and, for a
-/// client, the client's portal is open): deactivation and closing take effect at once.
-pub async fn chrome(db: &Db, s: &Session) -> Result<Option<Chrome>, DbError> {
-    Ok(match s.context() {
-        Some(Context::Staff) => on_db!(db, p => sqlx::query_as(
-            "SELECT u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
-                    f.slug AS firm_slug, f.idle_timeout_secs, m.role, CAST(NULL AS UUID) AS client_id, CAST(NULL AS TEXT) AS client_name, \
-                    CAST(NULL AS BOOLEAN) AS is_client_admin \
-             FROM staff_members m JOIN users u ON u.id = m.user_id JOIN firms f ON f.id = m.firm_id \
-             WHERE m.id = $1 AND m.user_id = $2 AND m.active AND u.active"
-        ).bind(s.membership_id).bind(s.user_id).fetch_optional(p).await)?,
-        Some(Context::Client) => on_db!(db, p => sqlx::query_as(
-            "SELECT u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
-                    f.slug AS firm_slug, f.idle_timeout_secs, CAST(NULL AS TEXT) AS role, c.id AS client_id, c.name AS client_name, \
-                    m.is_client_admin \
-             FROM client_users m JOIN users u ON u.id = m.user_id JOIN firms f ON f.id = m.firm_id \
-                  JOIN clients c ON c.id = m.client_id \
-             WHERE m.id = $1 AND m.user_id = $2 AND m.active AND u.active AND c.portal_open"
-        ).bind(s.membership_id).bind(s.user_id).fetch_optional(p).await)?,
-        None => None,
-    })
+#[derive(sqlx::FromRow)]
+struct Resolved {
+    #[sqlx(flatten)]
+    session: Session,
+    #[sqlx(flatten)]
+    chrome: Chrome,
+}
+
+/// A live session (neither idle nor past its absolute end) with its person, membership and
+/// firm, in one query, only while all are active (and, for a client, the client's portal is
+/// open): deactivation and closing take effect on the next request.
+pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chrome)>, DbError> {
+    let r: Option<Resolved> = on_db!(db, p => sqlx::query_as(
+        "SELECT s.*, u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
+                f.slug AS firm_slug, f.idle_timeout_secs, sm.role, c.id AS client_id, c.name AS client_name, \
+                cu.is_client_admin \
+         FROM sessions s \
+         JOIN users u ON u.id = s.user_id AND u.active \
+         LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \
+              AND sm.user_id = s.user_id AND sm.active \
+         LEFT JOIN client_users cu ON s.context = 'client' AND cu.id = s.membership_id \
+              AND cu.user_id = s.user_id AND cu.active \
+         LEFT JOIN clients c ON c.id = cu.client_id AND c.portal_open \
+         JOIN firms f ON f.id = COALESCE(sm.firm_id, c.firm_id) \
+         WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
+    ).bind(token_hash).bind(now()).fetch_optional(p).await)?;
+    Ok(r.map(|r| (r.session, r.chrome)))
 }

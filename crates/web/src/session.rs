@@ -82,10 +82,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
         return Ok(None);
     };
     let hash = hash_token(&token);
-    let Some(session) = sessions::live(&state.db, &hash).await? else {
-        return Ok(None);
-    };
-    let Some(chrome) = sessions::chrome(&state.db, &session).await? else {
+    let Some((session, chrome)) = sessions::resolve(&state.db, &hash).await? else {
         return Ok(None);
     };
     let Some(viewer) = chrome.viewer(&session) else {

@@ -40,6 +40,7 @@ CREATE TABLE clients (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX clients_by_firm_name ON clients (firm_id, name);
+CREATE INDEX clients_by_firm_created ON clients (firm_id, created_at);
 
 CREATE TABLE client_users (
     id UUID PRIMARY KEY,
