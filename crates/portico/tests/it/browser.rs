@@ -23,7 +23,8 @@ both! {
         assert!(!chrome.displayed("details.menu").await);
         chrome.fill("#name", "Ines <Moreau>").await;
         chrome.click("form.stack button[type=submit]").await;
-        assert!(chrome.wait_for_url("/staff/clients").await != app.url("/staff/clients"));
+        let client_page = chrome.wait_until(|u| u.contains("/staff/clients/")).await;
+        assert!(client_page.contains("/staff/clients/"), "{client_page}");
         let page = chrome.source().await;
         assert!(page.contains("<h1>Ines &lt;Moreau&gt;</h1>"), "{page}");
         chrome.click("nav.side form[action='/logout'] button").await;

@@ -113,10 +113,15 @@ impl Chrome {
 
     /// Waits (up to five seconds) for a navigation to land on a URL ending with `suffix`.
     pub async fn wait_for_url(&self, suffix: &str) -> String {
+        self.wait_until(|url| url.ends_with(suffix)).await
+    }
+
+    /// Waits (up to five seconds) for the URL to satisfy `done`; returns the last URL seen.
+    pub async fn wait_until(&self, done: impl Fn(&str) -> bool) -> String {
         let mut url = String::new();
         for _ in 0..100 {
             url = self.url().await;
-            if url.ends_with(suffix) {
+            if done(&url) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
