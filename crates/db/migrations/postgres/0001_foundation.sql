@@ -39,8 +39,8 @@ CREATE TABLE clients (
     portal_open BOOLEAN NOT NULL DEFAULT TRUE,
     created_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX clients_by_firm_name ON clients (firm_id, name);
-CREATE INDEX clients_by_firm_created ON clients (firm_id, created_at);
+CREATE INDEX clients_by_firm_name ON clients (firm_id, name, id);
+CREATE INDEX clients_by_firm_created ON clients (firm_id, created_at, id);
 
 CREATE TABLE client_users (
     id UUID PRIMARY KEY,
