@@ -2,15 +2,14 @@
 
 use clap::Subcommand;
 use portico_core::{StaffRole, Viewer};
-use portico_db::audit::{self, Event, Origin};
+use portico_db::audit::Origin;
 use portico_db::users::{self, Context};
-use portico_db::{Db, firms, jobs, seed, tokens};
-use portico_mail::Email;
+use portico_db::{Db, firms, jobs, seed};
+use portico_web::invitations::{Occasion, send_set_password_link};
 use portico_web::{hash_token, new_token};
 
 use crate::config::{Config, ConfigError};
 use crate::server::open_db;
-use crate::worker::queue_email;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -93,42 +92,23 @@ async fn staff_viewer(db: &Db, firm: &firms::Firm, email: &str) -> Result<Viewer
         .ok_or_else(not_staff)
 }
 
-/// Issues a set-password link for a person, mails it, and returns it.
+/// Issues a set-password link for a new staff member, mails it, and returns it.
 pub async fn set_password_link(
     db: &Db,
     config: &Config,
     user: &users::User,
     firm: &firms::Firm,
 ) -> Result<String, ConfigError> {
-    let token = new_token();
-    let link = format!("{}set-password/{token}", config.public_url()?);
-    let email = Email {
-        to: user.email.clone(),
-        subject: format!("Your {} portal account", firm.name),
-        text: format!(
-            "Hello {},\n\nAn account was created for you on the {} portal.\nChoose your password here (the link works once, for 7 days):\n\n{link}\n",
-            user.name, firm.name
-        ),
-        html: None,
-    };
+    let origin_url = config.public_url()?.origin().ascii_serialization();
     let mut tx = db.begin().await.map_err(db_err)?;
-    tokens::issue(
+    let link = send_set_password_link(
         &mut tx,
-        &hash_token(&token),
-        tokens::SET_PASSWORD,
-        user.id,
-        Some(firm.id),
-        time::Duration::days(7),
-    )
-    .await
-    .map_err(db_err)?;
-    queue_email(&mut tx, &email, config.jobs.max_attempts)
-        .await
-        .map_err(db_err)?;
-    audit::append(
-        &mut tx,
+        &origin_url,
+        user,
+        firm,
+        Occasion::StaffAccount,
         &cli_origin(),
-        Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id),
+        config.jobs.max_attempts,
     )
     .await
     .map_err(db_err)?;

@@ -111,6 +111,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         max_body_bytes: config.http.max_body_bytes,
         request_timeout: config.request_timeout(),
         client_ip_header: config.client_ip_header()?,
+        mail_attempts: config.jobs.max_attempts,
     };
     let wake = Arc::new(Notify::new());
     let state = AppState::new(

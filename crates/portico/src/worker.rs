@@ -96,13 +96,4 @@ impl Worker {
     }
 }
 
-/// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
-pub async fn queue_email(
-    tx: &mut portico_db::Tx,
-    email: &Email,
-    max_attempts: i64,
-) -> Result<(), portico_db::DbError> {
-    let payload = serde_json::to_string(email).expect("emails serialise");
-    jobs::enqueue(tx, "email", &payload, max_attempts).await?;
-    Ok(())
-}
+pub use portico_web::invitations::queue_email;

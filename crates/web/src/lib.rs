@@ -4,6 +4,7 @@
 mod api;
 mod error;
 mod forms;
+pub mod invitations;
 mod metrics;
 mod middleware;
 mod passwords;

@@ -20,6 +20,8 @@ pub struct WebConfig {
     /// Behind a load balancer: the header in which it passes the client's address (e.g.
     /// `x-forwarded-for`; its last entry is used, the one the balancer appended).
     pub client_ip_header: Option<axum::http::HeaderName>,
+    /// Attempts a queued email gets before it is given up.
+    pub mail_attempts: i64,
 }
 
 impl WebConfig {

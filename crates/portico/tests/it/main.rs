@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod cli;
 mod hostile;
+mod invitations;
 mod jobs;
 mod mail;
 mod pages;

@@ -15,6 +15,7 @@ use super::layout::Layout;
 use super::parse_id;
 use crate::error::AppError;
 use crate::forms::Posted;
+use crate::invitations::{Occasion, send_access_granted, send_set_password_link};
 use crate::middleware::url_encode;
 use crate::request::ReqInfo;
 use crate::session::Signed;
@@ -131,6 +132,7 @@ pub(crate) struct ClientPage {
     matters: Vec<Matter>,
     users: Vec<PortalUser>,
     error: Option<String>,
+    invite_error: Option<String>,
 }
 
 async fn client_page(
@@ -138,6 +140,7 @@ async fn client_page(
     signed: &Signed,
     id: uuid::Uuid,
     error: Option<String>,
+    invite_error: Option<String>,
 ) -> Result<ClientPage, AppError> {
     let client = clients::get(&state.db, &signed.viewer, id).await?;
     let matters = matters::for_client(&state.db, &signed.viewer, id).await?;
@@ -148,6 +151,7 @@ async fn client_page(
         matters,
         users,
         error,
+        invite_error,
     })
 }
 
@@ -157,7 +161,7 @@ pub(crate) async fn client(
     Path(id): Path<String>,
 ) -> Result<ClientPage, AppError> {
     staff(&signed)?;
-    client_page(&state, &signed, parse_id(&id)?, None).await
+    client_page(&state, &signed, parse_id(&id)?, None, None).await
 }
 
 pub(crate) async fn create_matter(
@@ -180,11 +184,84 @@ pub(crate) async fn create_matter(
     {
         Ok(m) => Ok(Redirect::to(&format!("/staff/matters/{}", m.id)).into_response()),
         Err(DbError::Invalid(e)) => {
-            let page = client_page(&state, signed, id, Some(e.message)).await?;
+            let page = client_page(&state, signed, id, Some(e.message), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteForm {
+    name: String,
+    email: String,
+    #[serde(default)]
+    client_admin: Option<String>,
+}
+
+/// Invites a person to a client's portal: a portal account, and an email with a link to
+/// choose a password (or, for someone who already has one, word that they now have access).
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<InviteForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let id = parse_id(&id)?;
+    let client = clients::get(&state.db, &signed.viewer, id).await?;
+    let form = &posted.form;
+    let origin = info.by(signed);
+    let admin = form.client_admin.is_some();
+    let added = clients::add_portal_user(
+        &state.db,
+        &signed.viewer,
+        id,
+        &form.email,
+        &form.name,
+        admin,
+        &origin,
+    )
+    .await;
+    let user_id = match added {
+        Ok(u) => u.user_id,
+        Err(DbError::Invalid(e)) => {
+            let page = client_page(&state, signed, id, None, Some(e.message)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(DbError::Conflict(m)) => {
+            let page = client_page(&state, signed, id, None, Some(m)).await?;
+            return Ok((StatusCode::CONFLICT, page).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let user = portico_db::users::by_id(&state.db, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
+    let (origin_url, attempts) = (state.config.origin(), state.config.mail_attempts);
+    let mut tx = state.db.begin().await?;
+    if user.password_hash.is_none() {
+        let occasion = Occasion::Invitation {
+            client_name: &client.name,
+        };
+        send_set_password_link(
+            &mut tx,
+            &origin_url,
+            &user,
+            &firm,
+            occasion,
+            &origin,
+            attempts,
+        )
+        .await?;
+    } else {
+        send_access_granted(&mut tx, &origin_url, &user, &firm, &client.name, attempts).await?;
+    }
+    tx.commit().await?;
+    state.jobs_waiting.notify_one();
+    Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
 }
 
 #[derive(Deserialize)]

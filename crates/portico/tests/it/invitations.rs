@@ -1,0 +1,99 @@
+//! Staff invite people to a client's portal; the invitee confirms their email by choosing a
+//! password through a single-use link, then signs in and sees that client's matters.
+
+use std::time::Duration;
+
+use crate::both;
+use crate::support::fixture::PASSWORD;
+use crate::support::{Backend, Fixture, TestApp};
+
+fn link_path(mail: &str) -> String {
+    let start = mail.find("/set-password/").expect("a set-password link");
+    let token: String = mail[start + "/set-password/".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("/set-password/{token}")
+}
+
+both! {
+    async fn an_invited_client_sets_a_password_and_sees_their_matters(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, _, matters) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", client.id);
+        let sent = staff.submit(&page, &format!("{page}/invite"), &[("name", "Rosa Díaz"), ("email", "Rosa.Diaz@Example.com"), ("client_admin", "on")]).await;
+        assert_eq!(sent.status, 303);
+        let listed = staff.get(&page).await;
+        assert!(listed.body.contains("rosa.diaz@example.com") && listed.body.contains("client admin"));
+
+        let mail = app.smtp.wait_for(1, Duration::from_secs(10)).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].to.iter().any(|t| t.contains("rosa.diaz@example.com")));
+        assert!(mail[0].data.contains("Confirm your email"));
+        assert!(!mail[0].data.contains(&matters[0].title), "the email carries no case details");
+        let path = link_path(&mail[0].data.replace("=\r\n", ""));
+
+        let invitee = app.browser();
+        assert_eq!(invitee.get(&path).await.status, 200);
+        let done = invitee.post(&path, &[("password", "my own long passphrase"), ("confirm", "my own long passphrase")]).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(invitee.post(&path, &[("password", "another long passphrase"), ("confirm", "another long passphrase")]).await.status, 410);
+        assert_eq!(invitee.login("rosa.diaz@example.com", "my own long passphrase").await.location.as_deref(), Some("/portal"));
+        let home = invitee.get("/portal").await;
+        assert!(home.body.contains(&matters[0].title));
+        assert!(!home.body.contains(&f.a.clients[1].2[0].title));
+        app.stop().await;
+    }
+
+    async fn someone_with_a_password_is_told_they_have_access_without_a_link(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let staff = app.browser();
+        staff.login(&f.b.owner_email, PASSWORD).await;
+        // A client of firm A is invited by firm B: one sign-in, no new password link.
+        let page = format!("/staff/clients/{}", f.b.clients[0].0.id);
+        let email = f.a.clients[0].1.clone();
+        assert_eq!(staff.submit(&page, &format!("{page}/invite"), &[("name", "Same Person"), ("email", &email)]).await.status, 303);
+        let mail = app.smtp.wait_for(1, Duration::from_secs(10)).await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].data.contains("Sign in with your existing password"));
+        assert!(!mail[0].data.contains("/set-password/"));
+        app.stop().await;
+    }
+
+    async fn invitations_refuse_bad_input_and_other_tenants(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", f.a.clients[0].0.id);
+        let action = format!("{page}/invite");
+        let bad = staff.submit(&page, &action, &[("name", "No Email"), ("email", "not an address")]).await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("Enter an email address like name@example.com."));
+        let twice = staff.submit(&page, &action, &[("name", "Existing"), ("email", &f.a.clients[0].1)]).await;
+        assert_eq!(twice.status, 409);
+        assert!(twice.body.contains("already has access"));
+        let nameless = staff.submit(&page, &action, &[("name", "  "), ("email", "x@example.com")]).await;
+        assert_eq!(nameless.status, 422);
+        // Another firm's client answers like a missing one, and nothing is sent.
+        let theirs = format!("/staff/clients/{}/invite", f.b.clients[0].0.id);
+        let p = staff.submit(&page, &theirs, &[("name", "Planted"), ("email", "planted@example.com")]).await;
+        assert_eq!(p.status, 404);
+        // Without the form token, nothing happens.
+        assert_eq!(staff.post(&action, &[("name", "Forged"), ("email", "forged@example.com")]).await.status, 403);
+        // A client cannot invite through the staff page.
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+        assert_eq!(client.submit("/portal", &action, &[("name", "Friend"), ("email", "friend@example.com")]).await.status, 404);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(app.smtp.messages().is_empty());
+        for email in ["planted@example.com", "forged@example.com", "friend@example.com", "x@example.com"] {
+            assert!(portico_db::users::by_email(&app.db, email).await.unwrap().is_none(), "{email}");
+        }
+        app.stop().await;
+    }
+}

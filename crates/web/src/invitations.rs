@@ -1,0 +1,109 @@
+//! One-time set-password links, mailed: for staff accounts made by an operator and for client
+//! users invited by staff. The link and its email are written in one transaction with the
+//! audit event, so a link exists if and only if its email is queued.
+
+use portico_db::audit::{self, Event, Origin};
+use portico_db::firms::Firm;
+use portico_db::users::User;
+use portico_db::{DbError, Tx, jobs, tokens};
+use portico_mail::Email;
+
+use crate::tokens::{hash_token, new_token};
+
+/// How long a set-password link works.
+pub const LINK_DAYS: i64 = 7;
+
+/// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
+pub async fn queue_email(tx: &mut Tx, email: &Email, max_attempts: i64) -> Result<(), DbError> {
+    let payload = serde_json::to_string(email).expect("emails serialise");
+    jobs::enqueue(tx, "email", &payload, max_attempts).await?;
+    Ok(())
+}
+
+/// Why the person is getting the link; it decides the email's words.
+pub enum Occasion<'a> {
+    /// An operator created a staff account.
+    StaffAccount,
+    /// Staff invited the person to a client's portal.
+    Invitation { client_name: &'a str },
+}
+
+/// Issues a single-use link for `user` to choose a password, mails it, and returns it.
+pub async fn send_set_password_link(
+    tx: &mut Tx,
+    origin_url: &str,
+    user: &User,
+    firm: &Firm,
+    occasion: Occasion<'_>,
+    by: &Origin,
+    max_attempts: i64,
+) -> Result<String, DbError> {
+    let token = new_token();
+    let link = format!("{origin_url}/set-password/{token}");
+    let (subject, why) = match occasion {
+        Occasion::StaffAccount => (
+            format!("Your {} portal account", firm.name),
+            format!(
+                "An account was created for you on the {} portal.",
+                firm.name
+            ),
+        ),
+        Occasion::Invitation { client_name } => (
+            format!("Confirm your email and set your password for {}", firm.name),
+            format!(
+                "{} invited you to their secure client portal for {client_name}.",
+                firm.name
+            ),
+        ),
+    };
+    let email = Email {
+        to: user.email.clone(),
+        subject,
+        text: format!(
+            "Hello {},\n\n{why}\nConfirm your email address and choose your password here (the link works once, for {LINK_DAYS} days):\n\n{link}\n\nIf you did not expect this email, you can ignore it.\n",
+            user.name
+        ),
+        html: None,
+    };
+    tokens::issue(
+        tx,
+        &hash_token(&token),
+        tokens::SET_PASSWORD,
+        user.id,
+        Some(firm.id),
+        time::Duration::days(LINK_DAYS),
+    )
+    .await?;
+    queue_email(tx, &email, max_attempts).await?;
+    audit::append(
+        tx,
+        by,
+        Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id),
+    )
+    .await?;
+    Ok(link)
+}
+
+/// Tells a person who already has a password that they can now see another client's portal.
+pub async fn send_access_granted(
+    tx: &mut Tx,
+    origin_url: &str,
+    user: &User,
+    firm: &Firm,
+    client_name: &str,
+    max_attempts: i64,
+) -> Result<(), DbError> {
+    let email = Email {
+        to: user.email.clone(),
+        subject: format!(
+            "You now have access to {}'s portal for {client_name}",
+            firm.name
+        ),
+        text: format!(
+            "Hello {},\n\n{} gave you access to their secure client portal for {client_name}.\nSign in with your existing password:\n\n{origin_url}/login\n",
+            user.name, firm.name
+        ),
+        html: None,
+    };
+    queue_email(tx, &email, max_attempts).await
+}
