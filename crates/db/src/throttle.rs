@@ -2,7 +2,7 @@
 
 use portico_core::throttle::{Failures, WINDOW};
 
-use crate::{Db, DbError, new_id, now, on_db};
+use crate::{Db, DbError, Tx, new_id, now, on_db, on_tx};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -29,6 +29,17 @@ pub async fn record_failure(db: &Db, keys: &[&str]) -> Result<(), DbError> {
     for key in keys {
         on_db!(db, p => sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
             .bind(new_id()).bind(*key).bind(t).execute(p).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Records events inside the caller's transaction (so that a request that writes anything
+/// else commits once, whichever way it went).
+pub async fn record_in(tx: &mut Tx, keys: &[&str]) -> Result<(), DbError> {
+    let t = now();
+    for key in keys {
+        on_tx!(tx, c => sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
+            .bind(new_id()).bind(*key).bind(t).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
     Ok(())
 }

@@ -26,6 +26,8 @@ pub enum Occasion<'a> {
     StaffAccount,
     /// Staff invited the person to a client's portal.
     Invitation { client_name: &'a str },
+    /// The person asked to reset a forgotten password.
+    Reset,
 }
 
 /// Issues a single-use link for `user` to choose a password, mails it, and returns it.
@@ -40,7 +42,7 @@ pub async fn send_set_password_link(
 ) -> Result<String, DbError> {
     let token = new_token();
     let link = format!("{origin_url}/set-password/{token}");
-    let (subject, why) = match occasion {
+    let (subject, why) = match &occasion {
         Occasion::StaffAccount => (
             format!("Your {} portal account", firm.name),
             format!(
@@ -55,12 +57,21 @@ pub async fn send_set_password_link(
                 firm.name
             ),
         ),
+        Occasion::Reset => (
+            format!("Reset your {} portal password", firm.name),
+            "Someone, hopefully you, asked to reset your password.".to_string(),
+        ),
+    };
+    // A reset link is short-lived: it arrives while the person waits for it.
+    let (valid, lifetime) = match occasion {
+        Occasion::Reset => (time::Duration::hours(1), "one hour".to_string()),
+        _ => (time::Duration::days(LINK_DAYS), format!("{LINK_DAYS} days")),
     };
     let email = Email {
         to: user.email.clone(),
         subject,
         text: format!(
-            "Hello {},\n\n{why}\nConfirm your email address and choose your password here (the link works once, for {LINK_DAYS} days):\n\n{link}\n\nIf you did not expect this email, you can ignore it.\n",
+            "Hello {},\n\n{why}\nChoose your password here (the link works once, for {lifetime}):\n\n{link}\n\nIf you did not expect this email, you can ignore it.\n",
             user.name
         ),
         html: None,
@@ -71,7 +82,7 @@ pub async fn send_set_password_link(
         tokens::SET_PASSWORD,
         user.id,
         Some(firm.id),
-        time::Duration::days(LINK_DAYS),
+        valid,
     )
     .await?;
     queue_email(tx, &email, max_attempts).await?;

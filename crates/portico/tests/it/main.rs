@@ -11,6 +11,7 @@ mod invitations;
 mod jobs;
 mod mail;
 mod pages;
+mod reset;
 mod shares;
 mod storage;
 mod support;

@@ -5,6 +5,7 @@ mod auth;
 mod health;
 mod layout;
 mod portal;
+mod reset;
 mod staff;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/set-password/{token}",
             get(auth::set_password_page).post(auth::set_password),
         )
+        .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/staff", get(staff::home))
         .route(
             "/staff/clients",
