@@ -5,10 +5,12 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::users::Context;
-use crate::{Db, DbError, now, on_db};
+use crate::{Db, DbError, new_id, now, on_db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Session {
+    /// A public handle for listing and ending sessions; the token hash never leaves the server.
+    pub id: Uuid,
     pub token_hash: Vec<u8>,
     pub user_id: Uuid,
     pub context: String,
@@ -48,10 +50,10 @@ pub async fn create(db: &Db, s: NewSession<'_>) -> Result<(), DbError> {
     let ua: String = s.user_agent.chars().take(300).collect();
     on_db!(db, p => sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, context, membership_id, csrf_token, auth_method, ip, user_agent, \
-         created_at, last_seen_at, idle_expires_at, absolute_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)"
+         created_at, last_seen_at, idle_expires_at, absolute_expires_at, id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)"
     ).bind(s.token_hash).bind(s.user_id).bind(s.context.as_str()).bind(s.membership_id).bind(s.csrf_token)
-    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute)
+    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id())
     .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -68,6 +70,29 @@ pub async fn touch(db: &Db, token_hash: &[u8], idle: Duration) -> Result<(), DbE
 pub async fn end(db: &Db, token_hash: &[u8]) -> Result<(), DbError> {
     on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// A person's live sessions, most recently used first.
+pub async fn of_user(db: &Db, user_id: Uuid) -> Result<Vec<Session>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM sessions WHERE user_id = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2 \
+         ORDER BY last_seen_at DESC"
+    ).bind(user_id).bind(now()).fetch_all(p).await)?)
+}
+
+/// Ends one of a person's sessions by its public id; `false` if they have none such.
+pub async fn end_by_id(db: &Db, user_id: Uuid, id: Uuid) -> Result<bool, DbError> {
+    let n = on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+        .bind(user_id).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// Ends every session of a person but one (the one they are using).
+pub async fn end_others(db: &Db, user_id: Uuid, keep: Uuid) -> Result<u64, DbError> {
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id).bind(keep).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Ends every session of a person, e.g. after a password change.

@@ -82,6 +82,7 @@ CREATE INDEX shares_by_client ON shares (firm_id, client_id, item_type);
 
 -- Server-side sessions: only the SHA-256 of the cookie token is stored.
 CREATE TABLE sessions (
+    id UUID NOT NULL UNIQUE,
     token_hash BYTEA PRIMARY KEY,
     user_id UUID NOT NULL REFERENCES users(id),
     context TEXT NOT NULL CHECK (context IN ('staff', 'client')),

@@ -82,6 +82,7 @@ CREATE INDEX shares_by_client ON shares (firm_id, client_id, item_type);
 
 -- Server-side sessions: only the SHA-256 of the cookie token is stored.
 CREATE TABLE sessions (
+    id BLOB NOT NULL UNIQUE,
     token_hash BLOB PRIMARY KEY,
     user_id BLOB NOT NULL REFERENCES users(id),
     context TEXT NOT NULL CHECK (context IN ('staff', 'client')),

@@ -1,6 +1,7 @@
 //! End-to-end tests of Portico: one test binary; every database test runs on SQLite and on
 //! PostgreSQL.
 
+mod account;
 mod api;
 mod audit;
 mod auth;

@@ -33,6 +33,7 @@ impl Layout {
         if signed.viewer.may_administer_firm() {
             items.push(("/staff/audit", "Audit log"));
         }
+        items.push(("/account/sessions", "Your sessions"));
         Layout {
             title: title.into(),
             firm_name: signed.chrome.firm_name.clone(),

@@ -1,5 +1,6 @@
 //! Server-rendered pages. Each works without JavaScript and on a phone.
 
+mod account;
 mod assets;
 mod auth;
 mod health;
@@ -23,6 +24,9 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::set_password_page).post(auth::set_password),
         )
         .route("/forgot-password", get(reset::page).post(reset::request))
+        .route("/account/sessions", get(account::list))
+        .route("/account/sessions/end-others", post(account::end_others))
+        .route("/account/sessions/{id}/end", post(account::end))
         .route("/staff", get(staff::home))
         .route(
             "/staff/clients",

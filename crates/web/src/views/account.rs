@@ -1,0 +1,133 @@
+//! The person's own account: where they are signed in, and ending sessions they do not
+//! recognise.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use portico_db::audit::{self, Event};
+use portico_db::sessions;
+use time::OffsetDateTime;
+
+use super::auth::Empty;
+use super::layout::Layout;
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+pub(crate) struct SessionRow {
+    id: uuid::Uuid,
+    device: String,
+    ip: String,
+    created: String,
+    last_seen: String,
+    current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account_sessions.html")]
+pub(crate) struct SessionsPage {
+    layout: Layout,
+    sessions: Vec<SessionRow>,
+}
+
+fn when(t: OffsetDateTime) -> String {
+    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+}
+
+/// A short, readable name for a browser from its user agent.
+pub(crate) fn device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| *name);
+    let system = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) => "Unknown device".to_string(),
+    }
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<SessionsPage, AppError> {
+    let mine = sessions::of_user(&state.db, signed.viewer.user_id()).await?;
+    let rows = mine
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.id == signed.session.id,
+            id: s.id,
+            device: device(&s.user_agent),
+            ip: s.ip,
+            created: when(s.created_at),
+            last_seen: when(s.last_seen_at),
+        })
+        .collect();
+    Ok(SessionsPage {
+        layout: Layout::new(&signed, "Your sessions", "/account/sessions"),
+        sessions: rows,
+    })
+}
+
+pub(crate) async fn end(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    let id = parse_id(&id)?;
+    // Only the person's own sessions can be named here; any other id is simply not found.
+    if !sessions::end_by_id(&state.db, signed.viewer.user_id(), id).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = Event::new(Some(signed.viewer.firm_id()), "session.end").object("session", id);
+    audit::record(&state.db, &info.by(signed), event).await?;
+    Ok(Redirect::to("/account/sessions"))
+}
+
+pub(crate) async fn end_others(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    let n = sessions::end_others(&state.db, signed.viewer.user_id(), signed.session.id).await?;
+    let event = Event::new(Some(signed.viewer.firm_id()), "session.end_others")
+        .detail(format!("ended={n}"));
+    audit::record(&state.db, &info.by(signed), event).await?;
+    Ok(Redirect::to("/account/sessions"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn devices_have_readable_names() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::device(iphone), "Safari on iPhone");
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        assert_eq!(super::device(chrome), "Chrome on Linux");
+        assert_eq!(super::device(""), "Unknown device");
+    }
+}
