@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::users::Context;
-use crate::{Db, DbError, new_id, now, on_db};
+use crate::{Db, DbError, Tx, new_id, now, on_db, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Session {
@@ -46,15 +46,21 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create(db: &Db, s: NewSession<'_>) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, s).await?;
+    tx.commit().await
+}
+
+async fn insert(tx: &mut Tx, s: NewSession<'_>) -> Result<(), DbError> {
     let t = now();
     let ua: String = s.user_agent.chars().take(300).collect();
-    on_db!(db, p => sqlx::query(
+    on_tx!(tx, c => sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, context, membership_id, csrf_token, auth_method, ip, user_agent, \
          created_at, last_seen_at, idle_expires_at, absolute_expires_at, id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)"
     ).bind(s.token_hash).bind(s.user_id).bind(s.context.as_str()).bind(s.membership_id).bind(s.csrf_token)
     .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id())
-    .execute(p).await.map(|r| r.rows_affected()))?;
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -95,6 +101,16 @@ pub async fn end_others(db: &Db, user_id: Uuid, keep: Uuid) -> Result<u64, DbErr
     )
 }
 
+/// Ends one session by its token hash and starts `next` in its place, in one transaction: a
+/// change of context gets a new token, like any change of privilege.
+pub async fn replace(db: &Db, old_token_hash: &[u8], next: NewSession<'_>) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(old_token_hash).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    insert(&mut tx, next).await?;
+    tx.commit().await
+}
+
 /// Ends every session of a person, e.g. after a password change.
 pub async fn end_all_for_user(db: &Db, user_id: Uuid) -> Result<u64, DbError> {
     Ok(
@@ -124,6 +140,8 @@ pub struct Chrome {
     pub client_id: Option<Uuid>,
     pub client_name: Option<String>,
     pub is_client_admin: Option<bool>,
+    /// How many places (firms as staff, clients as a portal user) this person can switch between.
+    pub places: i64,
 }
 
 impl Chrome {
@@ -163,7 +181,9 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
     let r: Option<Resolved> = on_db!(db, p => sqlx::query_as(
         "SELECT s.*, u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
                 f.slug AS firm_slug, f.idle_timeout_secs, sm.role, c.id AS client_id, c.name AS client_name, \
-                cu.is_client_admin \
+                cu.is_client_admin, \
+                (SELECT COUNT(*) FROM staff_members x WHERE x.user_id = s.user_id AND x.active) + \
+                (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

@@ -30,6 +30,8 @@ CREATE TABLE staff_members (
     UNIQUE (firm_id, user_id)
 );
 
+CREATE INDEX staff_members_by_user ON staff_members (user_id);
+
 CREATE TABLE clients (
     id UUID PRIMARY KEY,
     firm_id UUID NOT NULL REFERENCES firms(id),

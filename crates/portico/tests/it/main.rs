@@ -16,5 +16,6 @@ mod reset;
 mod shares;
 mod storage;
 mod support;
+mod switch;
 mod tenancy;
 mod throttle;

@@ -33,6 +33,9 @@ impl Layout {
         if signed.viewer.may_administer_firm() {
             items.push(("/staff/audit", "Audit log"));
         }
+        if signed.chrome.places > 1 {
+            items.push(("/account/switch", "Switch portal"));
+        }
         items.push(("/account/sessions", "Your sessions"));
         Layout {
             title: title.into(),

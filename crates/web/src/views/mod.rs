@@ -8,6 +8,7 @@ mod layout;
 mod portal;
 mod reset;
 mod staff;
+mod switch;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/account/sessions", get(account::list))
+        .route("/account/switch", get(switch::page).post(switch::switch))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{id}/end", post(account::end))
         .route("/staff", get(staff::home))
