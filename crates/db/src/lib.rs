@@ -12,6 +12,7 @@ mod error;
 pub mod firms;
 pub mod jobs;
 pub mod matters;
+pub mod mfa;
 pub mod seed;
 pub mod sessions;
 pub mod shares;

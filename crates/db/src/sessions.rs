@@ -23,6 +23,8 @@ pub struct Session {
     pub last_seen_at: OffsetDateTime,
     pub idle_expires_at: OffsetDateTime,
     pub absolute_expires_at: OffsetDateTime,
+    /// Past the password, not yet past the second factor: good only for the second step.
+    pub mfa_pending: bool,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
     pub idle: Duration,
     pub absolute: Duration,
+    pub mfa_pending: bool,
 }
 
 pub async fn create(db: &Db, s: NewSession<'_>) -> Result<(), DbError> {
@@ -56,12 +59,20 @@ async fn insert(tx: &mut Tx, s: NewSession<'_>) -> Result<(), DbError> {
     let ua: String = s.user_agent.chars().take(300).collect();
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, context, membership_id, csrf_token, auth_method, ip, user_agent, \
-         created_at, last_seen_at, idle_expires_at, absolute_expires_at, id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)"
+         created_at, last_seen_at, idle_expires_at, absolute_expires_at, id, mfa_pending) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)"
     ).bind(s.token_hash).bind(s.user_id).bind(s.context.as_str()).bind(s.membership_id).bind(s.csrf_token)
-    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id())
+    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id()).bind(s.mfa_pending)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// A live session waiting for its second factor.
+pub async fn pending(db: &Db, token_hash: &[u8]) -> Result<Option<Session>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM sessions WHERE token_hash = $1 AND mfa_pending \
+         AND idle_expires_at > $2 AND absolute_expires_at > $2"
+    ).bind(token_hash).bind(now()).fetch_optional(p).await)?)
 }
 
 /// Records activity. Callers skip it when the session was seen moments ago, so a busy page
@@ -192,7 +203,7 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
               AND cu.user_id = s.user_id AND cu.active \
          LEFT JOIN clients c ON c.id = cu.client_id AND c.portal_open \
          JOIN firms f ON f.id = COALESCE(sm.firm_id, c.firm_id) \
-         WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
+         WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2 AND NOT s.mfa_pending"
     ).bind(token_hash).bind(now()).fetch_optional(p).await)?;
     Ok(r.map(|r| (r.session, r.chrome)))
 }

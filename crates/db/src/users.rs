@@ -15,6 +15,10 @@ pub struct User {
     pub password_hash: Option<String>,
     pub active: bool,
     pub created_at: OffsetDateTime,
+    /// Base32 secret of the authenticator app; set while enrolling, kept while enabled.
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub totp_last_step: i64,
 }
 
 /// Which side a session works on.

@@ -12,6 +12,7 @@ mod request;
 mod session;
 mod state;
 mod tokens;
+mod totp;
 mod views;
 
 pub use error::AppError;

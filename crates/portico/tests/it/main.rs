@@ -19,3 +19,4 @@ mod support;
 mod switch;
 mod tenancy;
 mod throttle;
+mod two_factor;

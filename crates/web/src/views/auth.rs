@@ -182,29 +182,37 @@ pub(crate) async fn login(
             auth_method: "password",
             ip: &info.ip,
             user_agent: &info.user_agent,
-            idle: Duration::seconds(firm.idle_timeout_secs),
+            // Until the second factor, the session is good only for that step, briefly.
+            idle: if user.totp_enabled {
+                SECOND_STEP
+            } else {
+                Duration::seconds(firm.idle_timeout_secs)
+            },
             absolute: Duration::seconds(firm.absolute_timeout_secs),
+            mfa_pending: user.totp_enabled,
         },
     )
     .await?;
     let origin = info.anonymous(&user.email, Some(user.id));
+    let action = if user.totp_enabled {
+        "auth.password.ok"
+    } else {
+        "auth.login"
+    };
     audit::record(
         &state.db,
         &origin,
-        Event::new(Some(m.firm_id), "auth.login").object("user", user.id),
+        Event::new(Some(m.firm_id), action).object("user", user.id),
     )
     .await?;
-    // A page of the other side (left in `next` by someone else's session) is never the
-    // right place to land: go home instead.
-    let (home, other_side) = match context {
-        Context::Staff => ("/staff", "/portal"),
-        Context::Client => ("/portal", "/staff"),
-    };
-    let target = if next == "/" || next == other_side || next.starts_with(&format!("{other_side}/"))
-    {
-        home.to_string()
+    let landing = landing(context, &next);
+    let target = if user.totp_enabled {
+        format!(
+            "/login/2fa?next={}",
+            crate::middleware::url_encode(&landing)
+        )
     } else {
-        next
+        landing
     };
     Ok((
         StatusCode::SEE_OTHER,
@@ -214,8 +222,26 @@ pub(crate) async fn login(
         .into_response())
 }
 
+/// How long a session may wait for its second factor.
+pub(crate) const SECOND_STEP: Duration = Duration::minutes(10);
+
+/// Where a sign-in lands. A page of the other side (left in `next` by someone else's session)
+/// is never the right place: go home instead.
+pub(crate) fn landing(context: Context, next: &str) -> String {
+    let next = safe_next(next);
+    let (home, other_side) = match context {
+        Context::Staff => ("/staff", "/portal"),
+        Context::Client => ("/portal", "/staff"),
+    };
+    if next == "/" || next == other_side || next.starts_with(&format!("{other_side}/")) {
+        home.to_string()
+    } else {
+        next.to_string()
+    }
+}
+
 /// How long this sign-in must wait, by the stricter of the account's and the address's limits.
-async fn throttled(
+pub(crate) async fn throttled(
     state: &AppState,
     account_key: &str,
     address_key: &str,

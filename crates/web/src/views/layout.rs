@@ -37,6 +37,7 @@ impl Layout {
             items.push(("/account/switch", "Switch portal"));
         }
         items.push(("/account/sessions", "Your sessions"));
+        items.push(("/account/2fa", "Two-step sign-in"));
         Layout {
             title: title.into(),
             firm_name: signed.chrome.firm_name.clone(),

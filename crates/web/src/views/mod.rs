@@ -9,6 +9,7 @@ mod portal;
 mod reset;
 mod staff;
 mod switch;
+mod two_factor;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,6 +27,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/account/sessions", get(account::list))
+        .route("/account/2fa", get(two_factor::status))
+        .route("/account/2fa/start", post(two_factor::start))
+        .route("/account/2fa/confirm", post(two_factor::confirm))
+        .route("/account/2fa/disable", post(two_factor::disable))
+        .route(
+            "/login/2fa",
+            get(two_factor::second_step_page).post(two_factor::second_step),
+        )
         .route("/account/switch", get(switch::page).post(switch::switch))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{id}/end", post(account::end))

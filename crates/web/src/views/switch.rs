@@ -89,6 +89,7 @@ pub(crate) async fn switch(
         user_agent: &info.user_agent,
         idle: Duration::seconds(firm.idle_timeout_secs),
         absolute: Duration::seconds(firm.absolute_timeout_secs),
+        mfa_pending: false,
     };
     sessions::replace(&state.db, &signed.session.token_hash, next).await?;
     let event =
