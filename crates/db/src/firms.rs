@@ -15,6 +15,67 @@ pub struct Firm {
     pub idle_timeout_secs: i64,
     pub absolute_timeout_secs: i64,
     pub created_at: OffsetDateTime,
+    pub require_2fa_staff: bool,
+    pub require_2fa_clients: bool,
+}
+
+/// What a firm's administrators may change about it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub name: String,
+    pub brand_colour: String,
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_hours: i64,
+    pub require_2fa_staff: bool,
+    pub require_2fa_clients: bool,
+}
+
+/// Changes the viewer's firm (administrators only), after checking every value.
+pub async fn update_settings(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    s: &Settings,
+    origin: &Origin,
+) -> Result<Firm, DbError> {
+    use portico_core::{Invalid, validate};
+    if !viewer.may_administer_firm() {
+        return Err(DbError::NotFound);
+    }
+    let name = validate::text("name", &s.name, 200)?;
+    let colour = validate::colour(&s.brand_colour)?;
+    if !(5..=480).contains(&s.idle_timeout_minutes) {
+        return Err(
+            Invalid::new("idle_timeout_minutes", "Choose between 5 and 480 minutes.").into(),
+        );
+    }
+    if !(1..=24).contains(&s.absolute_timeout_hours) {
+        return Err(
+            Invalid::new("absolute_timeout_hours", "Choose between 1 and 24 hours.").into(),
+        );
+    }
+    let mut tx = db.begin().await?;
+    let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
+        "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
+         require_2fa_staff = $6, require_2fa_clients = $7 WHERE id = $1 RETURNING *"
+    ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
+    .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
+    .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(firm.id), "firm.settings")
+            .object("firm", firm.id)
+            .detail(format!(
+                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={}",
+                s.idle_timeout_minutes,
+                s.absolute_timeout_hours,
+                s.require_2fa_staff,
+                s.require_2fa_clients
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(firm)
 }
 
 /// A URL-safe short name made from the firm's name.

@@ -153,6 +153,9 @@ pub struct Chrome {
     pub is_client_admin: Option<bool>,
     /// How many places (firms as staff, clients as a portal user) this person can switch between.
     pub places: i64,
+    pub totp_enabled: bool,
+    /// The firm requires two-step sign-in of this side (staff or clients).
+    pub totp_required: bool,
 }
 
 impl Chrome {
@@ -194,7 +197,9 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 f.slug AS firm_slug, f.idle_timeout_secs, sm.role, c.id AS client_id, c.name AS client_name, \
                 cu.is_client_admin, \
                 (SELECT COUNT(*) FROM staff_members x WHERE x.user_id = s.user_id AND x.active) + \
-                (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places \
+                (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places, \
+                u.totp_enabled, \
+                CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

@@ -12,6 +12,9 @@ pub enum AppError {
     NotFound,
     #[error("sign-in required")]
     SignInRequired,
+    /// The firm requires two-step sign-in and this person has not set it up yet.
+    #[error("two-step sign-in must be set up first")]
+    EnrolFirst,
     #[error("the form expired")]
     Csrf,
     #[error("{0}")]
@@ -34,6 +37,7 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
+            AppError::EnrolFirst => StatusCode::SEE_OTHER,
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -48,6 +52,7 @@ impl AppError {
                     .into()
             }
             AppError::SignInRequired => "Please sign in to continue.".into(),
+            AppError::EnrolFirst => "Set up two-step sign-in to continue.".into(),
             AppError::Csrf => {
                 "This form has expired. Go back, reload the page and try again.".into()
             }
@@ -62,6 +67,9 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::EnrolFirst = self {
+            return axum::response::Redirect::to("/account/2fa").into_response();
+        }
         if let AppError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }

@@ -116,9 +116,21 @@ impl FromRequestParts<AppState> for Signed {
         let signed = resolve(parts, state)
             .await?
             .ok_or(AppError::SignInRequired)?;
+        // A firm that requires two-step sign-in sends those without it to set it up first.
+        if signed.chrome.totp_required
+            && !signed.chrome.totp_enabled
+            && !may_skip_enrolment(parts.uri.path())
+        {
+            return Err(AppError::EnrolFirst);
+        }
         parts.extensions.insert(signed.clone());
         Ok(signed)
     }
+}
+
+/// Pages reachable before the two-step sign-in a firm requires is set up.
+fn may_skip_enrolment(path: &str) -> bool {
+    path == "/account/2fa" || path.starts_with("/account/2fa/") || path == "/logout"
 }
 
 /// The signed-in person if there is one (for pages anyone may open).

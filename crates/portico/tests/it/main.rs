@@ -13,6 +13,7 @@ mod jobs;
 mod mail;
 mod pages;
 mod reset;
+mod settings;
 mod shares;
 mod storage;
 mod support;

@@ -31,6 +31,7 @@ impl Layout {
             vec![("/portal", "Home"), ("/portal/matters", "Matters")]
         };
         if signed.viewer.may_administer_firm() {
+            items.push(("/staff/settings", "Firm settings"));
             items.push(("/staff/audit", "Audit log"));
         }
         if signed.chrome.places > 1 {

@@ -7,6 +7,7 @@ mod health;
 mod layout;
 mod portal;
 mod reset;
+mod settings;
 mod staff;
 mod switch;
 mod two_factor;
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/matters/{id}", get(staff::matter))
         .route("/staff/matters/{id}/portal", post(staff::matter_portal))
         .route("/staff/audit", get(staff::audit))
+        .route("/staff/settings", get(settings::show).post(settings::save))
         .route("/portal", get(portal::home))
         .route("/portal/matters", get(portal::matters))
         .route("/portal/matters/{id}", get(portal::matter))

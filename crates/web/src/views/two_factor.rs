@@ -31,6 +31,7 @@ use crate::totp;
 pub(crate) struct StatusPage {
     layout: Layout,
     enabled: bool,
+    required: bool,
     codes_left: i64,
     error: Option<String>,
 }
@@ -47,6 +48,7 @@ async fn status_page(
     Ok(StatusPage {
         layout: Layout::new(signed, "Two-step sign-in", "/account/2fa"),
         enabled: user.totp_enabled,
+        required: signed.chrome.totp_required,
         codes_left,
         error,
     })
