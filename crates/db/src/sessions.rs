@@ -122,6 +122,15 @@ pub async fn replace(db: &Db, old_token_hash: &[u8], next: NewSession<'_>) -> Re
     tx.commit().await
 }
 
+/// Ends the sessions in which a person acts for one membership (staff ending a client user's
+/// access to their own portal, without touching the person's other firms).
+pub async fn end_for_membership(db: &Db, membership_id: Uuid) -> Result<u64, DbError> {
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE membership_id = $1")
+        .bind(membership_id).execute(p).await.map(|r| r.rows_affected()))?,
+    )
+}
+
 /// Ends every session of a person, e.g. after a password change.
 pub async fn end_all_for_user(db: &Db, user_id: Uuid) -> Result<u64, DbError> {
     Ok(

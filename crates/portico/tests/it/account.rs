@@ -71,3 +71,34 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn staff_sign_a_client_out_everywhere_and_only_their_own(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let (phone, laptop) = (app.browser(), app.browser());
+        phone.login(email, PASSWORD).await;
+        laptop.login(email, PASSWORD).await;
+        let users = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id).await.unwrap();
+        let cu = users[0].client_user_id;
+        let page = format!("/staff/clients/{}", client.id);
+
+        // Another firm's staff, and the wrong client in the path, find nothing.
+        let outsider = app.browser();
+        outsider.login(&f.b.owner_email, PASSWORD).await;
+        assert_eq!(outsider.submit("/staff", &format!("{page}/users/{cu}/end-sessions"), &[]).await.status, 404);
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let wrong_client = format!("/staff/clients/{}/users/{cu}/end-sessions", f.a.clients[1].0.id);
+        assert_eq!(staff.submit(&page, &wrong_client, &[]).await.status, 404);
+        assert_eq!(phone.get("/portal").await.status, 200);
+
+        assert!(staff.get(&page).await.body.contains("Sign out everywhere"));
+        assert_eq!(staff.submit(&page, &format!("{page}/users/{cu}/end-sessions"), &[]).await.status, 303);
+        assert_eq!(phone.get("/portal").await.status, 303);
+        assert_eq!(laptop.get("/portal").await.status, 303);
+        assert_eq!(staff.get("/staff").await.status, 200);
+        app.stop().await;
+    }
+}

@@ -48,6 +48,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/clients/{id}/matters", post(staff::create_matter))
         .route("/staff/clients/{id}/portal", post(staff::client_portal))
         .route("/staff/clients/{id}/invite", post(staff::invite))
+        .route(
+            "/staff/clients/{id}/users/{user}/end-sessions",
+            post(staff::end_user_sessions),
+        )
         .route("/staff/matters/{id}", get(staff::matter))
         .route("/staff/matters/{id}/portal", post(staff::matter_portal))
         .route("/staff/audit", get(staff::audit))

@@ -264,6 +264,31 @@ pub(crate) async fn invite(
     Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
 }
 
+/// Signs a client's portal user out of every session they have for this client.
+pub(crate) async fn end_user_sessions(
+    State(state): State<AppState>,
+    Path((id, user)): Path<(String, String)>,
+    info: ReqInfo,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let (id, user) = (parse_id(&id)?, parse_id(&user)?);
+    // The portal user must belong to this client of this firm: found through the viewer.
+    let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
+    let target = users
+        .iter()
+        .find(|u| u.client_user_id == user)
+        .ok_or(AppError::NotFound)?;
+    let n = portico_db::sessions::end_for_membership(&state.db, target.client_user_id).await?;
+    let event =
+        portico_db::audit::Event::new(Some(signed.viewer.firm_id()), "session.end_for_user")
+            .object("user", target.user_id)
+            .detail(format!("ended={n}"));
+    portico_db::audit::record(&state.db, &info.by(signed), event).await?;
+    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+}
+
 #[derive(Deserialize)]
 pub(crate) struct PortalForm {
     open: bool,
