@@ -41,6 +41,13 @@ pub async fn peek(db: &Db, token_hash: &[u8], purpose: &str) -> Result<Option<Us
     ).bind(token_hash).bind(purpose).bind(now()).fetch_optional(p).await)?)
 }
 
+/// Whose token this was, used or expired alike (to mail its owner a fresh one).
+pub async fn owner(db: &Db, token_hash: &[u8], purpose: &str) -> Result<Option<Usable>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT user_id, firm_id, expires_at FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2"
+    ).bind(token_hash).bind(purpose).fetch_optional(p).await)?)
+}
+
 /// Uses the token inside the caller's transaction; `None` if it is unknown, used or expired.
 pub async fn consume(
     tx: &mut Tx,

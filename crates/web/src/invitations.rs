@@ -28,6 +28,8 @@ pub enum Occasion<'a> {
     Invitation { client_name: &'a str },
     /// The person asked to reset a forgotten password.
     Reset,
+    /// The person's earlier link had expired or been used, and they asked for a new one.
+    Renewal,
 }
 
 /// Issues a single-use link for `user` to choose a password, mails it, and returns it.
@@ -60,6 +62,11 @@ pub async fn send_set_password_link(
         Occasion::Reset => (
             format!("Reset your {} portal password", firm.name),
             "Someone, hopefully you, asked to reset your password.".to_string(),
+        ),
+        Occasion::Renewal => (
+            format!("Your new link for the {} portal", firm.name),
+            "You asked for a new link because the earlier one had expired or was already used."
+                .to_string(),
         ),
     };
     // A reset link is short-lived: it arrives while the person waits for it.

@@ -97,3 +97,45 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn an_expired_invitation_offers_a_new_link_to_the_same_address(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", f.a.clients[1].0.id);
+        staff.submit(&page, &format!("{page}/invite"), &[("name", "Late Reader"), ("email", "late@example.com")]).await;
+        let first = app.smtp.wait_for(1, Duration::from_secs(10)).await;
+        let old = link_path(&first[0].data.replace("=\r\n", ""));
+        let past = portico_db::now() - time::Duration::minutes(1);
+        portico_db::on_db!(&app.db, p => sqlx::query("UPDATE one_time_tokens SET expires_at = $1").bind(past).execute(p).await.map(|_| ())).unwrap();
+
+        let b = app.browser();
+        let gone = b.get(&old).await;
+        assert_eq!(gone.status, 410);
+        assert!(gone.body.contains("Email me a new link"));
+        let renewed = b.post(&format!("{old}/renew"), &[]).await;
+        assert_eq!(renewed.status, 200);
+        assert!(renewed.body.contains("a new one is on its way"));
+        let mail = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+        assert_eq!(mail.len(), 2);
+        assert!(mail[1].to.iter().any(|t| t.contains("late@example.com")));
+        let new = link_path(&mail[1].data.replace("=\r\n", ""));
+        assert_ne!(new, old);
+        assert_eq!(b.post(&new, &[("password", "finally a passphrase"), ("confirm", "finally a passphrase")]).await.status, 303);
+
+        // A made-up token gets the same answer and sends nothing; renewals are limited.
+        let fake = format!("/set-password/{}/renew", "A".repeat(43));
+        assert_eq!(b.post(&fake, &[]).await.body, renewed.body.replace(&old[14..], &"A".repeat(43)));
+        for _ in 0..4 {
+            b.post(&format!("{old}/renew"), &[]).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(app.smtp.messages().len(), 4, "one earlier renewal plus two more, then the limit");
+        let odd = b.get("/set-password/..%2F..%2Fstaff").await;
+        assert_eq!(odd.status, 410);
+        assert!(!odd.body.contains("/renew"));
+        app.stop().await;
+    }
+}

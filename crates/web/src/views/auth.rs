@@ -286,6 +286,29 @@ pub(crate) struct SetPasswordPage {
     usable: bool,
     email: String,
     error: Option<String>,
+    /// The link's token, for the "email me a new link" form; empty when it is not well formed.
+    token: String,
+    renewed: bool,
+}
+
+impl SetPasswordPage {
+    fn new(token: &str, usable: bool, email: String, error: Option<String>) -> SetPasswordPage {
+        let well_formed = token.len() == 43
+            && token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        SetPasswordPage {
+            usable,
+            email,
+            error,
+            token: if well_formed {
+                token.to_string()
+            } else {
+                String::new()
+            },
+            renewed: false,
+        }
+    }
 }
 
 /// Shows the form only; the token is used by the POST, so a mail scanner opening the link
@@ -309,11 +332,7 @@ pub(crate) async fn set_password_page(
     };
     Ok((
         status,
-        SetPasswordPage {
-            usable: usable.is_some(),
-            email,
-            error: None,
-        },
+        SetPasswordPage::new(&token, usable.is_some(), email, None),
     )
         .into_response())
 }
@@ -334,11 +353,7 @@ pub(crate) async fn set_password(
     let gone = || {
         (
             StatusCode::GONE,
-            SetPasswordPage {
-                usable: false,
-                email: String::new(),
-                error: None,
-            },
+            SetPasswordPage::new(&token, false, String::new(), None),
         )
             .into_response()
     };
@@ -363,11 +378,7 @@ pub(crate) async fn set_password(
             .map(|e| e.message)
     };
     if let Some(error) = problem {
-        let page = SetPasswordPage {
-            usable: true,
-            email: user.email,
-            error: Some(error),
-        };
+        let page = SetPasswordPage::new(&token, true, user.email, Some(error));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // Hash before taking the write lock: hashing is slow on purpose.
@@ -410,4 +421,46 @@ mod tests {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
+}
+
+/// Mails a fresh link to the owner of an expired or used one, at most three times an hour. The
+/// answer is the same whatever the token was, and the link goes only to the original address.
+pub(crate) async fn renew_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    info: ReqInfo,
+) -> Result<Response, AppError> {
+    let owner = tokens::owner(&state.db, &hash_token(&token), tokens::SET_PASSWORD).await?;
+    if let Some(owner) = owner {
+        let key = format!("renew:{}", owner.user_id);
+        let user = users::by_id(&state.db, owner.user_id)
+            .await?
+            .filter(|u| u.active);
+        let firm = match owner.firm_id {
+            Some(id) => portico_db::firms::by_id(&state.db, id).await?,
+            None => None,
+        };
+        let under_limit = throttle::failures(&state.db, &key).await?.count < 3;
+        if let (Some(user), Some(firm), true) = (user, firm, under_limit) {
+            let mut tx = state.db.begin().await?;
+            throttle::record_in(&mut tx, &[&key]).await?;
+            let origin = info.anonymous(&user.email, Some(user.id));
+            let origin_url = state.config.origin();
+            crate::invitations::send_set_password_link(
+                &mut tx,
+                &origin_url,
+                &user,
+                &firm,
+                crate::invitations::Occasion::Renewal,
+                &origin,
+                state.config.mail_attempts,
+            )
+            .await?;
+            tx.commit().await?;
+            state.jobs_waiting.notify_one();
+        }
+    }
+    let mut page = SetPasswordPage::new(&token, false, String::new(), None);
+    page.renewed = true;
+    Ok(page.into_response())
 }

@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/set-password/{token}",
             get(auth::set_password_page).post(auth::set_password),
         )
+        .route("/set-password/{token}/renew", post(auth::renew_link))
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/account/sessions", get(account::list))
         .route("/account/2fa", get(two_factor::status))
