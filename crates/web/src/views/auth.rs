@@ -403,26 +403,6 @@ pub(crate) async fn set_password(
     Ok(Redirect::to("/login?notice=password_set").into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_same_origin_paths_follow_a_sign_in() {
-        assert_eq!(safe_next("/staff/clients?page=2"), "/staff/clients?page=2");
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "",
-            "/\r\nx",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad:?}");
-        }
-    }
-}
-
 /// Mails a fresh link to the owner of an expired or used one, at most three times an hour. The
 /// answer is the same whatever the token was, and the link goes only to the original address.
 pub(crate) async fn renew_link(
@@ -463,4 +443,24 @@ pub(crate) async fn renew_link(
     let mut page = SetPasswordPage::new(&token, false, String::new(), None);
     page.renewed = true;
     Ok(page.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_origin_paths_follow_a_sign_in() {
+        assert_eq!(safe_next("/staff/clients?page=2"), "/staff/clients?page=2");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/\r\nx",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
 }
