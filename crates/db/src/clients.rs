@@ -147,7 +147,16 @@ pub async fn add_portal_user(
     is_client_admin: bool,
     origin: &Origin,
 ) -> Result<PortalUser, DbError> {
-    staff_only(viewer)?;
+    // Staff add anyone; a client admin adds colleagues to their own client, never as admins.
+    let is_client_admin = match viewer {
+        Viewer::Staff { .. } => is_client_admin,
+        Viewer::Client {
+            client_id: own,
+            is_client_admin: true,
+            ..
+        } if *own == client_id => false,
+        Viewer::Client { .. } => return Err(DbError::NotFound),
+    };
     let client = get(db, viewer, client_id).await?;
     let mut tx = db.begin().await?;
     let user = users::find_or_create(&mut tx, email, name).await?;

@@ -125,3 +125,29 @@ pub async fn send_access_granted(
     };
     queue_email(tx, &email, max_attempts).await
 }
+
+/// Mails a newly added portal user: a link to choose a password, or (for someone who already
+/// has one) word that they now have access.
+pub(crate) async fn mail_invitation(
+    state: &crate::state::AppState,
+    viewer: &portico_core::Viewer,
+    user_id: uuid::Uuid,
+    client_name: &str,
+    by: &Origin,
+) -> Result<(), DbError> {
+    let user = portico_db::users::by_id(&state.db, user_id)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    let firm = portico_db::firms::of_viewer(&state.db, viewer).await?;
+    let (origin_url, attempts) = (state.config.origin(), state.config.mail_attempts);
+    let mut tx = state.db.begin().await?;
+    if user.password_hash.is_none() {
+        let occasion = Occasion::Invitation { client_name };
+        send_set_password_link(&mut tx, &origin_url, &user, &firm, occasion, by, attempts).await?;
+    } else {
+        send_access_granted(&mut tx, &origin_url, &user, &firm, client_name, attempts).await?;
+    }
+    tx.commit().await?;
+    state.jobs_waiting.notify_one();
+    Ok(())
+}

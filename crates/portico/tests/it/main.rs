@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod colleagues;
 mod hostile;
 mod invitations;
 mod jobs;

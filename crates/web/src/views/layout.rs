@@ -30,6 +30,13 @@ impl Layout {
         } else {
             vec![("/portal", "Home"), ("/portal/matters", "Matters")]
         };
+        if let portico_core::Viewer::Client {
+            is_client_admin: true,
+            ..
+        } = signed.viewer
+        {
+            items.push(("/portal/colleagues", "Colleagues"));
+        }
         if signed.viewer.may_administer_firm() {
             items.push(("/staff/settings", "Firm settings"));
             items.push(("/staff/audit", "Audit log"));

@@ -3,6 +3,7 @@
 mod account;
 mod assets;
 mod auth;
+mod colleagues;
 mod health;
 mod layout;
 mod portal;
@@ -59,6 +60,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/settings", get(settings::show).post(settings::save))
         .route("/portal", get(portal::home))
         .route("/portal/matters", get(portal::matters))
+        .route(
+            "/portal/colleagues",
+            get(colleagues::list).post(colleagues::invite),
+        )
         .route("/portal/matters/{id}", get(portal::matter))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

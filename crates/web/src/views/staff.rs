@@ -15,7 +15,6 @@ use super::layout::Layout;
 use super::parse_id;
 use crate::error::AppError;
 use crate::forms::Posted;
-use crate::invitations::{Occasion, send_access_granted, send_set_password_link};
 use crate::middleware::url_encode;
 use crate::request::ReqInfo;
 use crate::session::Signed;
@@ -236,31 +235,8 @@ pub(crate) async fn invite(
         }
         Err(e) => return Err(e.into()),
     };
-    let user = portico_db::users::by_id(&state.db, user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
-    let (origin_url, attempts) = (state.config.origin(), state.config.mail_attempts);
-    let mut tx = state.db.begin().await?;
-    if user.password_hash.is_none() {
-        let occasion = Occasion::Invitation {
-            client_name: &client.name,
-        };
-        send_set_password_link(
-            &mut tx,
-            &origin_url,
-            &user,
-            &firm,
-            occasion,
-            &origin,
-            attempts,
-        )
+    crate::invitations::mail_invitation(&state, &signed.viewer, user_id, &client.name, &origin)
         .await?;
-    } else {
-        send_access_granted(&mut tx, &origin_url, &user, &firm, &client.name, attempts).await?;
-    }
-    tx.commit().await?;
-    state.jobs_waiting.notify_one();
     Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
 }
 
