@@ -10,6 +10,44 @@ use portico_mail::Email;
 
 use crate::tokens::{hash_token, new_token};
 
+/// The HTML part of an email that carries one link: the firm's name and colour, one button.
+#[derive(askama::Template)]
+#[template(path = "email_link.html")]
+struct LinkEmail<'a> {
+    firm_name: &'a str,
+    colour: String,
+    name: &'a str,
+    why: &'a str,
+    link: &'a str,
+    action: &'a str,
+    note: &'a str,
+}
+
+fn html(
+    firm: &Firm,
+    name: &str,
+    why: &str,
+    link: &str,
+    action: &str,
+    note: &str,
+) -> Option<String> {
+    use askama::Template;
+    // The colour was validated when saved; anything else falls back to the default.
+    let colour =
+        portico_core::validate::colour(&firm.brand_colour).unwrap_or_else(|_| "#1f5fa8".into());
+    LinkEmail {
+        firm_name: &firm.name,
+        colour,
+        name,
+        why,
+        link,
+        action,
+        note,
+    }
+    .render()
+    .ok()
+}
+
 /// How long a set-password link works.
 pub const LINK_DAYS: i64 = 7;
 
@@ -81,7 +119,14 @@ pub async fn send_set_password_link(
             "Hello {},\n\n{why}\nChoose your password here (the link works once, for {lifetime}):\n\n{link}\n\nIf you did not expect this email, you can ignore it.\n",
             user.name
         ),
-        html: None,
+        html: html(
+            firm,
+            &user.name,
+            &why,
+            &link,
+            "Choose your password",
+            &format!("The link works once, for {lifetime}."),
+        ),
     };
     tokens::issue(
         tx,
@@ -111,6 +156,11 @@ pub async fn send_access_granted(
     client_name: &str,
     max_attempts: i64,
 ) -> Result<(), DbError> {
+    let why = format!(
+        "{} gave you access to their secure client portal for {client_name}.",
+        firm.name
+    );
+    let link = format!("{origin_url}/login");
     let email = Email {
         to: user.email.clone(),
         subject: format!(
@@ -118,10 +168,17 @@ pub async fn send_access_granted(
             firm.name
         ),
         text: format!(
-            "Hello {},\n\n{} gave you access to their secure client portal for {client_name}.\nSign in with your existing password:\n\n{origin_url}/login\n",
-            user.name, firm.name
+            "Hello {},\n\n{why}\nSign in with your existing password:\n\n{link}\n",
+            user.name
         ),
-        html: None,
+        html: html(
+            firm,
+            &user.name,
+            &why,
+            &link,
+            "Sign in",
+            "Sign in with your existing password.",
+        ),
     };
     queue_email(tx, &email, max_attempts).await
 }

@@ -33,6 +33,8 @@ both! {
         assert_eq!(mail.len(), 1);
         assert!(mail[0].to.iter().any(|t| t.contains("rosa.diaz@example.com")));
         assert!(mail[0].data.contains("Confirm your email"));
+        assert!(mail[0].data.contains("text/plain") && mail[0].data.contains("text/html"), "plain text and HTML");
+        assert!(mail[0].data.contains("Choose your password"));
         assert!(!mail[0].data.contains(&matters[0].title), "the email carries no case details");
         let path = link_path(&mail[0].data.replace("=\r\n", ""));
 
