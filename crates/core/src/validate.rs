@@ -112,6 +112,14 @@ pub fn password(raw: &str, email: &str, firm_name: &str) -> Result<(), Invalid> 
             "Choose a password that does not contain the firm's name.",
         ));
     }
+    // Common and breached passwords (zxcvbn ships the lists) and trivial patterns: fewer than
+    // a million guesses. No composition rules beyond that.
+    if zxcvbn::zxcvbn(raw, &[email, firm_name]).score() <= zxcvbn::Score::One {
+        return Err(Invalid::new(
+            "password",
+            "That password is too common or too easy to guess. Try a few unrelated words.",
+        ));
+    }
     Ok(())
 }
 
@@ -150,8 +158,33 @@ mod tests {
     fn passwords_follow_the_length_rules_without_truncation() {
         assert!(password("short", "a@b.c", "Firm").is_err());
         assert!(password(&"x".repeat(129), "a@b.c", "Firm").is_err());
-        assert!(password(&"é".repeat(128), "a@b.c", "Firm").is_ok());
+        assert!(password(&"violet kettle é ".repeat(8), "a@b.c", "Firm").is_ok());
+        assert!(
+            password(
+                &format!("{}x", "violet kettle é ".repeat(8)),
+                "a@b.c",
+                "Firm"
+            )
+            .is_err()
+        );
         assert!(password("correct horse battery", "a@b.c", "Firm").is_ok());
+    }
+
+    #[test]
+    fn common_and_patterned_passwords_are_refused() {
+        for weak in [
+            "password1234",
+            "123456789012",
+            "qwertyuiopasdf",
+            "aaaaaaaaaaaa",
+            "iloveyou1234",
+        ] {
+            assert!(
+                password(weak, "a@b.c", "Firm").is_err(),
+                "{weak:?} accepted"
+            );
+        }
+        assert!(password("violet kettle marching slowly", "a@b.c", "Firm").is_ok());
     }
 
     #[test]

@@ -104,6 +104,9 @@ both! {
         let short = b.post(&path, &[("password", "short"), ("confirm", "short")]).await;
         assert_eq!(short.status, 422);
         assert!(short.body.contains("at least 12"));
+        let common = b.post(&path, &[("password", "password12345"), ("confirm", "password12345")]).await;
+        assert_eq!(common.status, 422);
+        assert!(common.body.contains("too common"));
         let mismatch = b.post(&path, &[("password", "a long enough password"), ("confirm", "another long password")]).await;
         assert_eq!(mismatch.status, 422);
         let with_firm = b.post(&path, &[("password", "i work at alpha legal"), ("confirm", "i work at alpha legal")]).await;
