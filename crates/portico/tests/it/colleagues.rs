@@ -25,9 +25,7 @@ both! {
         assert!(!cole.is_client_admin, "a client admin cannot make admins");
 
         let mail = app.smtp.wait_for(1, Duration::from_secs(10)).await;
-        let data = mail[0].data.replace("=\r\n", "");
-        let start = data.find("/set-password/").unwrap();
-        let path: String = data[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let path = crate::support::smtp::set_password_path(&mail[0].data);
         let b = app.browser();
         assert_eq!(b.post(&path, &[("password", "colleague passphrase"), ("confirm", "colleague passphrase")]).await.status, 303);
         assert_eq!(b.login("cole@example.com", "colleague passphrase").await.status, 303);

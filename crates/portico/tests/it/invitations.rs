@@ -5,16 +5,8 @@ use std::time::Duration;
 
 use crate::both;
 use crate::support::fixture::PASSWORD;
+use crate::support::smtp::set_password_path;
 use crate::support::{Backend, Fixture, TestApp};
-
-fn link_path(mail: &str) -> String {
-    let start = mail.find("/set-password/").expect("a set-password link");
-    let token: String = mail[start + "/set-password/".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    format!("/set-password/{token}")
-}
 
 both! {
     async fn an_invited_client_sets_a_password_and_sees_their_matters(backend: Backend) {
@@ -36,7 +28,7 @@ both! {
         assert!(mail[0].data.contains("text/plain") && mail[0].data.contains("text/html"), "plain text and HTML");
         assert!(mail[0].data.contains("Choose your password"));
         assert!(!mail[0].data.contains(&matters[0].title), "the email carries no case details");
-        let path = link_path(&mail[0].data.replace("=\r\n", ""));
+        let path = set_password_path(&mail[0].data);
 
         let invitee = app.browser();
         assert_eq!(invitee.get(&path).await.status, 200);
@@ -109,7 +101,7 @@ both! {
         let page = format!("/staff/clients/{}", f.a.clients[1].0.id);
         staff.submit(&page, &format!("{page}/invite"), &[("name", "Late Reader"), ("email", "late@example.com")]).await;
         let first = app.smtp.wait_for(1, Duration::from_secs(10)).await;
-        let old = link_path(&first[0].data.replace("=\r\n", ""));
+        let old = set_password_path(&first[0].data);
         let past = portico_db::now() - time::Duration::minutes(1);
         portico_db::on_db!(&app.db, p => sqlx::query("UPDATE one_time_tokens SET expires_at = $1").bind(past).execute(p).await.map(|_| ())).unwrap();
 
@@ -123,7 +115,7 @@ both! {
         let mail = app.smtp.wait_for(2, Duration::from_secs(10)).await;
         assert_eq!(mail.len(), 2);
         assert!(mail[1].to.iter().any(|t| t.contains("late@example.com")));
-        let new = link_path(&mail[1].data.replace("=\r\n", ""));
+        let new = set_password_path(&mail[1].data);
         assert_ne!(new, old);
         assert_eq!(b.post(&new, &[("password", "finally a passphrase"), ("confirm", "finally a passphrase")]).await.status, 303);
 

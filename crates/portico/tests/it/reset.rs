@@ -5,17 +5,8 @@ use std::time::Duration;
 
 use crate::both;
 use crate::support::fixture::PASSWORD;
+use crate::support::smtp::set_password_path;
 use crate::support::{Backend, Fixture, TestApp};
-
-fn link_path(mail: &str) -> String {
-    let mail = mail.replace("=\r\n", "");
-    let start = mail.find("/set-password/").expect("a set-password link");
-    let token: String = mail[start + "/set-password/".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    format!("/set-password/{token}")
-}
 
 both! {
     async fn a_forgotten_password_is_reset_through_a_mailed_link(backend: Backend) {
@@ -39,7 +30,7 @@ both! {
         assert_eq!(app.smtp.messages().len(), 1, "only the real address gets mail");
         assert!(mail[0].data.contains("Reset your") && mail[0].data.contains("one hour"));
 
-        let path = link_path(&mail[0].data);
+        let path = set_password_path(&mail[0].data);
         let done = b.post(&path, &[("password", "a brand new passphrase"), ("confirm", "a brand new passphrase")]).await;
         assert_eq!(done.status, 303);
         assert_eq!(elsewhere.get("/portal").await.status, 303, "other sessions end");

@@ -165,3 +165,14 @@ fn address(arg: &str) -> String {
     let end = arg.find('>').unwrap_or(arg.len());
     arg[..end].trim_start_matches('<').to_string()
 }
+
+/// The path of the set-password link in a received message (quoted-printable soft breaks undone).
+pub fn set_password_path(message: &str) -> String {
+    let text = message.replace("=\r\n", "");
+    let start = text.find("/set-password/").expect("a set-password link") + "/set-password/".len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("/set-password/{token}")
+}
