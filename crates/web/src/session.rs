@@ -156,6 +156,54 @@ pub(crate) fn request_token(headers: &HeaderMap, config: &WebConfig) -> Option<S
     cookie_token(headers, cookie_name(config))
 }
 
+/// How long a session may wait for its second factor.
+const SECOND_STEP: Duration = Duration::minutes(10);
+
+/// Who a new session is for, where they act, and how they proved it.
+pub(crate) struct Start<'a> {
+    pub user_id: uuid::Uuid,
+    pub context: portico_db::users::Context,
+    pub membership_id: uuid::Uuid,
+    pub firm: &'a portico_db::firms::Firm,
+    pub auth_method: &'a str,
+    /// Past the password only: the session is good for the second step alone, briefly.
+    pub mfa_pending: bool,
+}
+
+/// Starts a session with fresh tokens — at sign-in, after the second step, on a switch —
+/// ending `replaces` in the same transaction, and returns the cookie that carries it.
+pub(crate) async fn start(
+    state: &AppState,
+    info: &crate::request::ReqInfo,
+    replaces: Option<&[u8]>,
+    s: Start<'_>,
+) -> Result<HeaderValue, AppError> {
+    let token = crate::tokens::new_token();
+    let csrf = crate::tokens::new_token();
+    let next = sessions::NewSession {
+        token_hash: &hash_token(&token),
+        user_id: s.user_id,
+        context: s.context,
+        membership_id: s.membership_id,
+        csrf_token: &csrf,
+        auth_method: s.auth_method,
+        ip: &info.ip,
+        user_agent: &info.user_agent,
+        idle: if s.mfa_pending {
+            SECOND_STEP
+        } else {
+            Duration::seconds(s.firm.idle_timeout_secs)
+        },
+        absolute: Duration::seconds(s.firm.absolute_timeout_secs),
+        mfa_pending: s.mfa_pending,
+    };
+    match replaces {
+        Some(old) => sessions::replace(&state.db, old, next).await?,
+        None => sessions::create(&state.db, next).await?,
+    }
+    Ok(set_cookie(&state.config, &token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use crate::forms::Posted;
 use crate::request::ReqInfo;
 use crate::session::{self, MaybeSigned};
 use crate::state::AppState;
-use crate::tokens::{hash_token, new_token};
+use crate::tokens::hash_token;
 
 /// The start page sends people where they belong.
 pub(crate) async fn start(MaybeSigned(signed): MaybeSigned) -> Redirect {
@@ -166,33 +166,16 @@ pub(crate) async fn login(
         .ok_or(AppError::NotFound)?;
 
     // A fresh token at every sign-in; whatever session the browser had before is ended.
-    if let Some(old) = session::request_token(&headers, &state.config) {
-        sessions::end(&state.db, &hash_token(&old)).await?;
-    }
-    let token = new_token();
-    let csrf = new_token();
-    sessions::create(
-        &state.db,
-        sessions::NewSession {
-            token_hash: &hash_token(&token),
-            user_id: user.id,
-            context,
-            membership_id: m.membership_id,
-            csrf_token: &csrf,
-            auth_method: "password",
-            ip: &info.ip,
-            user_agent: &info.user_agent,
-            // Until the second factor, the session is good only for that step, briefly.
-            idle: if user.totp_enabled {
-                SECOND_STEP
-            } else {
-                Duration::seconds(firm.idle_timeout_secs)
-            },
-            absolute: Duration::seconds(firm.absolute_timeout_secs),
-            mfa_pending: user.totp_enabled,
-        },
-    )
-    .await?;
+    let old = session::request_token(&headers, &state.config).map(|t| hash_token(&t));
+    let start = session::Start {
+        user_id: user.id,
+        context,
+        membership_id: m.membership_id,
+        firm: &firm,
+        auth_method: "password",
+        mfa_pending: user.totp_enabled,
+    };
+    let cookie = session::start(&state, &info, old.as_deref(), start).await?;
     let origin = info.anonymous(&user.email, Some(user.id));
     let action = if user.totp_enabled {
         "auth.password.ok"
@@ -216,14 +199,11 @@ pub(crate) async fn login(
     };
     Ok((
         StatusCode::SEE_OTHER,
-        [(SET_COOKIE, session::set_cookie(&state.config, &token))],
+        [(SET_COOKIE, cookie)],
         [(LOCATION, target)],
     )
         .into_response())
 }
-
-/// How long a session may wait for its second factor.
-pub(crate) const SECOND_STEP: Duration = Duration::minutes(10);
 
 /// Where a sign-in lands. A page of the other side (left in `next` by someone else's session)
 /// is never the right place: go home instead.

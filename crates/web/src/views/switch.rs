@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use portico_db::audit::{self, Event};
-use portico_db::sessions::{self, NewSession};
+
 use portico_db::users::{self, Context};
 use serde::Deserialize;
-use time::Duration;
 
 use super::layout::Layout;
 use crate::error::AppError;
@@ -19,7 +18,6 @@ use crate::forms::Posted;
 use crate::request::ReqInfo;
 use crate::session::{self as cookie, Signed};
 use crate::state::AppState;
-use crate::tokens::{hash_token, new_token};
 
 pub(crate) struct Place {
     value: String,
@@ -76,22 +74,15 @@ pub(crate) async fn switch(
     let firm = portico_db::firms::by_id(&state.db, target.firm_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let token = new_token();
-    let csrf = new_token();
-    let next = NewSession {
-        token_hash: &hash_token(&token),
+    let start = cookie::Start {
         user_id: signed.viewer.user_id(),
         context,
         membership_id: target.membership_id,
-        csrf_token: &csrf,
+        firm: &firm,
         auth_method: &signed.session.auth_method,
-        ip: &info.ip,
-        user_agent: &info.user_agent,
-        idle: Duration::seconds(firm.idle_timeout_secs),
-        absolute: Duration::seconds(firm.absolute_timeout_secs),
         mfa_pending: false,
     };
-    sessions::replace(&state.db, &signed.session.token_hash, next).await?;
+    let set = cookie::start(&state, &info, Some(&signed.session.token_hash), start).await?;
     let event =
         Event::new(Some(firm.id), "session.switch").object("membership", target.membership_id);
     audit::record(&state.db, &info.by(signed), event).await?;
@@ -102,7 +93,7 @@ pub(crate) async fn switch(
     };
     Ok((
         StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie::set_cookie(&state.config, &token))],
+        [(SET_COOKIE, set)],
         [(LOCATION, home)],
     )
         .into_response())

@@ -10,11 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_core::throttle as policy;
 use portico_db::audit::{self, Event};
-use portico_db::sessions::{self, NewSession};
+use portico_db::sessions;
 use portico_db::users;
 use portico_db::{mfa, throttle};
 use serde::Deserialize;
-use time::Duration;
 
 use super::auth::{Empty, landing};
 use super::layout::Layout;
@@ -23,7 +22,7 @@ use crate::forms::Posted;
 use crate::request::ReqInfo;
 use crate::session::{self as cookie, Signed};
 use crate::state::AppState;
-use crate::tokens::{hash_token, new_token};
+use crate::tokens::hash_token;
 use crate::totp;
 
 #[derive(Template, WebTemplate)]
@@ -36,14 +35,19 @@ pub(crate) struct StatusPage {
     error: Option<String>,
 }
 
+/// The signed-in person's own account row.
+async fn current_user(state: &AppState, signed: &Signed) -> Result<users::User, AppError> {
+    users::by_id(&state.db, signed.viewer.user_id())
+        .await?
+        .ok_or(AppError::SignInRequired)
+}
+
 async fn status_page(
     state: &AppState,
     signed: &Signed,
     error: Option<String>,
 ) -> Result<StatusPage, AppError> {
-    let user = users::by_id(&state.db, signed.viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    let user = current_user(state, signed).await?;
     let codes_left = mfa::recovery_codes_left(&state.db, user.id).await?;
     Ok(StatusPage {
         layout: Layout::new(signed, "Two-step sign-in", "/account/2fa"),
@@ -75,9 +79,7 @@ async fn setup_page(
     signed: &Signed,
     error: Option<String>,
 ) -> Result<SetupPage, AppError> {
-    let user = users::by_id(&state.db, signed.viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    let user = current_user(state, signed).await?;
     let secret = user
         .totp_secret
         .ok_or_else(|| AppError::Invalid("Start the set-up again.".into()))?;
@@ -97,9 +99,7 @@ pub(crate) async fn start(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let user = users::by_id(&state.db, signed.viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    let user = current_user(&state, signed).await?;
     if user.totp_enabled {
         return Ok(Redirect::to("/account/2fa").into_response());
     }
@@ -126,9 +126,7 @@ pub(crate) async fn confirm(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let user = users::by_id(&state.db, signed.viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    let user = current_user(&state, signed).await?;
     let step = user
         .totp_secret
         .as_deref()
@@ -187,9 +185,7 @@ pub(crate) async fn disable(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let user = users::by_id(&state.db, signed.viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
+    let user = current_user(&state, signed).await?;
     if !second_factor_ok(&state, &user, &posted.form.code).await? {
         let page = status_page(
             &state,
@@ -317,22 +313,15 @@ pub(crate) async fn second_step(
     let firm = portico_db::firms::by_id(&state.db, firm_id)
         .await?
         .ok_or(AppError::SignInRequired)?;
-    let token = new_token();
-    let csrf = new_token();
-    let next = NewSession {
-        token_hash: &hash_token(&token),
+    let start = cookie::Start {
         user_id: user.id,
         context,
         membership_id: session.membership_id,
-        csrf_token: &csrf,
+        firm: &firm,
         auth_method: "password+totp",
-        ip: &info.ip,
-        user_agent: &info.user_agent,
-        idle: Duration::seconds(firm.idle_timeout_secs),
-        absolute: Duration::seconds(firm.absolute_timeout_secs),
         mfa_pending: false,
     };
-    sessions::replace(&state.db, &session.token_hash, next).await?;
+    let set = cookie::start(&state, &info, Some(&session.token_hash), start).await?;
     audit::record(
         &state.db,
         &origin,
@@ -343,7 +332,7 @@ pub(crate) async fn second_step(
     .await?;
     Ok((
         StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie::set_cookie(&state.config, &token))],
+        [(SET_COOKIE, set)],
         [(LOCATION, landing(context, &form.next))],
     )
         .into_response())
