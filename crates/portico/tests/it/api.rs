@@ -82,7 +82,10 @@ both! {
         assert_eq!(res.status(), 422);
         assert!(res.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().contains("required"));
         let big = format!(r#"{{"kind":"person","name":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
-        let res = http.post(app.url("/api/v1/clients")).bearer_auth(&token).header("content-type", "application/json").body(big).send().await.unwrap();
+        let res = crate::support::send_oversized(|| {
+            http.post(app.url("/api/v1/clients")).bearer_auth(&token).header("content-type", "application/json").body(big.clone())
+        })
+        .await;
         assert_eq!(res.status(), 413);
         let sneaky = portico_db::clients::list(&app.db, &f.b.owner, "Sneaky", portico_db::Page::new(1, 10)).await.unwrap();
         assert!(sneaky.is_empty());

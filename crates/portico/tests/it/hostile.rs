@@ -24,11 +24,13 @@ both! {
         let before = client_names(&app, &f).await;
 
         let huge = "x".repeat(2 * 1024 * 1024);
-        let req = b.raw().post(app.url("/staff/clients")).header("origin", &app.base)
-            .form(&[("csrf", csrf.as_str()), ("name", huge.as_str()), ("kind", "person")]);
-        let p = b.send(req).await;
-        assert_eq!(p.status, 413);
-        assert!(p.body.contains("too large"));
+        let cookie = b.cookie().unwrap();
+        let res = crate::support::send_oversized(|| {
+            b.raw().post(app.url("/staff/clients")).header("origin", &app.base).header("cookie", &cookie)
+                .form(&[("csrf", csrf.as_str()), ("name", huge.as_str()), ("kind", "person")])
+        }).await;
+        assert_eq!(res.status(), 413);
+        assert!(res.text().await.unwrap().contains("too large"));
 
         let req = b.raw().post(app.url("/staff/clients")).header("origin", &app.base)
             .header("content-type", "application/json").body(r#"{"name":"x","kind":"person"}"#);

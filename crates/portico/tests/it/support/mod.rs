@@ -13,6 +13,20 @@ pub use app::{Backend, TestApp};
 pub use browser::Browser;
 pub use fixture::Fixture;
 
+/// Sends an oversized body. The server answers 413 as soon as it sees the length, and may close
+/// the connection while the client is still writing; then the client sees no answer at all,
+/// so the request is tried again until the answer is read.
+pub async fn send_oversized(make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+    let mut last = None;
+    for _ in 0..10 {
+        match make().send().await {
+            Ok(res) => return res,
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("no answer to an oversized request: {last:?}");
+}
+
 /// Writes one test per database from one body. The body receives the `backend`; PostgreSQL
 /// arms are skipped with a printed notice where no server is available (never in CI).
 #[macro_export]
