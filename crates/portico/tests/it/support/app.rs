@@ -63,6 +63,7 @@ impl TestApp {
         portico_storage::use_ring_for_tls();
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client")
     }

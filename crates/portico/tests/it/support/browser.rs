@@ -41,6 +41,7 @@ impl Browser {
             base: base.to_string(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("client"),
             cookie: Arc::new(Mutex::new(None)),
