@@ -134,6 +134,22 @@ pub fn colour(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// A link the firm shows to its clients: absolute `http` or `https` only, so that no
+/// `javascript:`, `data:` or other scheme reaches a page.
+pub fn web_link(field: &'static str, raw: &str) -> Result<String, Invalid> {
+    let raw = raw.trim();
+    let refuse = || Invalid::new(field, "Use a web address starting with https://.");
+    if raw.len() > 2000 || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse());
+    }
+    let url = url::Url::parse(raw).map_err(|_| refuse())?;
+    let web = matches!(url.scheme(), "http" | "https");
+    if !web || url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() {
+        return Err(refuse());
+    }
+    Ok(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +218,29 @@ mod tests {
         assert!(text("name", "   ", 50).is_err());
         assert!(text("name", &"x".repeat(51), 50).is_err());
         assert!(text("name", "a\u{0}b", 50).is_err());
+    }
+
+    #[test]
+    fn links_are_web_addresses_only() {
+        assert_eq!(
+            web_link("url", " https://Example.com/pay?x=1 ").unwrap(),
+            "https://example.com/pay?x=1"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,<script>",
+            "vbscript:x",
+            "//example.com",
+            "/relative",
+            "https://",
+            "https://user:pw@example.com/",
+            "https://exa mple.com",
+            "ftp://example.com",
+            "java\tscript:alert(1)",
+        ] {
+            assert!(web_link("url", bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

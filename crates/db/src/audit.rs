@@ -198,10 +198,57 @@ pub async fn recent_for_firm(
     viewer: &portico_core::Viewer,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, DbError> {
+    search(db, viewer, &Filter::default(), limit).await
+}
+
+/// What an administrator narrows the firm's audit log to. Empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The start of an action name: "session." finds every session event.
+    pub action: String,
+    /// Part of the actor (an email address).
+    pub actor: String,
+    /// From this time on (inclusive) and before this time (exclusive).
+    pub from: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    /// Keyset paging: only events older than this sequence number.
+    pub before_seq: Option<i64>,
+}
+
+/// Escapes `%`, `_` and `\` so typed text matches literally inside LIKE.
+fn like_literal(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The firm's events matching `filter`, newest first, at most `limit` (administrators only).
+pub async fn search(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, DbError> {
     if !viewer.may_administer_firm() {
         return Err(DbError::Forbidden);
     }
+    let action = format!("{}%", like_literal(filter.action.trim()));
+    let actor = format!("%{}%", like_literal(&filter.actor.trim().to_lowercase()));
+    let from = filter
+        .from
+        .unwrap_or(time::macros::datetime!(1970-01-01 0:00 UTC));
+    let until = filter
+        .until
+        .unwrap_or(time::macros::datetime!(9999-01-01 0:00 UTC));
     Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM audit_events WHERE firm_id = $1 ORDER BY seq DESC LIMIT $2"
-    ).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?)
+        "SELECT * FROM audit_events WHERE firm_id = $1 AND seq < $2 \
+         AND action LIKE $3 ESCAPE '\\' AND LOWER(actor) LIKE $4 ESCAPE '\\' \
+         AND created_at >= $5 AND created_at < $6 ORDER BY seq DESC LIMIT $7"
+    ).bind(viewer.firm_id()).bind(filter.before_seq.unwrap_or(i64::MAX)).bind(&action).bind(&actor)
+    .bind(from).bind(until).bind(limit).fetch_all(p).await)?)
 }

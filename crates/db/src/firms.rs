@@ -17,6 +17,7 @@ pub struct Firm {
     pub created_at: OffsetDateTime,
     pub require_2fa_staff: bool,
     pub require_2fa_clients: bool,
+    pub access_log_for_clients: bool,
 }
 
 /// What a firm's administrators may change about it.
@@ -28,6 +29,7 @@ pub struct Settings {
     pub absolute_timeout_hours: i64,
     pub require_2fa_staff: bool,
     pub require_2fa_clients: bool,
+    pub access_log_for_clients: bool,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -56,9 +58,10 @@ pub async fn update_settings(
     let mut tx = db.begin().await?;
     let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
-         require_2fa_staff = $6, require_2fa_clients = $7 WHERE id = $1 RETURNING *"
+         require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
+    .bind(s.access_log_for_clients)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,
@@ -66,16 +69,103 @@ pub async fn update_settings(
         Event::new(Some(firm.id), "firm.settings")
             .object("firm", firm.id)
             .detail(format!(
-                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={}",
+                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={}",
                 s.idle_timeout_minutes,
                 s.absolute_timeout_hours,
                 s.require_2fa_staff,
-                s.require_2fa_clients
+                s.require_2fa_clients,
+                s.access_log_for_clients
             )),
     )
     .await?;
     tx.commit().await?;
     Ok(firm)
+}
+
+/// A link the firm shows on every client's dashboard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuickLink {
+    pub id: Uuid,
+    pub label: String,
+    pub url: String,
+}
+
+/// The most quick links a firm keeps.
+pub const MAX_QUICK_LINKS: i64 = 12;
+
+/// The firm's quick links, oldest first, for anyone of the firm.
+pub async fn quick_links(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+) -> Result<Vec<QuickLink>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT id, label, url FROM quick_links WHERE firm_id = $1 ORDER BY created_at, id"
+    ).bind(viewer.firm_id()).fetch_all(p).await)?)
+}
+
+/// Adds a quick link (administrators only): a label and an http(s) address.
+pub async fn add_quick_link(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    label: &str,
+    url: &str,
+    origin: &Origin,
+) -> Result<QuickLink, DbError> {
+    use portico_core::{Invalid, validate};
+    if !viewer.may_administer_firm() {
+        return Err(DbError::NotFound);
+    }
+    let label = validate::text("label", label, 80)?;
+    let url = validate::web_link("url", url)?;
+    let mut tx = db.begin().await?;
+    let count: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM quick_links WHERE firm_id = $1")
+        .bind(viewer.firm_id()).fetch_one(&mut **c).await)?;
+    if count >= MAX_QUICK_LINKS {
+        return Err(Invalid::new(
+            "url",
+            format!("A firm keeps at most {MAX_QUICK_LINKS} quick links; remove one first."),
+        )
+        .into());
+    }
+    let link: QuickLink = on_tx!(&mut tx, c => sqlx::query_as(
+        "INSERT INTO quick_links (id, firm_id, label, url, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, label, url"
+    ).bind(new_id()).bind(viewer.firm_id()).bind(&label).bind(&url).bind(now()).fetch_one(&mut **c).await)?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "firm.quick_link.add")
+            .object("quick_link", link.id)
+            .detail(url),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(link)
+}
+
+/// Removes one of the firm's quick links (administrators only).
+pub async fn remove_quick_link(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    if !viewer.may_administer_firm() {
+        return Err(DbError::NotFound);
+    }
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM quick_links WHERE id = $1 AND firm_id = $2")
+        .bind(id).bind(viewer.firm_id()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "firm.quick_link.remove").object("quick_link", id),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// A URL-safe short name made from the firm's name.

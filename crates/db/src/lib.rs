@@ -4,9 +4,11 @@
 //! the [`on_db!`] and [`on_tx!`] macros expand that one body for each driver. Functions that
 //! touch firm data take the [`portico_core::Viewer`] and put its scope in the query.
 
+pub mod access_log;
 pub mod api_tokens;
 pub mod audit;
 pub mod clients;
+pub mod comments;
 mod connect;
 mod error;
 pub mod firms;

@@ -114,3 +114,27 @@ pub async fn set_portal_open(
     .await?;
     tx.commit().await
 }
+
+/// The newest open matters of the client viewer and how many there are, in one query: the
+/// dashboard card.
+pub async fn newest_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Matter>, i64), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        matter: Matter,
+        total: i64,
+    }
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT *, COUNT(*) OVER () AS total FROM matters WHERE firm_id = $1 AND client_id = $2 AND portal_open \
+         ORDER BY created_at DESC, id LIMIT $3"
+    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+    let total = rows.first().map_or(0, |r| r.total);
+    Ok((rows.into_iter().map(|r| r.matter).collect(), total))
+}

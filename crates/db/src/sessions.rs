@@ -165,6 +165,8 @@ pub struct Chrome {
     pub totp_enabled: bool,
     /// The firm requires two-step sign-in of this side (staff or clients).
     pub totp_required: bool,
+    /// The firm lets its clients read when staff opened their items.
+    pub access_log_for_clients: bool,
 }
 
 impl Chrome {
@@ -208,7 +210,8 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 (SELECT COUNT(*) FROM staff_members x WHERE x.user_id = s.user_id AND x.active) + \
                 (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places, \
                 u.totp_enabled, \
-                CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required \
+                CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required, \
+                f.access_log_for_clients \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

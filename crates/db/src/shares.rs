@@ -146,3 +146,58 @@ pub async fn is_visible(
     ).bind(viewer.firm_id()).bind(client_id).bind(item_type).bind(item_id).fetch_one(p).await)?;
     Ok(n > 0)
 }
+
+/// A client marks a shared item read ("Mark as read"). The first mark of anyone of the client
+/// counts; marking again is harmless. Only an item the viewer can see may be marked.
+pub async fn mark_read(
+    db: &Db,
+    viewer: &Viewer,
+    item_type: &str,
+    item_id: Uuid,
+) -> Result<(), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    if !is_visible(db, viewer, item_type, item_id).await? {
+        return Err(DbError::NotFound);
+    }
+    on_db!(db, p => sqlx::query(
+        "INSERT INTO item_reads (firm_id, item_type, item_id, client_id, user_id, read_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_type, item_id, client_id) DO NOTHING"
+    ).bind(viewer.firm_id()).bind(item_type).bind(item_id).bind(client_id).bind(viewer.user_id()).bind(now())
+    .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// When a client first marked each of the given items read, for staff ("Complete") and for
+/// the client's own view. Items never marked are absent.
+pub async fn read_marks(
+    db: &Db,
+    viewer: &Viewer,
+    item_type: &str,
+    client_id: Uuid,
+    item_ids: &[Uuid],
+) -> Result<Vec<(Uuid, time::OffsetDateTime)>, DbError> {
+    if viewer.client_scope().is_some_and(|own| own != client_id) {
+        return Err(DbError::NotFound);
+    }
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (0..item_ids.len())
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT item_id, read_at FROM item_reads WHERE firm_id = $1 AND client_id = $2 \
+         AND item_type = $3 AND item_id IN ({placeholders})"
+    );
+    Ok(on_db!(db, p => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(viewer.firm_id()).bind(client_id).bind(item_type);
+        for id in item_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?)
+}

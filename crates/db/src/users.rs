@@ -19,6 +19,55 @@ pub struct User {
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
     pub totp_last_step: i64,
+    pub phone: String,
+    /// How the person wants to hear of new things: "immediately", "daily" or "off".
+    pub notify: String,
+}
+
+/// What a person may change about themselves on their profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub phone: String,
+    pub notify: String,
+}
+
+/// The notification choices, in the order a profile page offers them.
+pub const NOTIFY_CHOICES: [&str; 3] = ["immediately", "daily", "off"];
+
+/// Saves the viewer's own profile after checking every value.
+pub async fn update_profile(
+    db: &Db,
+    viewer: &Viewer,
+    profile: &Profile,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    use portico_core::{Invalid, validate};
+    let name = validate::text("name", &profile.name, 200)?;
+    let phone = profile.phone.trim();
+    let phone_ok = phone.chars().count() <= 32
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if !phone_ok {
+        return Err(Invalid::new("phone", "Use digits, spaces and + - ( ) only.").into());
+    }
+    if !NOTIFY_CHOICES.contains(&profile.notify.as_str()) {
+        return Err(Invalid::new("notify", "Choose one of the offered options.").into());
+    }
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE users SET name = $2, phone = $3, notify = $4 WHERE id = $1")
+        .bind(viewer.user_id()).bind(&name).bind(phone).bind(&profile.notify)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "user.profile")
+            .object("user", viewer.user_id())
+            .detail(format!("notify={}", profile.notify)),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Which side a session works on.

@@ -2,6 +2,8 @@
 //! Handlers are thin: parse, call one store function with the viewer, render.
 
 mod api;
+mod csv;
+mod dashboard;
 mod error;
 mod forms;
 pub mod invitations;

@@ -28,7 +28,9 @@ impl Layout {
         let mut items: Vec<(&'static str, &'static str)> = if staff {
             vec![("/staff", "Home"), ("/staff/clients", "Clients")]
         } else {
-            vec![("/portal", "Home"), ("/portal/matters", "Matters")]
+            let mut v = vec![("/portal", "Home")];
+            v.extend(crate::dashboard::nav(&signed.viewer));
+            v
         };
         if let portico_core::Viewer::Client {
             is_client_admin: true,
@@ -37,6 +39,9 @@ impl Layout {
         {
             items.push(("/portal/colleagues", "Colleagues"));
         }
+        if !staff && signed.chrome.access_log_for_clients {
+            items.push(("/portal/access-log", "Who opened what"));
+        }
         if signed.viewer.may_administer_firm() {
             items.push(("/staff/settings", "Firm settings"));
             items.push(("/staff/audit", "Audit log"));
@@ -44,6 +49,7 @@ impl Layout {
         if signed.chrome.places > 1 {
             items.push(("/account/switch", "Switch portal"));
         }
+        items.push(("/account/profile", "Profile"));
         items.push(("/account/sessions", "Your sessions"));
         items.push(("/account/2fa", "Two-step sign-in"));
         Layout {

@@ -1,12 +1,16 @@
 //! Server-rendered pages. Each works without JavaScript and on a phone.
 
+mod access_log;
 mod account;
 mod assets;
+mod audit;
 mod auth;
 mod colleagues;
 mod health;
 mod layout;
+mod matters;
 mod portal;
+mod profile;
 mod reset;
 mod settings;
 mod staff;
@@ -30,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/set-password/{token}/renew", post(auth::renew_link))
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/account/sessions", get(account::list))
+        .route("/account/profile", get(profile::show).post(profile::save))
         .route("/account/2fa", get(two_factor::status))
         .route("/account/2fa/start", post(two_factor::start))
         .route("/account/2fa/confirm", post(two_factor::confirm))
@@ -54,17 +59,30 @@ pub(crate) fn routes() -> Router<AppState> {
             "/staff/clients/{id}/users/{user}/end-sessions",
             post(staff::end_user_sessions),
         )
-        .route("/staff/matters/{id}", get(staff::matter))
+        .route("/staff/matters/{id}", get(matters::staff_view))
+        .route("/staff/matters/{id}/comments", post(matters::comment))
         .route("/staff/matters/{id}/portal", post(staff::matter_portal))
-        .route("/staff/audit", get(staff::audit))
+        .route("/staff/audit", get(audit::page))
+        .route("/staff/audit.csv", get(audit::export))
         .route("/staff/settings", get(settings::show).post(settings::save))
+        .route(
+            "/staff/settings/quick-links",
+            post(settings::add_quick_link),
+        )
+        .route(
+            "/staff/settings/quick-links/{id}/remove",
+            post(settings::remove_quick_link),
+        )
         .route("/portal", get(portal::home))
         .route("/portal/matters", get(portal::matters))
+        .route("/portal/access-log", get(access_log::portal))
+        .route("/staff/clients/{id}/access-log", get(access_log::staff))
         .route(
             "/portal/colleagues",
             get(colleagues::list).post(colleagues::invite),
         )
-        .route("/portal/matters/{id}", get(portal::matter))
+        .route("/portal/matters/{id}", get(matters::portal_view))
+        .route("/portal/matters/{id}/comments", post(matters::comment))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -2,13 +2,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use portico_core::Viewer;
+use portico_db::firms::{self, QuickLink};
 use portico_db::matters::{self, Matter};
 
 use super::layout::Layout;
-use super::parse_id;
-use super::staff::MatterPage;
+use crate::dashboard::{self, Card};
 use crate::error::AppError;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -24,19 +24,22 @@ fn client_of(signed: &Signed) -> Result<uuid::Uuid, AppError> {
 #[template(path = "portal_home.html")]
 pub(crate) struct HomePage {
     layout: Layout,
-    matters: Vec<Matter>,
+    cards: Vec<Card>,
+    quick_links: Vec<QuickLink>,
 }
 
+/// The client's dashboard: a card per section of the registry, then the firm's quick links.
 pub(crate) async fn home(
     State(state): State<AppState>,
     signed: Signed,
 ) -> Result<HomePage, AppError> {
-    let client_id = client_of(&signed)?;
-    let mut matters = matters::for_client(&state.db, &signed.viewer, client_id).await?;
-    matters.truncate(5);
+    client_of(&signed)?;
+    let cards = dashboard::cards(&state, &signed.viewer).await?;
+    let quick_links = firms::quick_links(&state.db, &signed.viewer).await?;
     Ok(HomePage {
         layout: Layout::new(&signed, "Home", "/portal"),
-        matters,
+        cards,
+        quick_links,
     })
 }
 
@@ -56,20 +59,5 @@ pub(crate) async fn matters(
     Ok(MattersPage {
         layout: Layout::new(&signed, "Matters", "/portal/matters"),
         matters,
-    })
-}
-
-pub(crate) async fn matter(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Result<MatterPage, AppError> {
-    client_of(&signed)?;
-    let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
-    Ok(MatterPage {
-        layout: Layout::new(&signed, matter.title.clone(), "/portal/matters"),
-        back_href: "/portal/matters".into(),
-        back_label: "Matters".into(),
-        matter,
     })
 }

@@ -1,14 +1,16 @@
-//! The firm's settings, for its administrators: name, colour and security policies.
+//! The firm's settings, for its administrators: name, colour, security policies, privacy and
+//! the quick links shown to clients.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
-use portico_db::firms::{self, Firm, Settings};
+use portico_db::firms::{self, QuickLink, Settings};
 use serde::Deserialize;
 
+use super::auth::Empty;
 use super::layout::Layout;
 use crate::error::AppError;
 use crate::forms::Posted;
@@ -26,12 +28,20 @@ pub(crate) struct SettingsPage {
     absolute_hours: i64,
     require_2fa_staff: bool,
     require_2fa_clients: bool,
+    access_log_for_clients: bool,
+    quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
+    link_error: Option<String>,
+    link_label: String,
+    link_url: String,
 }
 
-fn page(signed: &Signed, firm: &Firm, saved: bool, error: Option<String>) -> SettingsPage {
-    SettingsPage {
+/// The page as stored, before any message or typed-in values are added.
+async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppError> {
+    let firm = firms::of_viewer(&state.db, &signed.viewer).await?;
+    let quick_links = firms::quick_links(&state.db, &signed.viewer).await?;
+    Ok(SettingsPage {
         layout: Layout::new(signed, "Firm settings", "/staff/settings"),
         name: firm.name.clone(),
         brand_colour: firm.brand_colour.clone(),
@@ -39,9 +49,14 @@ fn page(signed: &Signed, firm: &Firm, saved: bool, error: Option<String>) -> Set
         absolute_hours: firm.absolute_timeout_secs / 3600,
         require_2fa_staff: firm.require_2fa_staff,
         require_2fa_clients: firm.require_2fa_clients,
-        saved,
-        error,
-    }
+        access_log_for_clients: firm.access_log_for_clients,
+        quick_links,
+        saved: false,
+        error: None,
+        link_error: None,
+        link_label: String::new(),
+        link_url: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -58,8 +73,9 @@ pub(crate) async fn show(
     if !signed.viewer.may_administer_firm() {
         return Err(AppError::NotFound);
     }
-    let firm = firms::of_viewer(&state.db, &signed.viewer).await?;
-    Ok(page(&signed, &firm, q.saved.is_some(), None))
+    let mut p = page(&state, &signed).await?;
+    p.saved = q.saved.is_some();
+    Ok(p)
 }
 
 #[derive(Deserialize)]
@@ -72,6 +88,8 @@ pub(crate) struct SettingsForm {
     require_2fa_staff: Option<String>,
     #[serde(default)]
     require_2fa_clients: Option<String>,
+    #[serde(default)]
+    access_log_for_clients: Option<String>,
 }
 
 pub(crate) async fn save(
@@ -88,17 +106,61 @@ pub(crate) async fn save(
         absolute_timeout_hours: f.absolute_timeout_hours,
         require_2fa_staff: f.require_2fa_staff.is_some(),
         require_2fa_clients: f.require_2fa_clients.is_some(),
+        access_log_for_clients: f.access_log_for_clients.is_some(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
         Err(DbError::Invalid(e)) => {
-            let firm = firms::of_viewer(&state.db, &signed.viewer).await?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(signed, &firm, false, Some(e.message)),
-            )
-                .into_response())
+            let mut p = page(&state, signed).await?;
+            p.error = Some(e.message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct QuickLinkForm {
+    label: String,
+    url: String,
+}
+
+pub(crate) async fn add_quick_link(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<QuickLinkForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let f = &posted.form;
+    let added = firms::add_quick_link(
+        &state.db,
+        &signed.viewer,
+        &f.label,
+        &f.url,
+        &info.by(signed),
+    )
+    .await;
+    match added {
+        Ok(_) => Ok(Redirect::to("/staff/settings?saved=1#quick-links").into_response()),
+        Err(DbError::Invalid(e)) => {
+            let mut p = page(&state, signed).await?;
+            p.link_error = Some(e.message);
+            p.link_label = f.label.clone();
+            p.link_url = f.url.clone();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn remove_quick_link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    let id = super::parse_id(&id)?;
+    firms::remove_quick_link(&state.db, &signed.viewer, id, &info.by(signed)).await?;
+    Ok(Redirect::to("/staff/settings?saved=1#quick-links"))
 }

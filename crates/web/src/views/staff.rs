@@ -1,11 +1,10 @@
-//! The firm's side: clients, their matters and portals, the audit log.
+//! The firm's side: clients, their matters and portals.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use portico_db::audit::StoredEvent;
 use portico_db::clients::{self, Client, NewClient, PortalUser};
 use portico_db::matters::{self, Matter, NewMatter};
 use portico_db::{DbError, Page};
@@ -290,31 +289,6 @@ pub(crate) async fn client_portal(
     Ok(Redirect::to(&format!("/staff/clients/{id}")))
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "matter.html")]
-pub(crate) struct MatterPage {
-    pub(super) layout: Layout,
-    pub(super) matter: Matter,
-    pub(super) back_href: String,
-    pub(super) back_label: String,
-}
-
-pub(crate) async fn matter(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Result<MatterPage, AppError> {
-    staff(&signed)?;
-    let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
-    let client = clients::get(&state.db, &signed.viewer, matter.client_id).await?;
-    Ok(MatterPage {
-        layout: Layout::new(&signed, matter.title.clone(), "/staff/clients"),
-        back_href: format!("/staff/clients/{}", client.id),
-        back_label: client.name,
-        matter,
-    })
-}
-
 pub(crate) async fn matter_portal(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -333,22 +307,4 @@ pub(crate) async fn matter_portal(
     )
     .await?;
     Ok(Redirect::to(&format!("/staff/matters/{id}")))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit.html")]
-pub(crate) struct AuditPage {
-    layout: Layout,
-    events: Vec<StoredEvent>,
-}
-
-pub(crate) async fn audit(
-    State(state): State<AppState>,
-    signed: Signed,
-) -> Result<AuditPage, AppError> {
-    let events = portico_db::audit::recent_for_firm(&state.db, &signed.viewer, 200).await?;
-    Ok(AuditPage {
-        layout: Layout::new(&signed, "Audit log", "/staff/audit"),
-        events,
-    })
 }

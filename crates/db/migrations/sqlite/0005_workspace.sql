@@ -1,0 +1,51 @@
+-- The firm workspace: quick links and the client access log switch on firms, comments on
+-- matters, clients' read marks on shared items, staff views of client items, and profiles.
+ALTER TABLE firms ADD COLUMN access_log_for_clients BOOLEAN NOT NULL DEFAULT TRUE;
+
+CREATE TABLE quick_links (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    label TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX quick_links_by_firm ON quick_links (firm_id, created_at);
+
+CREATE TABLE matter_comments (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    matter_id BLOB NOT NULL REFERENCES matters(id),
+    author_user_id BLOB NOT NULL REFERENCES users(id),
+    author_side TEXT NOT NULL CHECK (author_side IN ('staff', 'client')),
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX matter_comments_by_matter ON matter_comments (matter_id, created_at, id);
+
+-- The first time someone of a client marks a shared item read; staff see it as Complete.
+CREATE TABLE item_reads (
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    item_type TEXT NOT NULL,
+    item_id BLOB NOT NULL,
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    user_id BLOB NOT NULL REFERENCES users(id),
+    read_at TEXT NOT NULL,
+    PRIMARY KEY (item_type, item_id, client_id)
+);
+
+-- When staff opened something of a client: what the client's access log shows.
+CREATE TABLE access_log (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    staff_user_id BLOB NOT NULL REFERENCES users(id),
+    item_type TEXT NOT NULL,
+    item_id BLOB NOT NULL,
+    label TEXT NOT NULL,
+    opened_at TEXT NOT NULL
+);
+CREATE INDEX access_log_by_client ON access_log (firm_id, client_id, opened_at);
+
+ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT 'immediately'
+    CHECK (notify IN ('immediately', 'daily', 'off'));

@@ -1,0 +1,105 @@
+//! The person's profile: name, phone, how they hear of new things, and the way to their
+//! sessions and two-step sign-in.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::DbError;
+use portico_db::users::{self, NOTIFY_CHOICES, Profile};
+use serde::Deserialize;
+
+use super::layout::Layout;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "profile.html")]
+pub(crate) struct ProfilePage {
+    layout: Layout,
+    email: String,
+    name: String,
+    phone: String,
+    notify: String,
+    choices: [(&'static str, &'static str); 3],
+    saved: bool,
+    error: Option<String>,
+}
+
+/// What each notification choice means, in words.
+fn explain(choice: &str) -> &'static str {
+    match choice {
+        "immediately" => "Email me soon after something new arrives (a few together in one email)",
+        "daily" => "One email a day with everything new",
+        _ => "No emails except about my account's security",
+    }
+}
+
+async fn page(state: &AppState, signed: &Signed) -> Result<ProfilePage, AppError> {
+    let user = users::by_id(&state.db, signed.viewer.user_id())
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    Ok(ProfilePage {
+        layout: Layout::new(signed, "Profile", "/account/profile"),
+        email: user.email,
+        name: user.name,
+        phone: user.phone,
+        notify: user.notify,
+        choices: NOTIFY_CHOICES.map(|c| (c, explain(c))),
+        saved: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<SavedQuery>,
+) -> Result<ProfilePage, AppError> {
+    let mut p = page(&state, &signed).await?;
+    p.saved = q.saved.is_some();
+    Ok(p)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProfileForm {
+    name: String,
+    #[serde(default)]
+    phone: String,
+    notify: String,
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<ProfileForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let f = &posted.form;
+    let profile = Profile {
+        name: f.name.clone(),
+        phone: f.phone.clone(),
+        notify: f.notify.clone(),
+    };
+    match users::update_profile(&state.db, &signed.viewer, &profile, &info.by(signed)).await {
+        Ok(()) => Ok(Redirect::to("/account/profile?saved=1").into_response()),
+        Err(DbError::Invalid(e)) => {
+            let mut p = page(&state, signed).await?;
+            p.error = Some(e.message);
+            p.name = f.name.clone();
+            p.phone = f.phone.clone();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
