@@ -22,3 +22,4 @@ mod switch;
 mod tenancy;
 mod throttle;
 mod two_factor;
+mod workspace;

@@ -40,6 +40,18 @@ both! {
         portico_db::matters::set_portal_open(&app.db, &f.a.owner, m1[0].id, true, &origin).await.unwrap();
         assert!(shares::is_visible(&app.db, &client1, "note", note).await.unwrap());
 
+        // "Mark as read" by the client shows as complete to staff; twice is harmless; an item
+        // the client cannot see, or another client's marks, are refused.
+        shares::mark_read(&app.db, &client1, "note", doc).await.unwrap();
+        shares::mark_read(&app.db, &client1, "note", doc).await.unwrap();
+        let marks = shares::read_marks(&app.db, &f.a.owner, "note", c1.id, &[doc, note]).await.unwrap();
+        assert_eq!(marks.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![doc]);
+        assert!(matches!(shares::mark_read(&app.db, &client2, "note", doc).await, Err(portico_db::DbError::NotFound)));
+        assert!(matches!(shares::mark_read(&app.db, &f.a.owner, "note", doc).await, Err(portico_db::DbError::Forbidden)));
+        assert!(matches!(shares::read_marks(&app.db, &client2, "note", c1.id, &[doc]).await, Err(portico_db::DbError::NotFound)));
+        assert!(shares::read_marks(&app.db, &f.b.owner, "note", c1.id, &[doc]).await.unwrap().is_empty());
+        assert!(shares::read_marks(&app.db, &client1, "note", c1.id, &[]).await.unwrap().is_empty());
+
         // Unsharing in bulk takes both away.
         let removed = shares::unshare(&app.db, &f.a.owner, "note", &[doc, note], c1.id, &origin).await.unwrap();
         assert_eq!(removed, 2);

@@ -1,0 +1,272 @@
+//! The firm workspace and the client dashboard: matter comments both ways, the dashboard's
+//! cards and quick links, the client's access log, profiles, and the audit log's filters and
+//! CSV export.
+
+use portico_db::audit::{self, Event, Origin};
+
+use crate::both;
+use crate::support::fixture::PASSWORD;
+use crate::support::{Backend, Fixture, TestApp};
+
+both! {
+    async fn staff_and_client_comment_on_a_matter_and_each_sees_the_other(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (_, client_email, matters) = &f.a.clients[0];
+        let m = &matters[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let client = app.browser();
+        client.login(client_email, PASSWORD).await;
+
+        let staff_page = format!("/staff/matters/{}", m.id);
+        let posted = staff.submit(&staff_page, &format!("{staff_page}/comments"), &[("body", "Please bring your passport.\n<script>alert(1)</script>")]).await;
+        assert_eq!(posted.status, 303);
+        assert_eq!(posted.location.as_deref(), Some(format!("{staff_page}#comments").as_str()));
+
+        // The client sees it on the matter and on the dashboard, escaped.
+        let portal_page = format!("/portal/matters/{}", m.id);
+        let seen = client.get(&portal_page).await;
+        assert!(seen.body.contains("Please bring your passport."));
+        assert!(seen.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") && !seen.body.contains("<script>alert(1)"));
+        let home = client.get("/portal").await;
+        assert!(home.body.contains("Latest comments from the firm") && home.body.contains("Mo Member on"));
+        assert!(home.body.contains("Please bring your passport."));
+
+        // The client replies; staff see it, marked as the client's.
+        let reply = client.submit(&portal_page, &format!("{portal_page}/comments"), &[("body", "I will, thank you.")]).await;
+        assert_eq!(reply.status, 303);
+        let staff_view = staff.get(&staff_page).await.body;
+        let (first, second) = (staff_view.find("Please bring").unwrap(), staff_view.find("I will, thank you.").unwrap());
+        assert!(first < second, "oldest first");
+        assert!(staff_view.contains("Client 1 Person"));
+
+        // Too long: refused with the text kept for correcting; empty: refused; nothing stored.
+        let long = "x".repeat(5_001);
+        let refused = client.submit(&portal_page, &format!("{portal_page}/comments"), &[("body", long.as_str())]).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("at most 5000 characters") && refused.body.contains(&long));
+        assert_eq!(client.submit(&portal_page, &format!("{portal_page}/comments"), &[("body", "  ")]).await.status, 422);
+        assert_eq!(portico_db::comments::for_matter(&app.db, &f.a.owner, m.id, 100).await.unwrap().len(), 2);
+
+        // Someone else's matter, another firm's, a closed one, the wrong side's URL, no token.
+        let other = &f.a.clients[1].2[0];
+        let foreign = &f.b.clients[0].2[0];
+        let csrf = client.get(&portal_page).await.csrf();
+        for id in [other.id, foreign.id] {
+            let p = client.post(&format!("/portal/matters/{id}/comments"), &[("csrf", csrf.as_str()), ("body", "hi")]).await;
+            assert_eq!(p.status, 404);
+            assert_eq!(client.get(&format!("/portal/matters/{id}")).await.status, 404);
+        }
+        assert_eq!(staff.get(&format!("/staff/matters/{}", foreign.id)).await.status, 404);
+        let wrong_side = client.post(&format!("/staff/matters/{}/comments", m.id), &[("csrf", csrf.as_str()), ("body", "hi")]).await;
+        assert_eq!(wrong_side.status, 404);
+        assert_eq!(client.post(&format!("{portal_page}/comments"), &[("body", "no token")]).await.status, 403);
+        portico_db::matters::set_portal_open(&app.db, &f.a.owner, m.id, false, &Origin::system("test")).await.unwrap();
+        let closed = client.post(&format!("{portal_page}/comments"), &[("csrf", csrf.as_str()), ("body", "hi")]).await;
+        assert_eq!(closed.status, 404);
+        assert!(!client.get("/portal").await.body.contains("Please bring your passport."));
+        assert_eq!(portico_db::comments::for_matter(&app.db, &f.a.owner, m.id, 100).await.unwrap().len(), 2);
+        app.stop().await;
+    }
+
+    async fn the_dashboard_shows_the_clients_cards_and_the_firms_quick_links(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let admin = app.browser();
+        admin.login(&f.a.owner_email, PASSWORD).await;
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+
+        let home = client.get("/portal").await;
+        assert!(home.body.contains("Your matters") && home.body.contains("See all (2)"));
+        assert!(home.body.contains(&f.a.clients[0].2[0].title) && !home.body.contains(&f.a.clients[1].2[0].title));
+        assert!(home.body.contains("No comments yet.") && !home.body.contains("Quick links"));
+        assert!(home.body.contains("href=\"/portal/matters\"") && home.body.contains("href=\"/account/profile\""));
+
+        // Web addresses only: every other scheme is refused and nothing is stored.
+        for bad in ["javascript:alert(document.cookie)", " JavaScript:alert(1)", "data:text/html,<b>x</b>", "vbscript:msgbox", "//evil.example", "file:///etc/passwd"] {
+            let p = admin.submit("/staff/settings", "/staff/settings/quick-links", &[("label", "Pay"), ("url", bad)]).await;
+            assert_eq!(p.status, 422, "{bad} accepted");
+            assert!(p.body.contains("Use a web address starting with https://."));
+        }
+        let added = admin.submit("/staff/settings", "/staff/settings/quick-links", &[("label", "Pay an invoice <b>now</b>"), ("url", "https://pay.example/alpha")]).await;
+        assert_eq!(added.status, 303);
+        let home = client.get("/portal").await;
+        assert!(home.body.contains("Quick links") && home.body.contains("href=\"https://pay.example/alpha\""));
+        assert!(home.body.contains("Pay an invoice &#60;b&#62;now&#60;/b&#62;"));
+        // Another firm's clients do not see it.
+        let other = app.browser();
+        other.login(&f.b.clients[0].1, PASSWORD).await;
+        assert!(!other.get("/portal").await.body.contains("pay.example"));
+
+        // Only administrators manage links, and only their own firm's.
+        let links = portico_db::firms::quick_links(&app.db, &f.a.owner).await.unwrap();
+        assert_eq!(links.len(), 1);
+        let member = app.browser();
+        member.login(&f.a.member_email, PASSWORD).await;
+        let csrf = member.get("/staff").await.csrf();
+        assert_eq!(member.post(&format!("/staff/settings/quick-links/{}/remove", links[0].id), &[("csrf", csrf.as_str())]).await.status, 404);
+        let b_admin = app.browser();
+        b_admin.login(&f.b.owner_email, PASSWORD).await;
+        let csrf = b_admin.get("/staff/settings").await.csrf();
+        assert_eq!(b_admin.post(&format!("/staff/settings/quick-links/{}/remove", links[0].id), &[("csrf", csrf.as_str())]).await.status, 404);
+        assert_eq!(b_admin.post("/staff/settings/quick-links/not-an-id/remove", &[("csrf", csrf.as_str())]).await.status, 404);
+        assert_eq!(portico_db::firms::quick_links(&app.db, &f.a.owner).await.unwrap().len(), 1);
+        let removed = admin.submit("/staff/settings", &format!("/staff/settings/quick-links/{}/remove", links[0].id), &[]).await;
+        assert_eq!(removed.status, 303);
+        assert!(!client.get("/portal").await.body.contains("pay.example"));
+
+        // At most twelve links.
+        for n in 0..12 {
+            portico_db::firms::add_quick_link(&app.db, &f.a.owner, &format!("Link {n}"), "https://x.example/", &Origin::system("test")).await.unwrap();
+        }
+        let full = admin.submit("/staff/settings", "/staff/settings/quick-links", &[("label", "One more"), ("url", "https://x.example/")]).await;
+        assert_eq!(full.status, 422);
+        assert!(full.body.contains("at most 12 quick links"));
+        app.stop().await;
+    }
+
+    async fn a_client_reads_when_staff_opened_their_matters_unless_the_firm_turns_it_off(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, matters) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        assert!(client.get("/portal/access-log").await.body.contains("Nobody at the firm has opened your items yet."));
+
+        // Staff open a matter twice (counted once) and the client's view does not count.
+        staff.get(&format!("/staff/matters/{}", matters[0].id)).await;
+        staff.get(&format!("/staff/matters/{}", matters[0].id)).await;
+        client.get(&format!("/portal/matters/{}", matters[1].id)).await;
+        let log = client.get("/portal/access-log").await;
+        assert!(log.body.contains("href=\"/portal/access-log\""));
+        assert!(log.body.contains("Mo Member") && log.body.contains(&matters[0].title));
+        assert_eq!(log.body.matches("<td>Mo Member</td>").count(), 1);
+        assert!(!log.body.contains(&matters[1].title));
+        // Staff read the same from the client's page; the other client's log is empty.
+        let staff_log = staff.get(&format!("/staff/clients/{}/access-log", c1.id)).await;
+        assert!(staff_log.body.contains(&matters[0].title));
+        let other = app.browser();
+        other.login(&f.a.clients[1].1, PASSWORD).await;
+        assert!(!other.get("/portal/access-log").await.body.contains(&matters[0].title));
+        // Another firm's staff cannot read it.
+        let b_staff = app.browser();
+        b_staff.login(&f.b.owner_email, PASSWORD).await;
+        assert_eq!(b_staff.get(&format!("/staff/clients/{}/access-log", c1.id)).await.status, 404);
+        assert_eq!(client.get(&format!("/staff/clients/{}/access-log", c1.id)).await.status, 404);
+
+        // The firm turns it off: the client's page and link go away; staff still see it.
+        let admin = app.browser();
+        admin.login(&f.a.owner_email, PASSWORD).await;
+        let off = admin.submit("/staff/settings", "/staff/settings", &[("name", "Alpha Legal"), ("brand_colour", "#1f5fa8"), ("idle_timeout_minutes", "30"), ("absolute_timeout_hours", "12")]).await;
+        assert_eq!(off.status, 303);
+        assert_eq!(client.get("/portal/access-log").await.status, 404);
+        assert!(!client.get("/portal").await.body.contains("/portal/access-log"));
+        assert_eq!(staff.get(&format!("/staff/clients/{}/access-log", c1.id)).await.status, 200);
+        app.stop().await;
+    }
+
+    async fn a_person_edits_their_profile_and_bad_values_change_nothing(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+        let page = client.get("/account/profile").await;
+        assert!(page.body.contains("value=\"immediately\" checked"));
+        let saved = client.submit("/account/profile", "/account/profile", &[("name", "Ana <i>Lima</i>"), ("phone", "+1 (555) 010-2030"), ("notify", "daily")]).await;
+        assert_eq!(saved.status, 303);
+        let page = client.get("/account/profile?saved=1").await;
+        assert!(page.body.contains("Saved.") && page.body.contains("value=\"daily\" checked"));
+        assert!(page.body.contains("Ana &#60;i&#62;Lima&#60;/i&#62;") && page.body.contains("+1 (555) 010-2030"));
+
+        for (field, value, message) in [
+            ("phone", "call me maybe", "Use digits"),
+            ("notify", "hourly", "Choose one of the offered options."),
+            ("name", "   ", "This field is required."),
+            ("name", "a\u{0}b", "Remove the control characters."),
+        ] {
+            let mut form = vec![("name", "Ana"), ("phone", ""), ("notify", "off")];
+            form.retain(|(k, _)| *k != field);
+            form.push((field, value));
+            let p = client.submit("/account/profile", "/account/profile", &form).await;
+            assert_eq!(p.status, 422, "{field}={value:?}");
+            assert!(p.body.contains(message), "{field}: {}", p.body);
+        }
+        // A wrong type or a missing field is a clear 400/422, never a change.
+        let csrf = client.get("/account/profile").await.csrf();
+        let p = client.post("/account/profile", &[("csrf", csrf.as_str()), ("phone", "1")]).await;
+        assert!(p.status == 400 || p.status == 422);
+        let user = portico_db::users::by_email(&app.db, &f.a.clients[0].1).await.unwrap().unwrap();
+        assert_eq!((user.name.as_str(), user.notify.as_str()), ("Ana <i>Lima</i>", "daily"));
+        app.stop().await;
+    }
+
+    async fn administrators_filter_the_audit_log_and_export_it_safely(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let admin = app.browser();
+        admin.login(&f.a.owner_email, PASSWORD).await;
+        let hostile = Origin::system("=HYPERLINK(\"http://evil.example\",\"x\")");
+        audit::record(&app.db, &hostile, Event::new(Some(f.a.id), "test.hostile").detail("+SUM(1,2)")).await.unwrap();
+        audit::record(&app.db, &Origin::system("test"), Event::new(Some(f.b.id), "test.other_firm")).await.unwrap();
+
+        let all = admin.get("/staff/audit").await;
+        assert!(all.body.contains("client.create") && all.body.contains("test.hostile"));
+        assert!(!all.body.contains("test.other_firm"));
+        let sessions = admin.get("/staff/audit?action=session.").await;
+        assert!(sessions.body.contains("session.") && !sessions.body.contains("client.create"));
+        let by_actor = admin.get("/staff/audit?actor=OWNER%40alpha").await;
+        assert!(by_actor.body.contains("owner@alpha.example") && !by_actor.body.contains("test.hostile"));
+        // LIKE wildcards typed by the administrator match literally.
+        assert!(admin.get("/staff/audit?action=%25").await.body.contains("No events match."));
+        assert!(admin.get("/staff/audit?from=2999-01-01").await.body.contains("No events match."));
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        assert!(admin.get(&format!("/staff/audit?from={today}&to={today}")).await.body.contains("test.hostile"));
+        assert_eq!(admin.get("/staff/audit?from=yesterday").await.status, 422);
+        assert_eq!(admin.get("/staff/audit?before=abc").await.status, 400);
+
+        let csv = admin.get("/staff/audit.csv?action=test.").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(csv.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        let lines: Vec<&str> = csv.body.lines().collect();
+        assert_eq!(lines[0], "seq,time,actor,action,object_type,object_id,ip,request_id,detail");
+        assert_eq!(lines.len(), 2, "{}", csv.body);
+        assert!(lines[1].contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"") && lines[1].contains("\"'+SUM(1,2)\""));
+        assert!(!csv.body.contains("test.other_firm"));
+        // The export itself is recorded.
+        assert!(admin.get("/staff/audit?action=audit.export").await.body.contains("audit.export"));
+
+        // Members and clients see neither.
+        let member = app.browser();
+        member.login(&f.a.member_email, PASSWORD).await;
+        assert_eq!(member.get("/staff/audit").await.status, 404);
+        assert_eq!(member.get("/staff/audit.csv").await.status, 404);
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+        assert_eq!(client.get("/staff/audit.csv").await.status, 404);
+        app.stop().await;
+    }
+
+    async fn paging_the_audit_log_and_exporting_more_than_one_batch(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let origin = Origin::system("bulk");
+        for n in 0..1_050 {
+            audit::record(&app.db, &origin, Event::new(Some(f.a.id), "bulk.event").detail(n.to_string())).await.unwrap();
+        }
+        let admin = app.browser();
+        admin.login(&f.a.owner_email, PASSWORD).await;
+        let first = admin.get("/staff/audit?action=bulk.").await;
+        assert_eq!(first.body.matches("<td>bulk.event</td>").count(), 100);
+        let older = first.body.split("&amp;before=").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let second = admin.get(&format!("/staff/audit?action=bulk.&before={older}")).await;
+        assert_eq!(second.body.matches("<td>bulk.event</td>").count(), 100);
+        let csv = admin.get("/staff/audit.csv?action=bulk.").await;
+        assert_eq!(csv.body.lines().count(), 1 + 1_050);
+        app.stop().await;
+    }
+}
