@@ -36,9 +36,9 @@ pub async fn add(
     let id = new_id();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO matter_comments (id, firm_id, matter_id, author_user_id, author_side, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    ).bind(id).bind(matter.firm_id).bind(matter.id).bind(viewer.user_id()).bind(side).bind(&body).bind(now())
+        "INSERT INTO matter_comments (id, firm_id, matter_id, client_id, author_user_id, author_side, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ).bind(id).bind(matter.firm_id).bind(matter.id).bind(matter.client_id).bind(viewer.user_id()).bind(side).bind(&body).bind(now())
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     audit::append(
         &mut tx,
@@ -94,7 +94,7 @@ pub async fn from_firm_for_client(
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
         "SELECT m.title AS matter_title, c.id, c.matter_id, u.name AS author_name, c.author_side, c.body, c.created_at \
          FROM matter_comments c JOIN matters m ON m.id = c.matter_id JOIN users u ON u.id = c.author_user_id \
-         WHERE c.firm_id = $1 AND m.client_id = $2 AND m.portal_open AND c.author_side = 'staff' \
+         WHERE c.firm_id = $1 AND c.client_id = $2 AND c.author_side = 'staff' AND m.portal_open \
          ORDER BY c.created_at DESC, c.id DESC LIMIT $3"
     ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
     Ok(rows

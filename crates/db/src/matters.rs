@@ -38,7 +38,7 @@ pub async fn for_client(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec
     let only_open = !viewer.is_staff();
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT * FROM matters WHERE firm_id = $1 AND client_id = $2 AND (portal_open OR NOT $3) \
-         ORDER BY created_at DESC, id"
+         ORDER BY created_at DESC, id DESC"
     ).bind(client.firm_id).bind(client.id).bind(only_open).fetch_all(p).await)?)
 }
 
@@ -131,9 +131,11 @@ pub async fn newest_for_portal(
         matter: Matter,
         total: i64,
     }
+    // The count is an uncorrelated subquery: evaluated once, from the index alone.
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
-        "SELECT *, COUNT(*) OVER () AS total FROM matters WHERE firm_id = $1 AND client_id = $2 AND portal_open \
-         ORDER BY created_at DESC, id LIMIT $3"
+        "SELECT m.*, (SELECT COUNT(*) FROM matters WHERE firm_id = $1 AND client_id = $2 AND portal_open = TRUE) AS total \
+         FROM matters m WHERE m.firm_id = $1 AND m.client_id = $2 AND m.portal_open = TRUE \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT $3"
     ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
     let total = rows.first().map_or(0, |r| r.total);
     Ok((rows.into_iter().map(|r| r.matter).collect(), total))

@@ -20,12 +20,14 @@ fn placeholders(rows: usize, cols: usize) -> String {
         .join(", ")
 }
 
-/// Adds `clients` clients to the firm, each with `matters` matters. Returns the client ids.
+/// Adds `clients` clients to the firm, each with `matters` matters; when `comments_by` names
+/// a staff member's user, each matter also gets one comment from them. Returns the client ids.
 pub async fn clients_with_matters(
     db: &Db,
     firm_id: Uuid,
     clients: u32,
     matters: u32,
+    comments_by: Option<Uuid>,
     origin: &Origin,
 ) -> Result<Vec<Uuid>, DbError> {
     let t = now();
@@ -46,20 +48,34 @@ pub async fn clients_with_matters(
             }
             q.execute(&mut **c).await.map(|r| r.rows_affected())
         })?;
-        let pairs: Vec<(Uuid, u32)> = chunk_ids
+        let rows_of_matters: Vec<(Uuid, Uuid, u32)> = chunk_ids
             .iter()
-            .flat_map(|id| (0..matters).map(move |m| (*id, m)))
+            .flat_map(|id| (0..matters).map(move |m| (new_id(), *id, m)))
             .collect();
-        for rows in pairs.chunks(ROWS) {
+        for rows in rows_of_matters.chunks(ROWS) {
             let sql = format!(
                 "INSERT INTO matters (id, firm_id, client_id, title, reference, created_at) VALUES {}",
                 placeholders(rows.len(), 6)
             );
             on_tx!(&mut tx, c => {
                 let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
-                for (client_id, m) in rows {
-                    q = q.bind(new_id()).bind(firm_id).bind(*client_id).bind(format!("Matter {}", m + 1))
+                for (id, client_id, m) in rows {
+                    q = q.bind(*id).bind(firm_id).bind(*client_id).bind(format!("Matter {}", m + 1))
                         .bind(format!("M-{:04}", m + 1)).bind(t);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+            let Some(author) = comments_by else { continue };
+            let sql = format!(
+                "INSERT INTO matter_comments (id, firm_id, matter_id, client_id, author_user_id, author_side, body, created_at) \
+                 VALUES {}",
+                placeholders(rows.len(), 8)
+            );
+            on_tx!(&mut tx, c => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
+                for (id, client_id, m) in rows {
+                    q = q.bind(new_id()).bind(firm_id).bind(*id).bind(*client_id).bind(author).bind("staff")
+                        .bind(format!("Update {} on this matter.", m + 1)).bind(t);
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;

@@ -224,3 +224,15 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
     ).bind(token_hash).bind(now()).fetch_optional(p).await)?;
     Ok(r.map(|r| (r.session, r.chrome)))
 }
+
+/// The firm's name when `token_hash` is a live client session whose portal the firm has
+/// closed: the one case where a valid session is refused for a reason the person should hear.
+pub async fn closed_portal(db: &Db, token_hash: &[u8]) -> Result<Option<String>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT f.name FROM sessions s \
+         JOIN client_users cu ON s.context = 'client' AND cu.id = s.membership_id AND cu.active \
+         JOIN clients c ON c.id = cu.client_id AND NOT c.portal_open \
+         JOIN firms f ON f.id = c.firm_id \
+         WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
+    ).bind(token_hash).bind(now()).fetch_optional(p).await)?)
+}

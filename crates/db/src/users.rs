@@ -102,6 +102,8 @@ pub struct Membership {
     pub firm_id: Uuid,
     pub firm_name: String,
     pub client_name: Option<String>,
+    /// False for a client whose portal the firm has closed (staff places are always open).
+    pub portal_open: bool,
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
@@ -173,11 +175,11 @@ pub async fn add_staff(
 pub async fn memberships(db: &Db, user_id: Uuid) -> Result<Vec<Membership>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT 'staff' AS context, s.id AS membership_id, f.id AS firm_id, f.name AS firm_name, \
-                CAST(NULL AS TEXT) AS client_name \
+                CAST(NULL AS TEXT) AS client_name, TRUE AS portal_open \
          FROM staff_members s JOIN firms f ON f.id = s.firm_id \
          WHERE s.user_id = $1 AND s.active \
          UNION ALL \
-         SELECT 'client', cu.id, f.id, f.name, c.name \
+         SELECT 'client', cu.id, f.id, f.name, c.name, c.portal_open \
          FROM client_users cu JOIN clients c ON c.id = cu.client_id JOIN firms f ON f.id = cu.firm_id \
          WHERE cu.user_id = $1 AND cu.active \
          ORDER BY 4, 5"

@@ -51,6 +51,13 @@ pub enum AdminCommand {
         /// Matters per client.
         #[arg(long, default_value_t = 2)]
         items: u32,
+        /// A staff member of the firm (by email) who writes one comment on every matter.
+        #[arg(long)]
+        staff: Option<String>,
+        /// Invite this email as a portal user of the first seeded client (needs --staff) and
+        /// print its set-password link.
+        #[arg(long, requires = "staff")]
+        portal_user: Option<String>,
     },
     /// List jobs that gave up after their last retry.
     FailedJobs,
@@ -92,12 +99,13 @@ async fn staff_viewer(db: &Db, firm: &firms::Firm, email: &str) -> Result<Viewer
         .ok_or_else(not_staff)
 }
 
-/// Issues a set-password link for a new staff member, mails it, and returns it.
+/// Issues a set-password link for a new account, mails it, and returns it.
 pub async fn set_password_link(
     db: &Db,
     config: &Config,
     user: &users::User,
     firm: &firms::Firm,
+    occasion: Occasion<'_>,
 ) -> Result<String, ConfigError> {
     let origin_url = config.public_url()?.origin().ascii_serialization();
     let mut tx = db.begin().await.map_err(db_err)?;
@@ -106,7 +114,7 @@ pub async fn set_password_link(
         &origin_url,
         user,
         firm,
-        Occasion::StaffAccount,
+        occasion,
         &cli_origin(),
         config.jobs.max_attempts,
     )
@@ -146,7 +154,7 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
             let (user, _) = users::add_staff(db, firm.id, &email, &name, role, &cli_origin())
                 .await
                 .map_err(|e| ConfigError(format!("--email: {e}")))?;
-            let link = set_password_link(db, config, &user, &firm).await?;
+            let link = set_password_link(db, config, &user, &firm, Occasion::StaffAccount).await?;
             println!("added {} to {} as {}", user.email, firm.name, role.as_str());
             println!("set-password link (works once, for 7 days): {link}");
         }
@@ -163,6 +171,8 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
             firm,
             clients,
             items,
+            staff,
+            portal_user,
         } => {
             let firm = match firm {
                 Some(slug) => firm_by_slug(db, &slug).await?,
@@ -170,16 +180,47 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
                     .await
                     .map_err(db_err)?,
             };
+            let staff = match staff {
+                Some(email) => Some(staff_viewer(db, &firm, &email).await?),
+                None => None,
+            };
             let started = std::time::Instant::now();
-            seed::clients_with_matters(db, firm.id, clients, items, &cli_origin())
-                .await
-                .map_err(db_err)?;
+            let author = staff.as_ref().map(Viewer::user_id);
+            let ids =
+                seed::clients_with_matters(db, firm.id, clients, items, author, &cli_origin())
+                    .await
+                    .map_err(db_err)?;
             println!(
                 "seeded {clients} clients with {items} matters each into {} ({}) in {:.1} s",
                 firm.name,
                 firm.slug,
                 started.elapsed().as_secs_f64()
             );
+            if let (Some(email), Some(staff), Some(first)) = (portal_user, staff, ids.first()) {
+                let pu = portico_db::clients::add_portal_user(
+                    db,
+                    &staff,
+                    *first,
+                    &email,
+                    "Seeded Client",
+                    true,
+                    &cli_origin(),
+                )
+                .await
+                .map_err(|e| ConfigError(format!("--portal-user: {e}")))?;
+                let user = users::by_id(db, pu.user_id)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or_else(|| ConfigError("--portal-user: not found".into()))?;
+                let client = portico_db::clients::get(db, &staff, *first)
+                    .await
+                    .map_err(db_err)?;
+                let occasion = Occasion::Invitation {
+                    client_name: &client.name,
+                };
+                let link = set_password_link(db, config, &user, &firm, occasion).await?;
+                println!("portal user {email} of the first client; set-password link: {link}");
+            }
         }
         AdminCommand::FailedJobs => {
             for job in jobs::with_status(db, "failed", 100).await.map_err(db_err)? {

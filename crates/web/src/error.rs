@@ -15,6 +15,9 @@ pub enum AppError {
     /// The firm requires two-step sign-in and this person has not set it up yet.
     #[error("two-step sign-in must be set up first")]
     EnrolFirst,
+    /// The firm closed this client's portal; the firm's name is given.
+    #[error("the portal is closed")]
+    PortalClosed(String),
     #[error("the form expired")]
     Csrf,
     #[error("{0}")]
@@ -38,7 +41,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::EnrolFirst => StatusCode::SEE_OTHER,
-            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Csrf | AppError::PortalClosed(_) => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Csrf => {
                 "This form has expired. Go back, reload the page and try again.".into()
             }
+            AppError::PortalClosed(firm) => closed_message(firm),
             AppError::Invalid(m) | AppError::Conflict(m) => m.clone(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Nothing you entered was lost; please try again."
@@ -63,6 +67,14 @@ impl AppError {
             }
         }
     }
+}
+
+/// What a client whose portal is closed reads, at sign-in and on any page.
+pub(crate) fn closed_message(firm: &str) -> String {
+    format!(
+        "{firm} has closed this portal for now. Nothing in it is lost: when they open it again \
+         you will find everything here. Contact {firm} if you need something in the meantime."
+    )
 }
 
 impl IntoResponse for AppError {

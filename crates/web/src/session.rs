@@ -83,6 +83,9 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
     };
     let hash = hash_token(&token);
     let Some((session, chrome)) = sessions::resolve(&state.db, &hash).await? else {
+        if let Some(firm) = sessions::closed_portal(&state.db, &hash).await? {
+            return Err(AppError::PortalClosed(firm));
+        }
         return Ok(None);
     };
     let Some(viewer) = chrome.viewer(&session) else {
@@ -145,7 +148,7 @@ impl FromRequestParts<AppState> for MaybeSigned {
     ) -> Result<Self, Self::Rejection> {
         match Signed::from_request_parts(parts, state).await {
             Ok(s) => Ok(MaybeSigned(Some(s))),
-            Err(AppError::SignInRequired) => Ok(MaybeSigned(None)),
+            Err(AppError::SignInRequired | AppError::PortalClosed(_)) => Ok(MaybeSigned(None)),
             Err(e) => Err(e),
         }
     }

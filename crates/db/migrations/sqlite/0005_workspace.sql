@@ -2,6 +2,10 @@
 -- matters, clients' read marks on shared items, staff views of client items, and profiles.
 ALTER TABLE firms ADD COLUMN access_log_for_clients BOOLEAN NOT NULL DEFAULT TRUE;
 
+-- A client's matters newest first, open ones apart: the dashboard card reads five and counts.
+DROP INDEX matters_by_client;
+CREATE INDEX matters_by_client ON matters (firm_id, client_id, portal_open, created_at, id);
+
 CREATE TABLE quick_links (
     id BLOB PRIMARY KEY,
     firm_id BLOB NOT NULL REFERENCES firms(id),
@@ -15,12 +19,14 @@ CREATE TABLE matter_comments (
     id BLOB PRIMARY KEY,
     firm_id BLOB NOT NULL REFERENCES firms(id),
     matter_id BLOB NOT NULL REFERENCES matters(id),
+    client_id BLOB NOT NULL REFERENCES clients(id),
     author_user_id BLOB NOT NULL REFERENCES users(id),
     author_side TEXT NOT NULL CHECK (author_side IN ('staff', 'client')),
     body TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE INDEX matter_comments_by_matter ON matter_comments (matter_id, created_at, id);
+CREATE INDEX matter_comments_by_client ON matter_comments (firm_id, client_id, author_side, created_at, id);
 
 -- The first time someone of a client marks a shared item read; staff see it as Complete.
 CREATE TABLE item_reads (

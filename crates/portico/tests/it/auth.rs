@@ -94,7 +94,7 @@ both! {
         let origin = portico_db::audit::Origin::system("test");
         let (user, _) = portico_db::users::add_staff(&app.db, f.a.id, "new@alpha.example", "New Person", portico_core::StaffRole::Member, &origin).await.unwrap();
         let firm = portico_db::firms::by_id(&app.db, f.a.id).await.unwrap().unwrap();
-        let link = portico::admin::set_password_link(&app.db, &app.config, &user, &firm).await.unwrap();
+        let link = portico::admin::set_password_link(&app.db, &app.config, &user, &firm, portico_web::invitations::Occasion::StaffAccount).await.unwrap();
         let path = link.split_once("/set-password/").map(|(_, t)| format!("/set-password/{t}")).unwrap();
         let b = app.browser();
         // Opening the link (a mail scanner, say) does not use it up.

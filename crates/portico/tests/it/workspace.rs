@@ -269,4 +269,42 @@ both! {
         assert_eq!(csv.body.lines().count(), 1 + 1_050);
         app.stop().await;
     }
+
+    async fn a_closed_portal_tells_the_client_so_and_reopening_restores_everything(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, matters) = &f.a.clients[0];
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        let matter_page = format!("/portal/matters/{}", matters[0].id);
+        client.submit(&matter_page, &format!("{matter_page}/comments"), &[("body", "Kept while closed")]).await;
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let closed = staff.submit(&format!("/staff/clients/{}", c1.id), &format!("/staff/clients/{}/portal", c1.id), &[("open", "false")]).await;
+        assert_eq!(closed.status, 303);
+
+        // The next request says the portal is closed, on every page, and shows nothing of it.
+        for path in ["/portal", matter_page.as_str(), "/portal/access-log", "/account/switch"] {
+            let p = client.get(path).await;
+            assert_eq!(p.status, 403, "{path}");
+            assert!(p.body.contains("Alpha Legal has closed this portal for now."), "{path}");
+            assert!(!p.body.contains("Kept while closed"));
+        }
+        // Signing in again says the same after a right password, and only then.
+        let again = app.browser();
+        let p = again.login(email, PASSWORD).await;
+        assert_eq!(p.status, 401);
+        assert!(p.body.contains("has closed this portal for now"));
+        let wrong = again.login(email, "not the password at all").await;
+        assert!(!wrong.body.contains("closed this portal"));
+        // The login page itself still opens for the old browser.
+        assert_eq!(client.get("/login").await.status, 200);
+
+        // Reopened: everything is back.
+        staff.submit(&format!("/staff/clients/{}", c1.id), &format!("/staff/clients/{}/portal", c1.id), &[("open", "true")]).await;
+        assert!(client.get(&matter_page).await.body.contains("Kept while closed"));
+        assert_eq!(again.login(email, PASSWORD).await.status, 303);
+        assert!(again.get("/portal").await.body.contains("See all (2)"));
+        app.stop().await;
+    }
 }

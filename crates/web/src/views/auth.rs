@@ -95,15 +95,16 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(&form.next).to_string();
-    let failed = |email: String| {
+    let refused = |email: String, message: String| {
         let page = LoginPage {
             next: next.clone(),
             email,
-            error: Some(LOGIN_FAILED.into()),
+            error: Some(message),
             notice: None,
         };
         (StatusCode::UNAUTHORIZED, page).into_response()
     };
+    let failed = |email: String| refused(email, LOGIN_FAILED.into());
     let email = portico_core::validate::email(&form.email).unwrap_or_default();
     // Unknown addresses are throttled exactly like known ones, so the answer reveals nothing.
     let typed: String = form.email.trim().to_lowercase().chars().take(254).collect();
@@ -150,13 +151,15 @@ pub(crate) async fn login(
     throttle::clear(&state.db, &account_key).await?;
     let memberships = users::memberships(&state.db, user.id).await?;
     // Staff work first; choosing among several places is the switcher's job.
-    let Some(m) = memberships
-        .iter()
-        .find(|m| m.context == "staff")
-        .or(memberships.first())
-    else {
+    let open = || memberships.iter().filter(|m| m.portal_open);
+    let Some(m) = open().find(|m| m.context == "staff").or(open().next()) else {
         let origin = info.anonymous(&user.email, Some(user.id));
         audit::record(&state.db, &origin, Event::new(None, "auth.login.no_access")).await?;
+        // The password was right, so saying why is no leak: every place of theirs is closed.
+        if let Some(closed) = memberships.first() {
+            let message = crate::error::closed_message(&closed.firm_name);
+            return Ok(refused(form.email, message));
+        }
         return Ok(failed(form.email));
     };
     let context =

@@ -24,6 +24,7 @@ pub(crate) struct Place {
     firm_name: String,
     client_name: Option<String>,
     current: bool,
+    open: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,6 +46,7 @@ pub(crate) async fn page(
             current: m.membership_id == signed.session.membership_id,
             firm_name: m.firm_name,
             client_name: m.client_name,
+            open: m.portal_open,
         })
         .collect();
     Ok(SwitchPage {
@@ -70,6 +72,9 @@ pub(crate) async fn switch(
         .into_iter()
         .find(|m| format!("{}:{}", m.context, m.membership_id) == posted.form.place)
         .ok_or(AppError::NotFound)?;
+    if !target.portal_open {
+        return Err(AppError::PortalClosed(target.firm_name));
+    }
     let context = Context::parse(&target.context).ok_or(AppError::NotFound)?;
     let firm = portico_db::firms::by_id(&state.db, target.firm_id)
         .await?
