@@ -50,14 +50,16 @@ impl Default for Config {
 pub struct DatabaseSection {
     /// `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`; defaults to SQLite in the data folder.
     pub url: Option<String>,
-    pub max_connections: u32,
+    /// Pool size; unset: 16 on PostgreSQL, twice the CPU cores (2 to 16) on SQLite, where
+    /// every connection is a thread and writes take turns anyway.
+    pub max_connections: Option<u32>,
 }
 
 impl Default for DatabaseSection {
     fn default() -> Self {
         DatabaseSection {
             url: None,
-            max_connections: 16,
+            max_connections: None,
         }
     }
 }

@@ -33,8 +33,18 @@ pub async fn open_db(config: &Config) -> Result<Db, ConfigError> {
             ))
         })?;
     }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    let default_pool = if url.starts_with("sqlite:") {
+        (cores * 2).clamp(2, 16)
+    } else {
+        16
+    };
     let settings = PoolSettings {
-        max_connections: config.database.max_connections.max(1),
+        max_connections: config
+            .database
+            .max_connections
+            .unwrap_or(default_pool)
+            .max(1),
         ..PoolSettings::default()
     };
     let db = Db::connect(&url, settings)

@@ -45,6 +45,41 @@ both! {
         app.stop().await;
     }
 
+    async fn an_integration_comments_on_a_matter_and_reads_the_clients_replies(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let token = token_for(&app, &f).await;
+        let http = app.http();
+        let (_, email, matters) = &f.a.clients[0];
+        let url = app.url(&format!("/api/v1/matters/{}/comments", matters[0].id));
+        let res = http.post(&url).bearer_auth(&token).json(&serde_json::json!({"body": "Filed <today>."})).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let made: serde_json::Value = res.json().await.unwrap();
+        assert_eq!((made["body"].as_str(), made["author_side"].as_str()), (Some("Filed <today>."), Some("staff")));
+
+        let client = app.browser();
+        client.login(email, crate::support::fixture::PASSWORD).await;
+        let page = format!("/portal/matters/{}", matters[0].id);
+        assert!(client.get(&page).await.body.contains("Filed &#60;today&#62;."));
+        client.submit(&page, &format!("{page}/comments"), &[("body", "Thanks!")]).await;
+        let list: Vec<serde_json::Value> = http.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!((list[1]["body"].as_str(), list[1]["author_side"].as_str()), (Some("Thanks!"), Some("client")));
+
+        // Another firm's matter, bad bodies, wrong types: clear JSON errors, nothing stored.
+        let foreign = app.url(&format!("/api/v1/matters/{}/comments", f.b.clients[0].2[0].id));
+        assert_eq!(http.get(&foreign).bearer_auth(&token).send().await.unwrap().status(), 404);
+        assert_eq!(http.post(&foreign).bearer_auth(&token).json(&serde_json::json!({"body": "x"})).send().await.unwrap().status(), 404);
+        for bad in [serde_json::json!({"body": ""}), serde_json::json!({"body": "x".repeat(5001)}), serde_json::json!({"body": 42}), serde_json::json!({})] {
+            let res = http.post(&url).bearer_auth(&token).json(&bad).send().await.unwrap();
+            assert!(res.status() == 422 || res.status() == 400, "{bad}: {}", res.status());
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert!(body["error"].is_string() && body["request_id"].is_string());
+        }
+        assert_eq!(portico_db::comments::for_matter(&app.db, &f.a.owner, matters[0].id, 10).await.unwrap().len(), 2);
+        app.stop().await;
+    }
+
     async fn the_api_refuses_missing_tokens_and_bad_bodies_in_json(backend: Backend) {
         let app = TestApp::start(backend).await;
         let f = Fixture::new(&app.db).await;

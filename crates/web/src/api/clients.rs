@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use portico_db::{Page, clients, matters};
+use portico_db::{Page, clients, comments, matters};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -200,6 +200,66 @@ pub(crate) async fn matter(
     Ok(Json(
         matters::get(&state.db, &viewer, parse(&id)?).await?.into(),
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CommentOut {
+    id: Uuid,
+    matter_id: Uuid,
+    author_name: String,
+    /// `staff` or `client`.
+    author_side: String,
+    body: String,
+    created_at: String,
+}
+
+impl From<comments::Comment> for CommentOut {
+    fn from(c: comments::Comment) -> Self {
+        CommentOut {
+            id: c.id,
+            matter_id: c.matter_id,
+            author_name: c.author_name,
+            author_side: c.author_side,
+            body: c.body,
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct NewCommentIn {
+    /// Plain text, up to 5,000 characters; the client's portal users see it.
+    body: String,
+}
+
+/// The newest 200 comments on a matter, oldest first.
+#[utoipa::path(get, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CommentOut>), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn comments(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<CommentOut>>, AppError> {
+    let list = comments::for_matter(&state.db, &viewer, parse(&id)?, 200).await?;
+    Ok(Json(list.into_iter().map(CommentOut::from).collect()))
+}
+
+/// Comments on a matter as the firm; the client sees it on the matter and their dashboard.
+#[utoipa::path(post, path = "/api/v1/matters/{id}/comments", tag = "matters", params(("id" = Uuid, Path)),
+    request_body = NewCommentIn,
+    responses((status = 201, body = CommentOut), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn add_comment(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    info: ReqInfo,
+    Path(id): Path<String>,
+    Json(input): Json<NewCommentIn>,
+) -> Result<(StatusCode, Json<CommentOut>), AppError> {
+    let origin = origin(&state, &viewer, &info).await?;
+    let c = comments::add(&state.db, &viewer, parse(&id)?, &input.body, &origin).await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
 }
 
 async fn origin(

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Portico API", description = "Clients and matters of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
+    info(title = "Portico API", description = "Clients, matters and matter comments of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .routes(routes!(clients::get))
         .routes(routes!(clients::matters, clients::create_matter))
         .routes(routes!(clients::matter))
+        .routes(routes!(clients::comments, clients::add_comment))
         .split_for_parts();
     let doc = Arc::new(doc);
     router.route(

@@ -86,7 +86,7 @@ pub async fn test_config(backend: Backend, dir: &std::path::Path) -> Config {
         Backend::Sqlite => format!("sqlite://{}", dir.join("portico.db").display()),
         Backend::Postgres => pg::fresh_database().await,
     });
-    config.database.max_connections = 8;
+    config.database.max_connections = Some(8);
     config.storage.backend = "memory".into();
     config.mail.transport = "smtp".into();
     config.mail.smtp_host = Some("127.0.0.1".into());
