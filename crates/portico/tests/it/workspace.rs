@@ -307,4 +307,53 @@ both! {
         assert!(again.get("/portal").await.body.contains("See all (2)"));
         app.stop().await;
     }
+
+    async fn people_of_one_company_see_its_items_and_never_another_companys(backend: Backend) {
+        use portico_db::clients::{self, NewClient};
+        use portico_db::shares::{self, Audience};
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let origin = Origin::system("test");
+        let company = |name: &str| NewClient { kind: "organisation".into(), name: name.into(), email: None };
+        let x = clients::create(&app.db, &f.a.owner, &company("Xylo Ltd"), &origin).await.unwrap();
+        let y = clients::create(&app.db, &f.a.owner, &company("Yarrow Ltd"), &origin).await.unwrap();
+        let new_matter = |title: &str| portico_db::matters::NewMatter { title: title.into(), reference: String::new(), description: String::new() };
+        let mx = portico_db::matters::create(&app.db, &f.a.owner, x.id, &new_matter("Xylo licensing"), &origin).await.unwrap();
+        let my = portico_db::matters::create(&app.db, &f.a.owner, y.id, &new_matter("Yarrow merger"), &origin).await.unwrap();
+        portico_db::comments::add(&app.db, &f.a.owner, my.id, "Yarrow board minutes", &origin).await.unwrap();
+        // Users of both companies share one email domain.
+        for (client, email, admin) in [(&x, "ann@shared.example", true), (&x, "abe@shared.example", false), (&y, "bea@shared.example", true)] {
+            let pu = clients::add_portal_user(&app.db, &f.a.owner, client.id, email, "Someone", admin, &origin).await.unwrap();
+            let hash = portico_web::PasswordHasher::new(1).hash(PASSWORD).await;
+            let mut tx = app.db.begin().await.unwrap();
+            portico_db::users::set_password_hash(&mut tx, pu.user_id, &hash).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (note_x, note_y) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        shares::share(&app.db, &f.a.owner, "note", note_x, Audience::Client(x.id), &origin).await.unwrap();
+        shares::share(&app.db, &f.a.owner, "note", note_y, Audience::Matter(my.id), &origin).await.unwrap();
+
+        for email in ["ann@shared.example", "abe@shared.example"] {
+            let b = app.browser();
+            b.login(email, PASSWORD).await;
+            let home = b.get("/portal").await.body;
+            assert!(home.contains("Xylo licensing") && !home.contains("Yarrow"), "{email}");
+            assert!(b.get("/portal/matters").await.body.contains("Xylo licensing"));
+            assert_eq!(b.get(&format!("/portal/matters/{}", my.id)).await.status, 404);
+            let csrf = b.get("/portal").await.csrf();
+            assert_eq!(b.post(&format!("/portal/matters/{}/comments", my.id), &[("csrf", csrf.as_str()), ("body", "peek")]).await.status, 404);
+            let u = portico_db::users::by_email(&app.db, email).await.unwrap().unwrap();
+            let m = portico_db::users::memberships(&app.db, u.id).await.unwrap().remove(0);
+            let viewer = portico_db::users::viewer_for(&app.db, u.id, portico_db::users::Context::Client, m.membership_id).await.unwrap().unwrap();
+            assert_eq!(shares::visible_to_client(&app.db, &viewer, "note").await.unwrap(), vec![note_x]);
+            assert!(matches!(shares::mark_read(&app.db, &viewer, "note", note_y).await, Err(portico_db::DbError::NotFound)));
+            assert!(matches!(shares::read_marks(&app.db, &viewer, "note", y.id, &[note_y]).await, Err(portico_db::DbError::NotFound)));
+        }
+        // The company's admin manages colleagues of their own company only.
+        let ann = app.browser();
+        ann.login("ann@shared.example", PASSWORD).await;
+        let colleagues = ann.get("/portal/colleagues").await.body;
+        assert!(colleagues.contains("abe@shared.example") && !colleagues.contains("bea@shared.example"));
+        app.stop().await;
+    }
 }
