@@ -135,6 +135,7 @@ pub struct PortalUser {
     pub name: String,
     pub is_client_admin: bool,
     pub active: bool,
+    pub picture_version: Option<i64>,
 }
 
 /// Gives a person a portal account for a client (staff only). Invitations build on this.
@@ -190,6 +191,7 @@ pub async fn add_portal_user(
         name: user.name,
         is_client_admin,
         active: true,
+        picture_version: user.picture_version,
     })
 }
 
@@ -200,7 +202,8 @@ pub async fn portal_users(
 ) -> Result<Vec<PortalUser>, DbError> {
     let client = get(db, viewer, client_id).await?;
     Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active \
+        "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active, \
+                u.picture_version \
          FROM client_users cu JOIN users u ON u.id = cu.user_id WHERE cu.client_id = $1 AND cu.firm_id = $2 \
          ORDER BY u.name"
     ).bind(client.id).bind(client.firm_id).fetch_all(p).await)?)

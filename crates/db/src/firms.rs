@@ -18,6 +18,7 @@ pub struct Firm {
     pub require_2fa_staff: bool,
     pub require_2fa_clients: bool,
     pub access_log_for_clients: bool,
+    pub logo_version: Option<i64>,
 }
 
 /// What a firm's administrators may change about it.

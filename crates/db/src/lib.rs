@@ -15,6 +15,7 @@ pub mod firms;
 pub mod jobs;
 pub mod matters;
 pub mod mfa;
+pub mod pictures;
 pub mod seed;
 pub mod sessions;
 pub mod shares;

@@ -167,6 +167,9 @@ pub struct Chrome {
     pub totp_required: bool,
     /// The firm lets its clients read when staff opened their items.
     pub access_log_for_clients: bool,
+    /// Versions of the firm's logo and the person's picture, when they have one.
+    pub logo_version: Option<i64>,
+    pub picture_version: Option<i64>,
 }
 
 impl Chrome {
@@ -211,7 +214,7 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places, \
                 u.totp_enabled, \
                 CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required, \
-                f.access_log_for_clients \
+                f.access_log_for_clients, f.logo_version, u.picture_version \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

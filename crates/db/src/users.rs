@@ -22,6 +22,7 @@ pub struct User {
     pub phone: String,
     /// How the person wants to hear of new things: "immediately", "daily" or "off".
     pub notify: String,
+    pub picture_version: Option<i64>,
 }
 
 /// What a person may change about themselves on their profile.

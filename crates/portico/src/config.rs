@@ -45,7 +45,7 @@ impl Default for Config {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSection {
     /// `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`; defaults to SQLite in the data folder.
@@ -55,14 +55,6 @@ pub struct DatabaseSection {
     pub max_connections: Option<u32>,
 }
 
-impl Default for DatabaseSection {
-    fn default() -> Self {
-        DatabaseSection {
-            url: None,
-            max_connections: None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -10,6 +10,7 @@ pub mod invitations;
 mod metrics;
 mod middleware;
 mod passwords;
+mod pictures;
 mod request;
 mod session;
 mod state;

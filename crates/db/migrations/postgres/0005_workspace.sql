@@ -55,3 +55,13 @@ CREATE INDEX access_log_by_client ON access_log (firm_id, client_id, opened_at);
 ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT 'immediately'
     CHECK (notify IN ('immediately', 'daily', 'off'));
+
+-- Small images, re-encoded as PNG on upload: a firm's logo (owner = the firm) or a person's
+-- picture (owner = the user). The owner's *_version changes with each upload, for caching.
+CREATE TABLE pictures (
+    owner_id UUID PRIMARY KEY,
+    png BYTEA NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+ALTER TABLE firms ADD COLUMN logo_version BIGINT;
+ALTER TABLE users ADD COLUMN picture_version BIGINT;

@@ -13,6 +13,7 @@ mod invitations;
 mod jobs;
 mod mail;
 mod pages;
+mod pictures;
 mod reset;
 mod settings;
 mod shares;

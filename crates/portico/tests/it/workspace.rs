@@ -339,6 +339,7 @@ both! {
             let home = b.get("/portal").await.body;
             assert!(home.contains("Xylo licensing") && !home.contains("Yarrow"), "{email}");
             assert!(b.get("/portal/matters").await.body.contains("Xylo licensing"));
+            assert_eq!(b.get(&format!("/portal/matters/{}", mx.id)).await.status, 200);
             assert_eq!(b.get(&format!("/portal/matters/{}", my.id)).await.status, 404);
             let csrf = b.get("/portal").await.csrf();
             assert_eq!(b.post(&format!("/portal/matters/{}/comments", my.id), &[("csrf", csrf.as_str()), ("body", "peek")]).await.status, 404);

@@ -39,3 +39,39 @@ pub(crate) async fn brand(
         format!(":root {{ --brand: {colour}; }}\n"),
     ))
 }
+
+fn png(bytes: Vec<u8>, cache: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, cache),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox",
+            ),
+        ],
+        bytes,
+    )
+}
+
+/// The firm's logo: public, like its name on the sign-in page.
+pub(crate) async fn logo(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let bytes = portico_db::pictures::firm_logo(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(png(bytes, "public, max-age=300"))
+}
+
+/// A person's picture, for those who work with them.
+pub(crate) async fn person(
+    State(state): State<AppState>,
+    signed: crate::session::Signed,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let id = super::parse_id(&id)?;
+    let bytes = portico_db::pictures::person(&state.db, &signed.viewer, id).await?;
+    Ok(png(bytes, "private, max-age=300"))
+}

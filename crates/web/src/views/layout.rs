@@ -19,6 +19,9 @@ pub(crate) struct Layout {
     pub home: &'static str,
     pub nav: Vec<NavItem>,
     pub notice: Option<String>,
+    /// Where the firm's logo and the person's picture are, when there are any.
+    pub logo: Option<String>,
+    pub picture: Option<String>,
 }
 
 impl Layout {
@@ -70,6 +73,14 @@ impl Layout {
                 })
                 .collect(),
             notice: None,
+            logo: signed
+                .chrome
+                .logo_version
+                .map(|v| format!("/logos/{}?v={v}", signed.chrome.firm_slug)),
+            picture: signed
+                .chrome
+                .picture_version
+                .map(|v| format!("/people/{}/picture?v={v}", signed.viewer.user_id())),
         }
     }
 }

@@ -35,6 +35,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/account/sessions", get(account::list))
         .route("/account/profile", get(profile::show).post(profile::save))
+        .route(
+            "/account/profile/picture/remove",
+            post(profile::remove_picture),
+        )
+        .route("/staff/settings/logo/remove", post(settings::remove_logo))
         .route("/account/2fa", get(two_factor::status))
         .route("/account/2fa/start", post(two_factor::start))
         .route("/account/2fa/confirm", post(two_factor::confirm))
@@ -88,6 +93,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(health::metrics))
         .route("/static/portico.css", get(assets::stylesheet))
         .route("/brand/{file}", get(assets::brand))
+        .route("/logos/{slug}", get(assets::logo))
+        .route("/people/{id}/picture", get(assets::person))
+        .merge(picture_uploads())
+}
+
+/// The image uploads, which accept bodies up to the picture limit instead of the form limit.
+fn picture_uploads() -> Router<AppState> {
+    Router::new()
+        .route("/staff/settings/logo", post(settings::upload_logo))
+        .route("/account/profile/picture", post(profile::upload_picture))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::pictures::MAX_UPLOAD + 64 * 1024,
+        ))
 }
 
 /// Parses an id from a URL; anything that is not one is simply not found.

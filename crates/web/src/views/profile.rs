@@ -7,12 +7,15 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
+use portico_db::pictures::{self, Owner};
 use portico_db::users::{self, NOTIFY_CHOICES, Profile};
 use serde::Deserialize;
 
+use super::auth::Empty;
 use super::layout::Layout;
 use crate::error::AppError;
 use crate::forms::Posted;
+use crate::pictures::ImageUpload;
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -28,6 +31,8 @@ pub(crate) struct ProfilePage {
     choices: [(&'static str, &'static str); 3],
     saved: bool,
     error: Option<String>,
+    picture: Option<String>,
+    picture_error: Option<String>,
 }
 
 /// What each notification choice means, in words.
@@ -45,13 +50,17 @@ async fn page(state: &AppState, signed: &Signed) -> Result<ProfilePage, AppError
         .ok_or(AppError::SignInRequired)?;
     Ok(ProfilePage {
         layout: Layout::new(signed, "Profile", "/account/profile"),
-        email: user.email,
-        name: user.name,
-        phone: user.phone,
-        notify: user.notify,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        phone: user.phone.clone(),
+        notify: user.notify.clone(),
         choices: NOTIFY_CHOICES.map(|c| (c, explain(c))),
         saved: false,
         error: None,
+        picture: user
+            .picture_version
+            .map(|v| format!("/people/{}/picture?v={v}", user.id)),
+        picture_error: None,
     })
 }
 
@@ -102,4 +111,52 @@ pub(crate) async fn save(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Pictures are shrunk to fit this square, in pixels.
+const PICTURE_BOX: u32 = 256;
+
+pub(crate) async fn upload_picture(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    upload: ImageUpload,
+) -> Result<Response, AppError> {
+    let signed = &upload.signed;
+    match crate::pictures::normalise(upload.bytes, PICTURE_BOX, PICTURE_BOX).await {
+        Ok(png) => {
+            let origin = info.by(signed);
+            pictures::set(
+                &state.db,
+                &signed.viewer,
+                Owner::Myself,
+                Some(&png),
+                &origin,
+            )
+            .await?;
+            Ok(Redirect::to("/account/profile?saved=1").into_response())
+        }
+        Err(AppError::Invalid(message)) => {
+            let mut p = page(&state, signed).await?;
+            p.picture_error = Some(message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn remove_picture(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    pictures::set(
+        &state.db,
+        &signed.viewer,
+        Owner::Myself,
+        None,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to("/account/profile?saved=1"))
 }

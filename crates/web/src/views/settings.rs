@@ -8,12 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
 use portico_db::firms::{self, QuickLink, Settings};
+use portico_db::pictures::{self, Owner};
 use serde::Deserialize;
 
 use super::auth::Empty;
 use super::layout::Layout;
 use crate::error::AppError;
 use crate::forms::Posted;
+use crate::pictures::ImageUpload;
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -35,6 +37,8 @@ pub(crate) struct SettingsPage {
     link_error: Option<String>,
     link_label: String,
     link_url: String,
+    logo: Option<String>,
+    logo_error: Option<String>,
 }
 
 /// The page as stored, before any message or typed-in values are added.
@@ -56,6 +60,10 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         link_error: None,
         link_label: String::new(),
         link_url: String::new(),
+        logo: firm
+            .logo_version
+            .map(|v| format!("/logos/{}?v={v}", firm.slug)),
+        logo_error: None,
     })
 }
 
@@ -163,4 +171,55 @@ pub(crate) async fn remove_quick_link(
     let id = super::parse_id(&id)?;
     firms::remove_quick_link(&state.db, &signed.viewer, id, &info.by(signed)).await?;
     Ok(Redirect::to("/staff/settings?saved=1#quick-links"))
+}
+
+/// Logos are shrunk to fit this box, in pixels.
+const LOGO_BOX: (u32, u32) = (480, 160);
+
+pub(crate) async fn upload_logo(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    upload: ImageUpload,
+) -> Result<Response, AppError> {
+    let signed = &upload.signed;
+    if !signed.viewer.may_administer_firm() {
+        return Err(AppError::NotFound);
+    }
+    match crate::pictures::normalise(upload.bytes, LOGO_BOX.0, LOGO_BOX.1).await {
+        Ok(png) => {
+            let origin = info.by(signed);
+            pictures::set(
+                &state.db,
+                &signed.viewer,
+                Owner::FirmLogo,
+                Some(&png),
+                &origin,
+            )
+            .await?;
+            Ok(Redirect::to("/staff/settings?saved=1").into_response())
+        }
+        Err(AppError::Invalid(message)) => {
+            let mut p = page(&state, signed).await?;
+            p.logo_error = Some(message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) async fn remove_logo(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    pictures::set(
+        &state.db,
+        &signed.viewer,
+        Owner::FirmLogo,
+        None,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to("/staff/settings?saved=1"))
 }

@@ -83,7 +83,7 @@ impl Browser {
         }
     }
 
-    fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self.cookie() {
             Some(c) => req.header(COOKIE, c),
             None => req,
@@ -108,6 +108,11 @@ impl Browser {
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
         self.finish(self.with_cookie(req).send().await.expect("request"))
             .await
+    }
+
+    /// The absolute address of a path on the server under test.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
     }
 
     pub fn raw(&self) -> &reqwest::Client {
