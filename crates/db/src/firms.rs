@@ -19,6 +19,9 @@ pub struct Firm {
     pub require_2fa_clients: bool,
     pub access_log_for_clients: bool,
     pub logo_version: Option<i64>,
+    /// The terms clients accept; empty for none. The version rises with every change.
+    pub terms_text: String,
+    pub terms_version: i64,
 }
 
 /// What a firm's administrators may change about it.
@@ -31,6 +34,7 @@ pub struct Settings {
     pub require_2fa_staff: bool,
     pub require_2fa_clients: bool,
     pub access_log_for_clients: bool,
+    pub terms_text: String,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -56,13 +60,17 @@ pub async fn update_settings(
             Invalid::new("absolute_timeout_hours", "Choose between 1 and 24 hours.").into(),
         );
     }
+    let terms = validate::optional_text("terms_text", s.terms_text.trim(), 50_000)?;
     let mut tx = db.begin().await?;
+    // A change of the terms makes a new version, which every client is asked to accept.
     let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
-         require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8 WHERE id = $1 RETURNING *"
+         require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8, \
+         terms_version = CASE WHEN terms_text <> $9 THEN terms_version + 1 ELSE terms_version END, \
+         terms_text = $9 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
-    .bind(s.access_log_for_clients)
+    .bind(s.access_log_for_clients).bind(&terms)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,
@@ -70,12 +78,13 @@ pub async fn update_settings(
         Event::new(Some(firm.id), "firm.settings")
             .object("firm", firm.id)
             .detail(format!(
-                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={}",
+                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={} terms_version={}",
                 s.idle_timeout_minutes,
                 s.absolute_timeout_hours,
                 s.require_2fa_staff,
                 s.require_2fa_clients,
-                s.access_log_for_clients
+                s.access_log_for_clients,
+                firm.terms_version
             )),
     )
     .await?;
@@ -166,6 +175,42 @@ pub async fn remove_quick_link(
         Event::new(Some(viewer.firm_id()), "firm.quick_link.remove").object("quick_link", id),
     )
     .await?;
+    tx.commit().await
+}
+
+/// Records that a client accepted version `version` of their firm's terms. Accepting a
+/// version that is no longer current is refused, so nobody accepts text they did not see.
+pub async fn accept_terms(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    version: i64,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    let current: Option<(String, i64)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT terms_text, terms_version FROM firms WHERE id = $1"
+    ).bind(viewer.firm_id()).fetch_optional(&mut **c).await)?;
+    let (text, current) = current.ok_or(DbError::NotFound)?;
+    if text.is_empty() || version != current {
+        return Err(DbError::Conflict(
+            "The terms changed while you were reading them. Please read the new version.".into(),
+        ));
+    }
+    let added = on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO terms_acceptances (user_id, firm_id, version, accepted_at, ip) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id, firm_id, version) DO NOTHING"
+    ).bind(viewer.user_id()).bind(viewer.firm_id()).bind(version).bind(now()).bind(&origin.ip)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if added > 0 {
+        audit::append(
+            &mut tx,
+            origin,
+            Event::new(Some(viewer.firm_id()), "terms.accept")
+                .object("user", viewer.user_id())
+                .detail(format!("version={version}")),
+        )
+        .await?;
+    }
     tx.commit().await
 }
 

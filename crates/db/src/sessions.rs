@@ -170,6 +170,8 @@ pub struct Chrome {
     /// Versions of the firm's logo and the person's picture, when they have one.
     pub logo_version: Option<i64>,
     pub picture_version: Option<i64>,
+    /// A client who has not yet accepted the current version of the firm's terms.
+    pub terms_pending: bool,
 }
 
 impl Chrome {
@@ -214,7 +216,10 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places, \
                 u.totp_enabled, \
                 CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required, \
-                f.access_log_for_clients, f.logo_version, u.picture_version \
+                f.access_log_for_clients, f.logo_version, u.picture_version, \
+                CASE WHEN s.context = 'client' AND f.terms_text <> '' AND NOT EXISTS (\
+                  SELECT 1 FROM terms_acceptances t WHERE t.user_id = s.user_id AND t.firm_id = f.id \
+                  AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

@@ -55,7 +55,6 @@ pub struct DatabaseSection {
     pub max_connections: Option<u32>,
 }
 
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSection {

@@ -15,6 +15,9 @@ pub enum AppError {
     /// The firm requires two-step sign-in and this person has not set it up yet.
     #[error("two-step sign-in must be set up first")]
     EnrolFirst,
+    /// The firm's current terms must be accepted first.
+    #[error("the terms must be accepted first")]
+    AcceptTermsFirst,
     /// The firm closed this client's portal; the firm's name is given.
     #[error("the portal is closed")]
     PortalClosed(String),
@@ -40,7 +43,7 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
-            AppError::EnrolFirst => StatusCode::SEE_OTHER,
+            AppError::EnrolFirst | AppError::AcceptTermsFirst => StatusCode::SEE_OTHER,
             AppError::Csrf | AppError::PortalClosed(_) => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -56,6 +59,7 @@ impl AppError {
             }
             AppError::SignInRequired => "Please sign in to continue.".into(),
             AppError::EnrolFirst => "Set up two-step sign-in to continue.".into(),
+            AppError::AcceptTermsFirst => "Read and accept the terms to continue.".into(),
             AppError::Csrf => {
                 "This form has expired. Go back, reload the page and try again.".into()
             }
@@ -81,6 +85,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::EnrolFirst = self {
             return axum::response::Redirect::to("/account/2fa").into_response();
+        }
+        if let AppError::AcceptTermsFirst = self {
+            return axum::response::Redirect::to("/terms").into_response();
         }
         if let AppError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");

@@ -126,6 +126,10 @@ impl FromRequestParts<AppState> for Signed {
         {
             return Err(AppError::EnrolFirst);
         }
+        // A client reads and accepts the firm's current terms before anything else.
+        if signed.chrome.terms_pending && !may_skip_terms(parts.uri.path()) {
+            return Err(AppError::AcceptTermsFirst);
+        }
         parts.extensions.insert(signed.clone());
         Ok(signed)
     }
@@ -134,6 +138,11 @@ impl FromRequestParts<AppState> for Signed {
 /// Pages reachable before the two-step sign-in a firm requires is set up.
 fn may_skip_enrolment(path: &str) -> bool {
     path == "/account/2fa" || path.starts_with("/account/2fa/") || path == "/logout"
+}
+
+/// Pages reachable before the firm's current terms are accepted.
+fn may_skip_terms(path: &str) -> bool {
+    path == "/terms" || may_skip_enrolment(path)
 }
 
 /// The signed-in person if there is one (for pages anyone may open).

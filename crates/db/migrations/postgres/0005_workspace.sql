@@ -65,3 +65,16 @@ CREATE TABLE pictures (
 );
 ALTER TABLE firms ADD COLUMN logo_version BIGINT;
 ALTER TABLE users ADD COLUMN picture_version BIGINT;
+
+-- The firm's terms for its clients; every change makes a new version that clients accept
+-- (version 0: no terms). Each acceptance keeps the version, the time and the address.
+ALTER TABLE firms ADD COLUMN terms_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE firms ADD COLUMN terms_version BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE terms_acceptances (
+    user_id UUID NOT NULL REFERENCES users(id),
+    firm_id UUID NOT NULL REFERENCES firms(id),
+    version BIGINT NOT NULL,
+    accepted_at TIMESTAMPTZ NOT NULL,
+    ip TEXT NOT NULL,
+    PRIMARY KEY (user_id, firm_id, version)
+);

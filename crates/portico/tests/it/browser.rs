@@ -51,4 +51,36 @@ both! {
         chrome.quit().await;
         app.stop().await;
     }
+
+    async fn a_client_on_a_phone_follows_a_dashboard_card_and_answers_a_comment(backend: Backend) {
+        let Some(chrome) = Chrome::start().await else { return };
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (_, email, matters) = &f.a.clients[0];
+        let origin = portico_db::audit::Origin::system("test");
+        portico_db::comments::add(&app.db, &f.a.owner, matters[0].id, "Please confirm your address.", &origin).await.unwrap();
+        portico_db::firms::add_quick_link(&app.db, &f.a.owner, "Office hours", "https://alpha.example/hours", &origin).await.unwrap();
+
+        chrome.window(390, 844).await;
+        chrome.goto(&app.url("/login")).await;
+        chrome.fill("#email", email).await;
+        chrome.fill("#password", PASSWORD).await;
+        chrome.click("button[type=submit]").await;
+        assert_eq!(chrome.wait_for_url("/portal").await, app.url("/portal"));
+        let home = chrome.source().await;
+        assert!(home.contains("Latest comments from the firm") && home.contains("Office hours"), "{home}");
+        // The comment's card entry leads to the matter, at its comments.
+        chrome.click(&format!("a[href='/portal/matters/{}#comments']", matters[0].id)).await;
+        chrome.wait_until(|u| u.contains("#comments")).await;
+        chrome.fill("#comment-body", "Confirmed: 12 Elm Street.").await;
+        chrome.click("form[action$='/comments'] button[type=submit]").await;
+        let page = chrome.wait_until(|u| u.ends_with("#comments")).await;
+        assert!(page.contains(&matters[0].id.to_string()));
+        let source = chrome.source().await;
+        assert!(source.contains("Please confirm your address.") && source.contains("Confirmed: 12 Elm Street."));
+        let staff_view = portico_db::comments::for_matter(&app.db, &f.a.owner, matters[0].id, 10).await.unwrap();
+        assert_eq!(staff_view.last().map(|c| c.author_side.as_str()), Some("client"));
+        chrome.quit().await;
+        app.stop().await;
+    }
 }

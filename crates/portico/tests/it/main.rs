@@ -21,6 +21,7 @@ mod storage;
 mod support;
 mod switch;
 mod tenancy;
+mod terms;
 mod throttle;
 mod two_factor;
 mod workspace;

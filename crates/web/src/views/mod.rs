@@ -15,6 +15,7 @@ mod reset;
 mod settings;
 mod staff;
 mod switch;
+mod terms;
 mod two_factor;
 
 use axum::Router;
@@ -79,6 +80,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(settings::remove_quick_link),
         )
         .route("/portal", get(portal::home))
+        .route("/terms", get(terms::show).post(terms::accept))
         .route("/portal/matters", get(portal::matters))
         .route("/portal/access-log", get(access_log::portal))
         .route("/staff/clients/{id}/access-log", get(access_log::staff))

@@ -31,6 +31,8 @@ pub(crate) struct SettingsPage {
     require_2fa_staff: bool,
     require_2fa_clients: bool,
     access_log_for_clients: bool,
+    terms_text: String,
+    terms_version: i64,
     quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
@@ -54,6 +56,8 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         require_2fa_staff: firm.require_2fa_staff,
         require_2fa_clients: firm.require_2fa_clients,
         access_log_for_clients: firm.access_log_for_clients,
+        terms_text: firm.terms_text.clone(),
+        terms_version: firm.terms_version,
         quick_links,
         saved: false,
         error: None,
@@ -98,6 +102,8 @@ pub(crate) struct SettingsForm {
     require_2fa_clients: Option<String>,
     #[serde(default)]
     access_log_for_clients: Option<String>,
+    #[serde(default)]
+    terms_text: String,
 }
 
 pub(crate) async fn save(
@@ -115,6 +121,7 @@ pub(crate) async fn save(
         require_2fa_staff: f.require_2fa_staff.is_some(),
         require_2fa_clients: f.require_2fa_clients.is_some(),
         access_log_for_clients: f.access_log_for_clients.is_some(),
+        terms_text: f.terms_text.clone(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
