@@ -102,3 +102,30 @@ pub async fn from_firm_for_client(
         .map(|r| (r.matter_title, r.comment))
         .collect())
 }
+
+/// The newest comments clients wrote anywhere in the firm: what is waiting on the firm, for
+/// the staff home page.
+pub async fn from_clients_for_firm(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<Vec<(String, Comment)>, DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::Forbidden);
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        client_name: String,
+        #[sqlx(flatten)]
+        comment: Comment,
+    }
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT cl.name AS client_name, c.id, c.matter_id, u.name AS author_name, c.author_side, c.body, c.created_at \
+         FROM matter_comments c JOIN clients cl ON cl.id = c.client_id JOIN users u ON u.id = c.author_user_id \
+         WHERE c.firm_id = $1 AND c.author_side = 'client' ORDER BY c.created_at DESC, c.id DESC LIMIT $2"
+    ).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.client_name, r.comment))
+        .collect())
+}

@@ -27,6 +27,7 @@ CREATE TABLE matter_comments (
 );
 CREATE INDEX matter_comments_by_matter ON matter_comments (matter_id, created_at, id);
 CREATE INDEX matter_comments_by_client ON matter_comments (firm_id, client_id, author_side, created_at, id);
+CREATE INDEX matter_comments_by_side ON matter_comments (firm_id, author_side, created_at, id);
 
 -- The first time someone of a client marks a shared item read; staff see it as Complete.
 CREATE TABLE item_reads (

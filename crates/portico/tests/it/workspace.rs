@@ -40,6 +40,13 @@ both! {
         let (first, second) = (staff_view.find("Please bring").unwrap(), staff_view.find("I will, thank you.").unwrap());
         assert!(first < second, "oldest first");
         assert!(staff_view.contains("Client 1 Person"));
+        // What is waiting on the firm shows on the staff home page, and only this firm's.
+        let staff_home = staff.get("/staff").await.body;
+        assert!(staff_home.contains("Latest from clients") && staff_home.contains("I will, thank you."));
+        assert!(staff_home.contains("Client 1 Person (Alpha Legal Client 1)"));
+        let other_firm = app.browser();
+        other_firm.login(&f.b.owner_email, PASSWORD).await;
+        assert!(!other_firm.get("/staff").await.body.contains("I will, thank you."));
 
         // Too long: refused with the text kept for correcting; empty: refused; nothing stored.
         let long = "x".repeat(5_001);

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients::{self, Client, NewClient, PortalUser};
+use portico_db::comments::{self, Comment};
 use portico_db::matters::{self, Matter, NewMatter};
 use portico_db::{DbError, Page};
 use serde::Deserialize;
@@ -32,6 +33,7 @@ fn staff(signed: &Signed) -> Result<(), AppError> {
 pub(crate) struct HomePage {
     layout: Layout,
     recent: Vec<Client>,
+    from_clients: Vec<(String, Comment)>,
 }
 
 pub(crate) async fn home(
@@ -40,9 +42,11 @@ pub(crate) async fn home(
 ) -> Result<HomePage, AppError> {
     staff(&signed)?;
     let recent = clients::newest(&state.db, &signed.viewer, 5).await?;
+    let from_clients = comments::from_clients_for_firm(&state.db, &signed.viewer, 5).await?;
     Ok(HomePage {
         layout: Layout::new(&signed, "Home", "/staff"),
         recent,
+        from_clients,
     })
 }
 
