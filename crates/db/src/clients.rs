@@ -136,6 +136,8 @@ pub struct PortalUser {
     pub is_client_admin: bool,
     pub active: bool,
     pub picture_version: Option<i64>,
+    /// Invited but has not chosen a password yet.
+    pub pending: bool,
 }
 
 /// Gives a person a portal account for a client (staff only). Invitations build on this.
@@ -161,19 +163,16 @@ pub async fn add_portal_user(
     let client = get(db, viewer, client_id).await?;
     let mut tx = db.begin().await?;
     let user = users::find_or_create(&mut tx, email, name).await?;
-    let id = new_id();
-    on_tx!(&mut tx, c => sqlx::query(
+    // A revoked or deactivated membership comes back to life; an active one is a conflict.
+    let id: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "INSERT INTO client_users (id, firm_id, client_id, user_id, is_client_admin, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)"
-    ).bind(id).bind(client.firm_id).bind(client.id).bind(user.id).bind(is_client_admin).bind(now())
-    .execute(&mut **c).await.map(|r| r.rows_affected()))
-    .map_err(|e| {
-        let e = DbError::from(e);
-        if e.is_unique_violation() {
-            DbError::Conflict(format!("{} already has access for this client", user.email))
-        } else {
-            e
-        }
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (client_id, user_id) DO UPDATE SET active = TRUE, is_client_admin = excluded.is_client_admin \
+         WHERE client_users.active = FALSE RETURNING id"
+    ).bind(new_id()).bind(client.firm_id).bind(client.id).bind(user.id).bind(is_client_admin).bind(now())
+    .fetch_optional(&mut **c).await)?;
+    let id = id.ok_or_else(|| {
+        DbError::Conflict(format!("{} already has access for this client", user.email))
     })?;
     audit::append(
         &mut tx,
@@ -192,6 +191,7 @@ pub async fn add_portal_user(
         is_client_admin,
         active: true,
         picture_version: user.picture_version,
+        pending: user.password_hash.is_none(),
     })
 }
 
@@ -203,7 +203,7 @@ pub async fn portal_users(
     let client = get(db, viewer, client_id).await?;
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active, \
-                u.picture_version \
+                u.picture_version, u.password_hash IS NULL AS pending \
          FROM client_users cu JOIN users u ON u.id = cu.user_id WHERE cu.client_id = $1 AND cu.firm_id = $2 \
          ORDER BY u.name"
     ).bind(client.id).bind(client.firm_id).fetch_all(p).await)?)
@@ -244,4 +244,65 @@ pub async fn count(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
         on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE firm_id = $1")
         .bind(viewer.firm_id()).fetch_one(p).await)?,
     )
+}
+
+/// A portal user's invitation that is still open (active, no password chosen yet), for staff
+/// who resend or revoke it; anything else is a clear conflict.
+pub async fn pending_invitation(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    client_user_id: Uuid,
+) -> Result<PortalUser, DbError> {
+    staff_only(viewer)?;
+    let user = portal_users(db, viewer, client_id)
+        .await?
+        .into_iter()
+        .find(|u| u.client_user_id == client_user_id)
+        .ok_or(DbError::NotFound)?;
+    if !user.active {
+        return Err(DbError::Conflict(format!(
+            "The invitation of {} was revoked; invite them again instead.",
+            user.email
+        )));
+    }
+    if !user.pending {
+        return Err(DbError::Conflict(format!(
+            "{} has already accepted the invitation and signs in with a password.",
+            user.email
+        )));
+    }
+    Ok(user)
+}
+
+/// Revokes an open invitation: the membership is deactivated and the person's unused links
+/// from this firm stop working (and cannot be renewed). Staff only, audited.
+pub async fn revoke_invitation(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    client_user_id: Uuid,
+    origin: &Origin,
+) -> Result<PortalUser, DbError> {
+    let user = pending_invitation(db, viewer, client_id, client_user_id).await?;
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE client_users SET active = FALSE WHERE id = $1 AND firm_id = $2")
+        .bind(user.client_user_id).bind(viewer.firm_id()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    crate::tokens::revoke(
+        &mut tx,
+        user.user_id,
+        viewer.firm_id(),
+        crate::tokens::SET_PASSWORD,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "client.invitation.revoke")
+            .object("client", client_id)
+            .detail(format!("user={}", user.user_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
 }

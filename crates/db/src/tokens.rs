@@ -37,14 +37,16 @@ pub struct Usable {
 pub async fn peek(db: &Db, token_hash: &[u8], purpose: &str) -> Result<Option<Usable>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT user_id, firm_id, expires_at FROM one_time_tokens \
-         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3"
     ).bind(token_hash).bind(purpose).bind(now()).fetch_optional(p).await)?)
 }
 
-/// Whose token this was, used or expired alike (to mail its owner a fresh one).
+/// Whose token this was, used or expired alike (to mail its owner a fresh one); never a
+/// revoked one.
 pub async fn owner(db: &Db, token_hash: &[u8], purpose: &str) -> Result<Option<Usable>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT user_id, firm_id, expires_at FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2"
+        "SELECT user_id, firm_id, expires_at FROM one_time_tokens \
+         WHERE token_hash = $1 AND purpose = $2 AND revoked_at IS NULL"
     ).bind(token_hash).bind(purpose).fetch_optional(p).await)?)
 }
 
@@ -56,7 +58,22 @@ pub async fn consume(
 ) -> Result<Option<Usable>, DbError> {
     Ok(on_tx!(tx, c => sqlx::query_as(
         "UPDATE one_time_tokens SET used_at = $3 \
-         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3 \
          RETURNING user_id, firm_id, expires_at"
     ).bind(token_hash).bind(purpose).bind(now()).fetch_optional(&mut **c).await)?)
+}
+
+/// Revokes every unused token of one purpose that a firm issued to a person: their links stop
+/// working at once and cannot be renewed.
+pub async fn revoke(
+    tx: &mut Tx,
+    user_id: Uuid,
+    firm_id: Uuid,
+    purpose: &str,
+) -> Result<u64, DbError> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE one_time_tokens SET revoked_at = $4 \
+         WHERE user_id = $1 AND firm_id = $2 AND purpose = $3 AND used_at IS NULL AND revoked_at IS NULL"
+    ).bind(user_id).bind(firm_id).bind(purpose).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))
+    .map_err(Into::into)
 }

@@ -79,3 +79,6 @@ CREATE TABLE terms_acceptances (
     ip TEXT NOT NULL,
     PRIMARY KEY (user_id, firm_id, version)
 );
+
+-- Staff can revoke an invitation: its links stop working and are never renewed.
+ALTER TABLE one_time_tokens ADD COLUMN revoked_at TEXT;

@@ -132,4 +132,68 @@ both! {
         assert!(!odd.body.contains("/renew"));
         app.stop().await;
     }
+
+    async fn staff_resend_and_revoke_open_invitations(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let client = &f.a.clients[0].0;
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", client.id);
+        staff.submit(&page, &format!("{page}/invite"), &[("name", "Omar Haddad"), ("email", "omar@example.com")]).await;
+        let first = set_password_path(&app.smtp.wait_for(1, Duration::from_secs(10)).await[0].data);
+        let listed = staff.get(&page).await.body;
+        assert!(listed.contains("invited, not signed in yet"));
+        let omar = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id).await.unwrap()
+            .into_iter().find(|u| u.email == "omar@example.com").unwrap();
+        let base = format!("{page}/users/{}/invitation", omar.client_user_id);
+
+        // Resending mails a new link; the old one stops working.
+        assert_eq!(staff.submit(&page, &format!("{base}/resend"), &[]).await.status, 303);
+        let mail = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+        let second = set_password_path(&mail[1].data);
+        assert_ne!(first, second);
+        assert!(mail[1].data.contains("Confirm your email"));
+        let invitee = app.browser();
+        assert_eq!(invitee.get(&first).await.status, 410);
+        assert_eq!(invitee.get(&second).await.status, 200);
+
+        // Revoking: the link stops working, cannot be renewed, and the person has no access.
+        assert_eq!(staff.submit(&page, &format!("{base}/revoke"), &[]).await.status, 303);
+        assert_eq!(invitee.get(&second).await.status, 410);
+        let tried = invitee.post(&second, &[("password", "my own long passphrase"), ("confirm", "my own long passphrase")]).await;
+        assert_eq!(tried.status, 410);
+        invitee.post(&format!("{second}/renew"), &[]).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.smtp.messages().len(), 2, "no new link after a revocation");
+        assert!(staff.get(&page).await.body.contains("deactivated"));
+        // Revoking or resending again, or for someone who already signs in: a clear conflict.
+        let again = staff.submit(&page, &format!("{base}/resend"), &[]).await;
+        assert_eq!(again.status, 409);
+        assert!(again.body.contains("was revoked; invite them again instead."));
+        let member = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id).await.unwrap()
+            .into_iter().find(|u| u.email == f.a.clients[0].1).unwrap();
+        let accepted = staff.submit(&page, &format!("{page}/users/{}/invitation/revoke", member.client_user_id), &[]).await;
+        assert_eq!(accepted.status, 409);
+        assert!(accepted.body.contains("has already accepted the invitation"));
+        // Another firm's staff, an unknown action, a client: not found.
+        let other = app.browser();
+        other.login(&f.b.owner_email, PASSWORD).await;
+        let csrf = other.get("/staff").await.csrf();
+        assert_eq!(other.post(&format!("{base}/resend"), &[("csrf", csrf.as_str())]).await.status, 404);
+        assert_eq!(staff.submit(&page, &format!("{base}/delete"), &[]).await.status, 404);
+        let a_client = app.browser();
+        a_client.login(&f.a.clients[0].1, PASSWORD).await;
+        let csrf = a_client.get("/portal").await.csrf();
+        assert_eq!(a_client.post(&format!("{base}/resend"), &[("csrf", csrf.as_str())]).await.status, 404);
+
+        // Inviting again brings the membership back with a working link.
+        assert_eq!(staff.submit(&page, &format!("{page}/invite"), &[("name", "Omar Haddad"), ("email", "omar@example.com")]).await.status, 303);
+        let mail = app.smtp.wait_for(3, Duration::from_secs(10)).await;
+        let third = set_password_path(&mail[2].data);
+        let done = invitee.post(&third, &[("password", "my own long passphrase"), ("confirm", "my own long passphrase")]).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(invitee.login("omar@example.com", "my own long passphrase").await.location.as_deref(), Some("/portal"));
+        app.stop().await;
+    }
 }

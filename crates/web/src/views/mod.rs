@@ -65,6 +65,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/staff/clients/{id}/users/{user}/end-sessions",
             post(staff::end_user_sessions),
         )
+        .route(
+            "/staff/clients/{id}/users/{user}/invitation/{action}",
+            post(staff::invitation),
+        )
         .route("/staff/matters/{id}", get(matters::staff_view))
         .route("/staff/matters/{id}/comments", post(matters::comment))
         .route("/staff/matters/{id}/portal", post(staff::matter_portal))

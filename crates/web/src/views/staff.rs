@@ -243,6 +243,34 @@ pub(crate) async fn invite(
     Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
 }
 
+/// What staff do with an open invitation: send it again, or take it back.
+pub(crate) async fn invitation(
+    State(state): State<AppState>,
+    Path((id, user, action)): Path<(String, String, String)>,
+    info: ReqInfo,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let (id, user) = (parse_id(&id)?, parse_id(&user)?);
+    let origin = info.by(signed);
+    let done = match action.as_str() {
+        "resend" => crate::invitations::resend(&state, &signed.viewer, id, user, &origin).await,
+        "revoke" => clients::revoke_invitation(&state.db, &signed.viewer, id, user, &origin)
+            .await
+            .map(|_| ()),
+        _ => return Err(AppError::NotFound),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response()),
+        Err(DbError::Conflict(m)) => {
+            let page = client_page(&state, signed, id, None, Some(m)).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Signs a client's portal user out of every session they have for this client.
 pub(crate) async fn end_user_sessions(
     State(state): State<AppState>,
