@@ -22,6 +22,8 @@ pub struct Firm {
     /// The terms clients accept; empty for none. The version rises with every change.
     pub terms_text: String,
     pub terms_version: i64,
+    /// How long access links work, in days (1 to 30).
+    pub link_lifetime_days: i64,
 }
 
 /// What a firm's administrators may change about it.
@@ -35,6 +37,7 @@ pub struct Settings {
     pub require_2fa_clients: bool,
     pub access_log_for_clients: bool,
     pub terms_text: String,
+    pub link_lifetime_days: i64,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -61,16 +64,19 @@ pub async fn update_settings(
         );
     }
     let terms = validate::optional_text("terms_text", s.terms_text.trim(), 50_000)?;
+    if !(1..=crate::access_links::MAX_DAYS).contains(&s.link_lifetime_days) {
+        return Err(Invalid::new("link_lifetime_days", "Choose between 1 and 30 days.").into());
+    }
     let mut tx = db.begin().await?;
     // A change of the terms makes a new version, which every client is asked to accept.
     let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
          require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8, \
          terms_version = CASE WHEN terms_text <> $9 THEN terms_version + 1 ELSE terms_version END, \
-         terms_text = $9 WHERE id = $1 RETURNING *"
+         terms_text = $9, link_lifetime_days = $10 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
-    .bind(s.access_log_for_clients).bind(&terms)
+    .bind(s.access_log_for_clients).bind(&terms).bind(s.link_lifetime_days)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,

@@ -4,6 +4,7 @@
 //! the [`on_db!`] and [`on_tx!`] macros expand that one body for each driver. Functions that
 //! touch firm data take the [`portico_core::Viewer`] and put its scope in the query.
 
+pub mod access_links;
 pub mod access_log;
 pub mod api_tokens;
 pub mod audit;

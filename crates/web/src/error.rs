@@ -21,6 +21,9 @@ pub enum AppError {
     /// The firm closed this client's portal; the firm's name is given.
     #[error("the portal is closed")]
     PortalClosed(String),
+    /// The session came from an access link, which cannot change how the person signs in.
+    #[error("not with an access link")]
+    LinkSession,
     #[error("the form expired")]
     Csrf,
     #[error("{0}")]
@@ -44,7 +47,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::SignInRequired => StatusCode::UNAUTHORIZED,
             AppError::EnrolFirst | AppError::AcceptTermsFirst => StatusCode::SEE_OTHER,
-            AppError::Csrf | AppError::PortalClosed(_) => StatusCode::FORBIDDEN,
+            AppError::Csrf | AppError::PortalClosed(_) | AppError::LinkSession => {
+                StatusCode::FORBIDDEN
+            }
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -64,6 +69,9 @@ impl AppError {
                 "This form has expired. Go back, reload the page and try again.".into()
             }
             AppError::PortalClosed(firm) => closed_message(firm),
+            AppError::LinkSession => "You opened the portal with an access link. To change your \
+                password or two-step sign-in, sign out and sign in with your password."
+                .into(),
             AppError::Invalid(m) | AppError::Conflict(m) => m.clone(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Nothing you entered was lost; please try again."

@@ -23,7 +23,7 @@ struct LinkEmail<'a> {
     note: &'a str,
 }
 
-fn html(
+pub(crate) fn link_html(
     firm: &Firm,
     name: &str,
     why: &str,
@@ -119,7 +119,7 @@ pub async fn send_set_password_link(
             "Hello {},\n\n{why}\nChoose your password here (the link works once, for {lifetime}):\n\n{link}\n\nIf you did not expect this email, you can ignore it.\n",
             user.name
         ),
-        html: html(
+        html: link_html(
             firm,
             &user.name,
             &why,
@@ -171,7 +171,7 @@ pub async fn send_access_granted(
             "Hello {},\n\n{why}\nSign in with your existing password:\n\n{link}\n",
             user.name
         ),
-        html: html(
+        html: link_html(
             firm,
             &user.name,
             &why,

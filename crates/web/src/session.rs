@@ -46,6 +46,30 @@ pub(crate) fn clear_cookie(config: &WebConfig) -> (axum::http::HeaderName, Heade
     )
 }
 
+/// The long-lived cookie that marks a browser as the trusted device of access links.
+fn device_cookie_name(config: &WebConfig) -> &'static str {
+    if config.secure() {
+        "__Host-portico-device"
+    } else {
+        "portico-device"
+    }
+}
+
+/// This browser's device token, if it has one.
+pub(crate) fn device_token(headers: &HeaderMap, config: &WebConfig) -> Option<String> {
+    cookie_token(headers, device_cookie_name(config))
+}
+
+/// Marks this browser with a device token for about a year.
+pub(crate) fn set_device_cookie(config: &WebConfig, token: &str) -> HeaderValue {
+    let secure = if config.secure() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=34560000{secure}",
+        device_cookie_name(config)
+    ))
+    .expect("token is base64url")
+}
+
 fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
@@ -67,6 +91,12 @@ pub struct Signed {
 }
 
 impl Signed {
+    /// Signed in through an access link: enough to work on what it was for, never to change
+    /// how the person signs in.
+    pub fn by_link(&self) -> bool {
+        self.session.auth_method.starts_with("link")
+    }
+
     /// Checks a form's anti-forgery token against the session's, in constant time.
     pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
         if bool::from(sent.as_bytes().ct_eq(self.session.csrf_token.as_bytes())) {

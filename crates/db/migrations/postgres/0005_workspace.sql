@@ -82,3 +82,22 @@ CREATE TABLE terms_acceptances (
 
 -- Staff can revoke an invitation: its links stop working and are never renewed.
 ALTER TABLE one_time_tokens ADD COLUMN revoked_at TIMESTAMPTZ;
+
+-- Access links: a unique link mailed to a portal user that signs them in to one page of the
+-- portal. The first browser that uses it becomes its trusted device (the hash of a device
+-- cookie); any other is declined and may ask for a new link to the original address.
+ALTER TABLE firms ADD COLUMN link_lifetime_days BIGINT NOT NULL DEFAULT 30;
+CREATE TABLE access_links (
+    token_hash BYTEA PRIMARY KEY,
+    firm_id UUID NOT NULL REFERENCES firms(id),
+    client_user_id UUID NOT NULL REFERENCES client_users(id),
+    user_id UUID NOT NULL REFERENCES users(id),
+    target TEXT NOT NULL,
+    label TEXT NOT NULL,
+    device_hash BYTEA,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    first_used_at TIMESTAMPTZ,
+    revoked_at TIMESTAMPTZ
+);
+CREATE INDEX access_links_by_user ON access_links (user_id, firm_id);

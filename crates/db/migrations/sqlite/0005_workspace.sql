@@ -82,3 +82,22 @@ CREATE TABLE terms_acceptances (
 
 -- Staff can revoke an invitation: its links stop working and are never renewed.
 ALTER TABLE one_time_tokens ADD COLUMN revoked_at TEXT;
+
+-- Access links: a unique link mailed to a portal user that signs them in to one page of the
+-- portal. The first browser that uses it becomes its trusted device (the hash of a device
+-- cookie); any other is declined and may ask for a new link to the original address.
+ALTER TABLE firms ADD COLUMN link_lifetime_days INTEGER NOT NULL DEFAULT 30;
+CREATE TABLE access_links (
+    token_hash BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    client_user_id BLOB NOT NULL REFERENCES client_users(id),
+    user_id BLOB NOT NULL REFERENCES users(id),
+    target TEXT NOT NULL,
+    label TEXT NOT NULL,
+    device_hash BLOB,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    first_used_at TEXT,
+    revoked_at TEXT
+);
+CREATE INDEX access_links_by_user ON access_links (user_id, firm_id);

@@ -11,6 +11,7 @@ mod colleagues;
 mod hostile;
 mod invitations;
 mod jobs;
+mod links;
 mod mail;
 mod pages;
 mod pictures;

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::comments::{self, Comment};
@@ -32,18 +32,23 @@ pub(crate) struct MatterPage {
     comment_action: String,
     comment_error: Option<String>,
     comment_draft: String,
+    /// Staff only: the client's portal users an access link can go to.
+    recipients: Vec<clients::PortalUser>,
 }
 
 async fn page(state: &AppState, signed: &Signed, id: uuid::Uuid) -> Result<MatterPage, AppError> {
     let matter = matters::get(&state.db, &signed.viewer, id).await?;
     let comments = comments::for_matter(&state.db, &signed.viewer, id, COMMENTS_SHOWN).await?;
-    let (layout, back_href, back_label, comment_action) = if signed.viewer.is_staff() {
+    let (layout, back_href, back_label, comment_action, recipients) = if signed.viewer.is_staff() {
         let client = clients::get(&state.db, &signed.viewer, matter.client_id).await?;
+        let mut recipients = clients::portal_users(&state.db, &signed.viewer, client.id).await?;
+        recipients.retain(|u| u.active);
         (
             Layout::new(signed, matter.title.clone(), "/staff/clients"),
             format!("/staff/clients/{}", client.id),
             client.name,
             format!("/staff/matters/{}/comments", matter.id),
+            recipients,
         )
     } else {
         (
@@ -51,6 +56,7 @@ async fn page(state: &AppState, signed: &Signed, id: uuid::Uuid) -> Result<Matte
             "/portal/matters".to_string(),
             "Matters".to_string(),
             format!("/portal/matters/{}/comments", matter.id),
+            Vec::new(),
         )
     };
     Ok(MatterPage {
@@ -62,19 +68,30 @@ async fn page(state: &AppState, signed: &Signed, id: uuid::Uuid) -> Result<Matte
         comment_action,
         comment_error: None,
         comment_draft: String::new(),
+        recipients,
     })
 }
 
 /// A matter for staff; the visit goes into the client's access log.
+#[derive(Deserialize)]
+pub(crate) struct NoticeQuery {
+    #[serde(default)]
+    link_sent: Option<String>,
+}
+
 pub(crate) async fn staff_view(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<MatterPage, AppError> {
     if !signed.viewer.is_staff() {
         return Err(AppError::NotFound);
     }
-    let page = page(&state, &signed, parse_id(&id)?).await?;
+    let mut page = page(&state, &signed, parse_id(&id)?).await?;
+    if q.link_sent.is_some() {
+        page.layout.notice = Some("The access link is on its way.".into());
+    }
     let item = access_log::Item {
         client_id: page.matter.client_id,
         item_type: "matter",

@@ -8,6 +8,7 @@ mod auth;
 mod colleagues;
 mod health;
 mod layout;
+mod links;
 mod matters;
 mod portal;
 mod profile;
@@ -34,6 +35,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/set-password/{token}/renew", post(auth::renew_link))
         .route("/forgot-password", get(reset::page).post(reset::request))
+        .route("/a/{token}", get(links::show).post(links::open))
+        .route("/a/{token}/send", post(links::resend))
         .route("/account/sessions", get(account::list))
         .route("/account/profile", get(profile::show).post(profile::save))
         .route(
@@ -71,6 +74,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/staff/matters/{id}", get(matters::staff_view))
         .route("/staff/matters/{id}/comments", post(matters::comment))
+        .route(
+            "/staff/matters/{id}/access-link",
+            post(links::send_for_matter),
+        )
         .route("/staff/matters/{id}/portal", post(staff::matter_portal))
         .route("/staff/audit", get(audit::page))
         .route("/staff/audit.csv", get(audit::export))

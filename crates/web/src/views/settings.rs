@@ -33,6 +33,7 @@ pub(crate) struct SettingsPage {
     access_log_for_clients: bool,
     terms_text: String,
     terms_version: i64,
+    link_lifetime_days: i64,
     quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
@@ -58,6 +59,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         access_log_for_clients: firm.access_log_for_clients,
         terms_text: firm.terms_text.clone(),
         terms_version: firm.terms_version,
+        link_lifetime_days: firm.link_lifetime_days,
         quick_links,
         saved: false,
         error: None,
@@ -102,8 +104,11 @@ pub(crate) struct SettingsForm {
     require_2fa_clients: Option<String>,
     #[serde(default)]
     access_log_for_clients: Option<String>,
+    /// Left out: kept as they are.
     #[serde(default)]
-    terms_text: String,
+    terms_text: Option<String>,
+    #[serde(default)]
+    link_lifetime_days: Option<i64>,
 }
 
 pub(crate) async fn save(
@@ -113,6 +118,7 @@ pub(crate) async fn save(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     let f = &posted.form;
+    let current = firms::of_viewer(&state.db, &signed.viewer).await?;
     let settings = Settings {
         name: f.name.clone(),
         brand_colour: f.brand_colour.clone(),
@@ -121,7 +127,8 @@ pub(crate) async fn save(
         require_2fa_staff: f.require_2fa_staff.is_some(),
         require_2fa_clients: f.require_2fa_clients.is_some(),
         access_log_for_clients: f.access_log_for_clients.is_some(),
-        terms_text: f.terms_text.clone(),
+        terms_text: f.terms_text.clone().unwrap_or(current.terms_text),
+        link_lifetime_days: f.link_lifetime_days.unwrap_or(current.link_lifetime_days),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),

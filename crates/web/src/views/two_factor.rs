@@ -99,6 +99,9 @@ pub(crate) async fn start(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
     let user = current_user(&state, signed).await?;
     if user.totp_enabled {
         return Ok(Redirect::to("/account/2fa").into_response());
@@ -126,6 +129,9 @@ pub(crate) async fn confirm(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
     let user = current_user(&state, signed).await?;
     let step = user
         .totp_secret
@@ -185,6 +191,9 @@ pub(crate) async fn disable(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
     let user = current_user(&state, signed).await?;
     if !second_factor_ok(&state, &user, &posted.form.code).await? {
         let page = status_page(
@@ -318,7 +327,8 @@ pub(crate) async fn second_step(
         context,
         membership_id: session.membership_id,
         firm: &firm,
-        auth_method: "password+totp",
+        // A link session stays one after its second step, with the same limits.
+        auth_method: &format!("{}+totp", session.auth_method),
         mfa_pending: false,
     };
     let set = cookie::start(&state, &info, Some(&session.token_hash), start).await?;

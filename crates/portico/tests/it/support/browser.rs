@@ -11,6 +11,7 @@ pub struct Browser {
     base: String,
     http: reqwest::Client,
     cookie: Arc<Mutex<Option<String>>>,
+    device: Arc<Mutex<Option<String>>>,
 }
 
 pub struct Page {
@@ -45,6 +46,7 @@ impl Browser {
                 .build()
                 .expect("client"),
             cookie: Arc::new(Mutex::new(None)),
+            device: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -60,7 +62,11 @@ impl Browser {
         for v in res.headers().get_all(SET_COOKIE) {
             let v = v.to_str().unwrap_or("");
             let pair = v.split(';').next().unwrap_or("");
-            if let Some((_, value)) = pair.split_once('=') {
+            if let Some((name, value)) = pair.split_once('=') {
+                if name.ends_with("portico-device") {
+                    *self.device.lock().unwrap() = Some(pair.to_string());
+                    continue;
+                }
                 self.set_cookie(if value.is_empty() {
                     None
                 } else {
@@ -83,10 +89,16 @@ impl Browser {
         }
     }
 
+    /// Sends the session cookie and, once an access link marked this browser, its device cookie.
     pub fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.cookie() {
-            Some(c) => req.header(COOKIE, c),
-            None => req,
+        let cookies: Vec<String> = [self.cookie(), self.device.lock().unwrap().clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if cookies.is_empty() {
+            req
+        } else {
+            req.header(COOKIE, cookies.join("; "))
         }
     }
 

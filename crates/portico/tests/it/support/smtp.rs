@@ -166,13 +166,19 @@ fn address(arg: &str) -> String {
     arg[..end].trim_start_matches('<').to_string()
 }
 
-/// The path of the set-password link in a received message (quoted-printable soft breaks undone).
-pub fn set_password_path(message: &str) -> String {
+/// The path of the first link under `prefix` in a received message (quoted-printable soft
+/// breaks undone).
+pub fn link_path(message: &str, prefix: &str) -> String {
     let text = message.replace("=\r\n", "");
-    let start = text.find("/set-password/").expect("a set-password link") + "/set-password/".len();
+    let start = text.find(prefix).expect("a link") + prefix.len();
     let token: String = text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    format!("/set-password/{token}")
+    format!("{prefix}{token}")
+}
+
+/// The path of the set-password link in a received message.
+pub fn set_password_path(message: &str) -> String {
+    link_path(message, "/set-password/")
 }

@@ -1,0 +1,326 @@
+//! Access links, the way trademark and legal portals send them: staff email a client a unique
+//! link to what they should look at. Opening it shows one button; pressing it (a POST, so mail
+//! scanners that fetch links do not use it up) signs the person in to that page and makes this
+//! browser the link's trusted device. Another browser is declined, with one thing to do: have
+//! a new link sent to the address the first one went to.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::access_links::{self, AccessLink, NewLink};
+use portico_db::users::{self, Context};
+use portico_db::{audit, matters, throttle};
+use serde::Deserialize;
+
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::invitations::queue_email;
+use crate::request::ReqInfo;
+use crate::session::{self as cookie, device_token, set_device_cookie};
+use crate::state::AppState;
+use crate::tokens::{hash_token, new_token};
+
+/// New links a person may ask for within the throttle window, whatever link they start from.
+const RESENDS: i64 = 3;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "access_link.html")]
+pub(crate) struct LinkPage {
+    token: String,
+    firm_name: String,
+    label: String,
+    state: LinkState,
+}
+
+#[derive(PartialEq)]
+pub(crate) enum LinkState {
+    /// Ready: one button opens it.
+    Open,
+    /// Used on another device, or expired: one button sends a new link.
+    OtherDevice,
+    Expired,
+    /// A new link was sent (or would have been).
+    Sent,
+    /// Revoked, unknown or no longer usable: nothing to do here.
+    Gone,
+    /// The firm requires two-step sign-in and this person has not set it up.
+    NeedsPassword,
+}
+
+fn page(token: &str, firm_name: String, label: String, state: LinkState) -> Response {
+    let status = match state {
+        LinkState::Open | LinkState::Sent => StatusCode::OK,
+        LinkState::Gone | LinkState::Expired => StatusCode::GONE,
+        LinkState::OtherDevice | LinkState::NeedsPassword => StatusCode::FORBIDDEN,
+    };
+    let p = LinkPage {
+        token: token.to_string(),
+        firm_name,
+        label,
+        state,
+    };
+    (status, p).into_response()
+}
+
+fn gone(token: &str) -> Response {
+    page(token, String::new(), String::new(), LinkState::Gone)
+}
+
+/// Whether this browser may use the link: it is unused, or this is its device.
+fn this_device(link: &AccessLink, headers: &HeaderMap, state: &AppState) -> bool {
+    match (&link.device_hash, device_token(headers, &state.config)) {
+        (None, _) => true,
+        (Some(bound), Some(mine)) => {
+            use subtle::ConstantTimeEq;
+            bool::from(bound.as_slice().ct_eq(&hash_token(&mine)))
+        }
+        (Some(_), None) => false,
+    }
+}
+
+async fn firm_name(state: &AppState, link: &AccessLink) -> Result<String, AppError> {
+    Ok(portico_db::firms::by_id(&state.db, link.firm_id)
+        .await?
+        .map(|f| f.name)
+        .unwrap_or_default())
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(link) = access_links::find(&state.db, &hash_token(&token)).await? else {
+        return Ok(gone(&token));
+    };
+    let name = firm_name(&state, &link).await?;
+    let st = if link.expired() {
+        LinkState::Expired
+    } else if this_device(&link, &headers, &state) {
+        LinkState::Open
+    } else {
+        LinkState::OtherDevice
+    };
+    Ok(page(&token, name, link.label.clone(), st))
+}
+
+/// Uses the link: binds this browser (first use) and signs the person in to its page.
+pub(crate) async fn open(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    info: ReqInfo,
+) -> Result<Response, AppError> {
+    let hash = hash_token(&token);
+    let Some(link) = access_links::find(&state.db, &hash).await? else {
+        return Ok(gone(&token));
+    };
+    let name = firm_name(&state, &link).await?;
+    if link.expired() {
+        return Ok(page(&token, name, link.label, LinkState::Expired));
+    }
+    // First use: this browser becomes the trusted device, unless another won the race.
+    let mut new_device = None;
+    if link.device_hash.is_none() {
+        let device = device_token(&headers, &state.config).unwrap_or_else(new_token);
+        if !access_links::bind_device(&state.db, &hash, &hash_token(&device)).await? {
+            return Ok(page(&token, name, link.label, LinkState::OtherDevice));
+        }
+        new_device = Some(device);
+    } else if !this_device(&link, &headers, &state) {
+        let origin = info.anonymous("access link", Some(link.user_id));
+        let event = audit::Event::new(Some(link.firm_id), "access_link.other_device")
+            .object("user", link.user_id);
+        audit::record(&state.db, &origin, event).await?;
+        return Ok(page(&token, name, link.label, LinkState::OtherDevice));
+    }
+    let Some(user) = users::by_id(&state.db, link.user_id)
+        .await?
+        .filter(|u| u.active)
+    else {
+        return Ok(gone(&token));
+    };
+    let Some(viewer) =
+        users::viewer_for(&state.db, user.id, Context::Client, link.client_user_id).await?
+    else {
+        // The membership ended or the client's portal closed since the link was sent.
+        return Ok(gone(&token));
+    };
+    let firm = portico_db::firms::of_viewer(&state.db, &viewer).await?;
+    if firm.require_2fa_clients && !user.totp_enabled {
+        return Ok(page(&token, name, link.label, LinkState::NeedsPassword));
+    }
+    let old = cookie::request_token(&headers, &state.config).map(|t| hash_token(&t));
+    let start = cookie::Start {
+        user_id: user.id,
+        context: Context::Client,
+        membership_id: link.client_user_id,
+        firm: &firm,
+        auth_method: "link",
+        mfa_pending: user.totp_enabled,
+    };
+    let session = cookie::start(&state, &info, old.as_deref(), start).await?;
+    let origin = info.anonymous(&user.email, Some(user.id));
+    let event = audit::Event::new(Some(link.firm_id), "auth.link").object("user", user.id);
+    audit::record(&state.db, &origin, event).await?;
+    let target = if user.totp_enabled {
+        format!(
+            "/login/2fa?next={}",
+            crate::middleware::url_encode(&link.target)
+        )
+    } else {
+        link.target.clone()
+    };
+    let mut res = (StatusCode::SEE_OTHER, [(LOCATION, target)]).into_response();
+    res.headers_mut().append(SET_COOKIE, session);
+    if let Some(device) = new_device {
+        res.headers_mut()
+            .append(SET_COOKIE, set_device_cookie(&state.config, &device));
+    }
+    Ok(res)
+}
+
+/// Sends a new link for the same page to the address the first one went to, and retires the
+/// old one. Limited per person; the answer is the same whether or not a link was sent.
+pub(crate) async fn resend(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    info: ReqInfo,
+) -> Result<Response, AppError> {
+    let hash = hash_token(&token);
+    let Some(link) = access_links::find(&state.db, &hash).await? else {
+        return Ok(gone(&token));
+    };
+    let name = firm_name(&state, &link).await?;
+    let key = format!("access-link:{}", link.user_id);
+    let under_limit = throttle::failures(&state.db, &key).await?.count < RESENDS;
+    let user = users::by_id(&state.db, link.user_id)
+        .await?
+        .filter(|u| u.active);
+    if let (Some(user), true) = (user, under_limit) {
+        let firm = portico_db::firms::by_id(&state.db, link.firm_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut tx = state.db.begin().await?;
+        throttle::record_in(&mut tx, &[&key]).await?;
+        access_links::revoke(&mut tx, &hash).await?;
+        let origin = info.anonymous(&user.email, Some(user.id));
+        let new = NewLink {
+            token_hash: &[],
+            client_user_id: link.client_user_id,
+            target: &link.target,
+            label: &link.label,
+        };
+        mail_link(
+            &state,
+            &mut tx,
+            &firm,
+            user.id,
+            &user.email,
+            &user.name,
+            new,
+            &origin,
+        )
+        .await?;
+        tx.commit().await?;
+        state.jobs_waiting.notify_one();
+    }
+    Ok(page(&token, name, link.label, LinkState::Sent))
+}
+
+/// Makes a link (with a fresh token; `link.token_hash` is ignored) and queues its email, in
+/// the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn mail_link(
+    state: &AppState,
+    tx: &mut portico_db::Tx,
+    firm: &portico_db::firms::Firm,
+    user_id: uuid::Uuid,
+    email: &str,
+    name: &str,
+    link: NewLink<'_>,
+    origin: &portico_db::audit::Origin,
+) -> Result<(), AppError> {
+    let token = new_token();
+    let hash = hash_token(&token);
+    let link = NewLink {
+        token_hash: &hash,
+        ..link
+    };
+    let expires = access_links::create(tx, firm.id, user_id, link, origin).await?;
+    let url = format!("{}/a/{token}", state.config.origin());
+    let days = (expires - portico_db::now()).whole_days().max(1);
+    // What the link opens stays in the portal: a matter's title can be confidential too.
+    let why = format!(
+        "{} sent you something to look at in their secure portal.",
+        firm.name
+    );
+    let note = format!(
+        "The link works for {days} days, on the first device you open it on. Nothing about your case is in this email."
+    );
+    let message = portico_mail::Email {
+        to: email.to_string(),
+        subject: format!("{} sent you a secure link", firm.name),
+        text: format!("Hello {name},\n\n{why}\nOpen it here:\n\n{url}\n\n{note}\n"),
+        html: crate::invitations::link_html(firm, name, &why, &url, "Open in the portal", &note),
+    };
+    queue_email(tx, &message, state.config.mail_attempts).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SendForm {
+    client_user_id: String,
+}
+
+/// Staff email a portal user of the matter's client a link to the matter.
+pub(crate) async fn send_for_matter(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<SendForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let recipient = access_links::recipient(
+        &state.db,
+        &signed.viewer,
+        parse_id(&posted.form.client_user_id)?,
+    )
+    .await?;
+    if recipient.client_id != matter.client_id {
+        return Err(AppError::NotFound);
+    }
+    let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
+    let target = format!("/portal/matters/{}", matter.id);
+    let link = NewLink {
+        token_hash: &[],
+        client_user_id: recipient.client_user_id,
+        target: &target,
+        label: &matter.title,
+    };
+    let origin = info.by(signed);
+    let mut tx = state.db.begin().await?;
+    let (to, name) = (&recipient.email, &recipient.name);
+    mail_link(
+        &state,
+        &mut tx,
+        &firm,
+        recipient.user_id,
+        to,
+        name,
+        link,
+        &origin,
+    )
+    .await?;
+    tx.commit().await?;
+    state.jobs_waiting.notify_one();
+    Ok(Redirect::to(&format!("/staff/matters/{}?link_sent=1", matter.id)).into_response())
+}
