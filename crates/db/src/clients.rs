@@ -306,3 +306,53 @@ pub async fn revoke_invitation(
     tx.commit().await?;
     Ok(user)
 }
+
+/// Requires a registration key (given out of band) of an invited portal user: the hash is
+/// stored on the membership and asked for when they choose a password. Staff only, audited.
+pub async fn require_registration_key(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    client_user_id: Uuid,
+    key_hash: &[u8],
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let user = pending_invitation(db, viewer, client_id, client_user_id).await?;
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE client_users SET registration_key_hash = $1 WHERE id = $2 AND firm_id = $3")
+        .bind(key_hash).bind(user.client_user_id).bind(viewer.firm_id()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "client.invitation.registration_key")
+            .object("client", client_id)
+            .detail(format!("user={}", user.user_id)),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The registration keys a person still has to give for a firm (hashes, one per pending
+/// membership): empty when none is asked.
+pub async fn pending_registration_keys(
+    db: &Db,
+    user_id: Uuid,
+    firm_id: Uuid,
+) -> Result<Vec<Vec<u8>>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT registration_key_hash FROM client_users \
+         WHERE user_id = $1 AND firm_id = $2 AND active AND registration_key_hash IS NOT NULL"
+    ).bind(user_id).bind(firm_id).fetch_all(p).await)?)
+}
+
+/// Marks the person's registration keys for a firm as given, inside the caller's transaction.
+pub async fn clear_registration_keys(
+    tx: &mut crate::Tx,
+    user_id: Uuid,
+    firm_id: Uuid,
+) -> Result<(), DbError> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE client_users SET registration_key_hash = NULL WHERE user_id = $1 AND firm_id = $2"
+    ).bind(user_id).bind(firm_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -101,3 +101,7 @@ CREATE TABLE access_links (
     revoked_at TIMESTAMPTZ
 );
 CREATE INDEX access_links_by_user ON access_links (user_id, firm_id);
+
+-- An optional registration key staff give an invitee out of band (by phone, in person); the
+-- invitee types it when choosing a password. Only its hash is kept, until it is used.
+ALTER TABLE client_users ADD COLUMN registration_key_hash BYTEA;

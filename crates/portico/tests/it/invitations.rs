@@ -196,4 +196,57 @@ both! {
         assert_eq!(invitee.login("omar@example.com", "my own long passphrase").await.location.as_deref(), Some("/portal"));
         app.stop().await;
     }
+
+    async fn a_registration_key_given_out_of_band_is_asked_for_and_guessing_is_stopped(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let client = &f.a.clients[0].0;
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", client.id);
+        let mut keys = Vec::new();
+        for (n, email) in ["kim@example.com", "lee@example.com"].iter().enumerate() {
+            let shown = staff.submit(&page, &format!("{page}/invite"), &[("name", "Invitee"), ("email", email), ("registration_key", "on")]).await;
+            assert_eq!(shown.status, 200);
+            let marker = format!("Registration key for {email}: ");
+            let start = shown.body.find(&marker).expect("the key is shown once") + marker.len();
+            let key = shown.body[start..start + 9].to_string();
+            assert!(key.chars().nth(4) == Some('-'), "{key}");
+            // Shown only then: not on the next visit, not in the email.
+            assert!(!staff.get(&page).await.body.contains(&key));
+            let mail = app.smtp.wait_for(n + 1, Duration::from_secs(10)).await;
+            assert!(!mail[n].data.contains(&key));
+            keys.push((key, set_password_path(&mail[n].data)));
+        }
+
+        // Kim types the key in lower case with a space: accepted; without it, refused.
+        let (key, link) = &keys[0];
+        let b = app.browser();
+        assert!(b.get(link).await.body.contains("Registration key"));
+        let pw = [("password", "my own long passphrase"), ("confirm", "my own long passphrase")];
+        let missing = b.post(link, &pw).await;
+        assert_eq!(missing.status, 422);
+        assert!(missing.body.contains("That registration key does not match."));
+        let typed = key.to_lowercase().replace('-', " ");
+        let mut form = pw.to_vec();
+        form.push(("registration_key", typed.as_str()));
+        assert_eq!(b.post(link, &form).await.status, 303);
+        assert_eq!(b.login("kim@example.com", "my own long passphrase").await.location.as_deref(), Some("/portal"));
+
+        // Lee's link: five wrong keys, then even the right one waits.
+        let (key, link) = &keys[1];
+        for _ in 0..5 {
+            let mut form = pw.to_vec();
+            form.push(("registration_key", "ZZZZ-9999"));
+            assert_eq!(b.post(link, &form).await.status, 422);
+        }
+        let mut form = pw.to_vec();
+        form.push(("registration_key", key.as_str()));
+        let stopped = b.post(link, &form).await;
+        assert_eq!(stopped.status, 429);
+        assert!(stopped.body.contains("Too many wrong registration keys."));
+        let lee = portico_db::users::by_email(&app.db, "lee@example.com").await.unwrap().unwrap();
+        assert!(lee.password_hash.is_none(), "nothing was set");
+        app.stop().await;
+    }
 }

@@ -272,6 +272,8 @@ pub(crate) struct SetPasswordPage {
     /// The link's token, for the "email me a new link" form; empty when it is not well formed.
     token: String,
     renewed: bool,
+    /// The firm asked for a registration key, given to the person out of band.
+    needs_key: bool,
 }
 
 impl SetPasswordPage {
@@ -290,6 +292,7 @@ impl SetPasswordPage {
                 String::new()
             },
             renewed: false,
+            needs_key: false,
         }
     }
 }
@@ -301,29 +304,41 @@ pub(crate) async fn set_password_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let usable = tokens::peek(&state.db, &hash_token(&token), tokens::SET_PASSWORD).await?;
-    let email = match &usable {
-        Some(u) => users::by_id(&state.db, u.user_id)
-            .await?
-            .map(|u| u.email)
-            .unwrap_or_default(),
-        None => String::new(),
+    let Some(usable) = usable else {
+        let page = SetPasswordPage::new(&token, false, String::new(), None);
+        return Ok((StatusCode::GONE, page).into_response());
     };
-    let status = if usable.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::GONE
-    };
-    Ok((
-        status,
-        SetPasswordPage::new(&token, usable.is_some(), email, None),
-    )
-        .into_response())
+    let email = users::by_id(&state.db, usable.user_id)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default();
+    let mut page = SetPasswordPage::new(&token, true, email, None);
+    page.needs_key = !registration_keys(&state, &usable).await?.is_empty();
+    Ok(page.into_response())
 }
+
+/// The registration keys the person still has to give for the link's firm.
+async fn registration_keys(
+    state: &AppState,
+    usable: &tokens::Usable,
+) -> Result<Vec<Vec<u8>>, AppError> {
+    Ok(match usable.firm_id {
+        Some(firm) => {
+            portico_db::clients::pending_registration_keys(&state.db, usable.user_id, firm).await?
+        }
+        None => Vec::new(),
+    })
+}
+
+/// Wrong registration keys allowed per link before it must wait.
+const KEY_TRIES: i64 = 5;
 
 #[derive(Deserialize)]
 pub(crate) struct SetPasswordForm {
     password: String,
     confirm: String,
+    #[serde(default)]
+    registration_key: String,
 }
 
 pub(crate) async fn set_password(
@@ -353,6 +368,35 @@ pub(crate) async fn set_password(
             .unwrap_or_default(),
         None => String::new(),
     };
+    let keys = registration_keys(&state, &usable).await?;
+    let needs_key = !keys.is_empty();
+    let refuse = |status: StatusCode, error: String| {
+        let mut page = SetPasswordPage::new(&token, true, user.email.clone(), Some(error));
+        page.needs_key = needs_key;
+        (status, page).into_response()
+    };
+    if needs_key {
+        use base64::Engine;
+        use subtle::ConstantTimeEq;
+        let key = format!(
+            "registration-key:{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash)
+        );
+        if throttle::failures(&state.db, &key).await?.count >= KEY_TRIES {
+            let message = format!(
+                "Too many wrong registration keys. Ask {firm_name} to check the key, or try again in an hour."
+            );
+            return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, message));
+        }
+        let typed = crate::tokens::hash_registration_key(&form.registration_key);
+        if !keys.iter().any(|k| bool::from(k.as_slice().ct_eq(&typed))) {
+            throttle::record_failure(&state.db, &[&key]).await?;
+            let message = format!(
+                "That registration key does not match. Type the key {firm_name} gave you, like ABCD-2345."
+            );
+            return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, message));
+        }
+    }
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())
     } else {
@@ -361,8 +405,7 @@ pub(crate) async fn set_password(
             .map(|e| e.message)
     };
     if let Some(error) = problem {
-        let page = SetPasswordPage::new(&token, true, user.email, Some(error));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, error));
     }
     // Hash before taking the write lock: hashing is slow on purpose.
     let password_hash = state.hasher.hash(&form.password).await;
@@ -374,6 +417,9 @@ pub(crate) async fn set_password(
         return Ok(gone());
     }
     users::set_password_hash(&mut tx, user.id, &password_hash).await?;
+    if let (true, Some(firm)) = (needs_key, usable.firm_id) {
+        portico_db::clients::clear_registration_keys(&mut tx, user.id, firm).await?;
+    }
     let origin = info.anonymous(&user.email, Some(user.id));
     audit::append(
         &mut tx,

@@ -199,6 +199,9 @@ pub(crate) struct InviteForm {
     email: String,
     #[serde(default)]
     client_admin: Option<String>,
+    /// Ask for a registration key, which staff give the person out of band.
+    #[serde(default)]
+    registration_key: Option<String>,
 }
 
 /// Invites a person to a client's portal: a portal account, and an email with a link to
@@ -226,8 +229,8 @@ pub(crate) async fn invite(
         &origin,
     )
     .await;
-    let user_id = match added {
-        Ok(u) => u.user_id,
+    let invited = match added {
+        Ok(u) => u,
         Err(DbError::Invalid(e)) => {
             let page = client_page(&state, signed, id, None, Some(e.message)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -238,8 +241,29 @@ pub(crate) async fn invite(
         }
         Err(e) => return Err(e.into()),
     };
-    crate::invitations::mail_invitation(&state, &signed.viewer, user_id, &client.name, &origin)
-        .await?;
+    crate::invitations::mail_invitation(
+        &state,
+        &signed.viewer,
+        invited.user_id,
+        &client.name,
+        &origin,
+    )
+    .await?;
+    if form.registration_key.is_some() && invited.pending {
+        let key = crate::tokens::new_registration_key();
+        let hash = crate::tokens::hash_registration_key(&key);
+        let cu = invited.client_user_id;
+        clients::require_registration_key(&state.db, &signed.viewer, id, cu, &hash, &origin)
+            .await?;
+        // Shown once, here: give it to the person by phone or in person, never by email.
+        let mut page = client_page(&state, signed, id, None, None).await?;
+        page.layout.notice = Some(format!(
+            "Registration key for {}: {key} — give it to them by phone or in person. \
+             It is shown only now.",
+            invited.email
+        ));
+        return Ok(page.into_response());
+    }
     Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
 }
 
