@@ -138,6 +138,25 @@ pub struct PortalUser {
     pub picture_version: Option<i64>,
     /// Invited but has not chosen a password yet.
     pub pending: bool,
+    #[sqlx(flatten)]
+    pub insurance: Insurance,
+}
+
+/// A portal user's insurance details, for practices that ask for them.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Insurance {
+    #[sqlx(rename = "insurance_provider")]
+    pub provider: String,
+    #[sqlx(rename = "insurance_member_id")]
+    pub member_id: String,
+    #[sqlx(rename = "insurance_group")]
+    pub group: String,
+}
+
+impl Insurance {
+    pub fn is_empty(&self) -> bool {
+        self.provider.is_empty() && self.member_id.is_empty() && self.group.is_empty()
+    }
 }
 
 /// Gives a person a portal account for a client (staff only). Invitations build on this.
@@ -192,6 +211,7 @@ pub async fn add_portal_user(
         active: true,
         picture_version: user.picture_version,
         pending: user.password_hash.is_none(),
+        insurance: Insurance::default(),
     })
 }
 
@@ -203,7 +223,8 @@ pub async fn portal_users(
     let client = get(db, viewer, client_id).await?;
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active, \
-                u.picture_version, u.password_hash IS NULL AS pending \
+                u.picture_version, u.password_hash IS NULL AS pending, \
+                cu.insurance_provider, cu.insurance_member_id, cu.insurance_group \
          FROM client_users cu JOIN users u ON u.id = cu.user_id WHERE cu.client_id = $1 AND cu.firm_id = $2 \
          ORDER BY u.name"
     ).bind(client.id).bind(client.firm_id).fetch_all(p).await)?)
@@ -355,4 +376,46 @@ pub async fn clear_registration_keys(
         "UPDATE client_users SET registration_key_hash = NULL WHERE user_id = $1 AND firm_id = $2"
     ).bind(user_id).bind(firm_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// The client viewer's own insurance details.
+pub async fn own_insurance(db: &Db, viewer: &Viewer) -> Result<Insurance, DbError> {
+    let Viewer::Client { client_user_id, .. } = viewer else {
+        return Err(DbError::NotFound);
+    };
+    on_db!(db, p => sqlx::query_as(
+        "SELECT insurance_provider, insurance_member_id, insurance_group FROM client_users WHERE id = $1 AND firm_id = $2"
+    ).bind(client_user_id).bind(viewer.firm_id()).fetch_optional(p).await)?
+    .ok_or(DbError::NotFound)
+}
+
+/// Saves the client viewer's insurance details, when their practice asks for them.
+pub async fn save_insurance(
+    db: &Db,
+    viewer: &Viewer,
+    insurance: &Insurance,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let Viewer::Client { client_user_id, .. } = viewer else {
+        return Err(DbError::NotFound);
+    };
+    if !crate::firms::of_viewer(db, viewer).await?.ask_insurance {
+        return Err(DbError::NotFound);
+    }
+    let provider = validate::optional_text("insurance_provider", insurance.provider.trim(), 100)?;
+    let member_id = validate::optional_text("insurance_member_id", insurance.member_id.trim(), 60)?;
+    let group = validate::optional_text("insurance_group", insurance.group.trim(), 60)?;
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE client_users SET insurance_provider = $1, insurance_member_id = $2, insurance_group = $3 \
+         WHERE id = $4 AND firm_id = $5"
+    ).bind(&provider).bind(&member_id).bind(&group).bind(client_user_id).bind(viewer.firm_id())
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "client.insurance").object("user", viewer.user_id()),
+    )
+    .await?;
+    tx.commit().await
 }

@@ -24,6 +24,8 @@ pub struct Firm {
     pub terms_version: i64,
     /// How long access links work, in days (1 to 30).
     pub link_lifetime_days: i64,
+    /// The practice asks its clients for insurance details.
+    pub ask_insurance: bool,
 }
 
 /// What a firm's administrators may change about it.
@@ -38,6 +40,7 @@ pub struct Settings {
     pub access_log_for_clients: bool,
     pub terms_text: String,
     pub link_lifetime_days: i64,
+    pub ask_insurance: bool,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -73,10 +76,11 @@ pub async fn update_settings(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
          require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8, \
          terms_version = CASE WHEN terms_text <> $9 THEN terms_version + 1 ELSE terms_version END, \
-         terms_text = $9, link_lifetime_days = $10 WHERE id = $1 RETURNING *"
+         terms_text = $9, link_lifetime_days = $10, ask_insurance = $11 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
     .bind(s.access_log_for_clients).bind(&terms).bind(s.link_lifetime_days)
+    .bind(s.ask_insurance)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,

@@ -105,3 +105,10 @@ CREATE INDEX access_links_by_user ON access_links (user_id, firm_id);
 -- An optional registration key staff give an invitee out of band (by phone, in person); the
 -- invitee types it when choosing a password. Only its hash is kept, until it is used.
 ALTER TABLE client_users ADD COLUMN registration_key_hash BLOB;
+
+-- Insurance details, for practices that ask for them: kept per client membership, since
+-- they belong to the person's dealings with this practice.
+ALTER TABLE firms ADD COLUMN ask_insurance BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE client_users ADD COLUMN insurance_provider TEXT NOT NULL DEFAULT '';
+ALTER TABLE client_users ADD COLUMN insurance_member_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE client_users ADD COLUMN insurance_group TEXT NOT NULL DEFAULT '';

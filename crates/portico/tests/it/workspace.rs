@@ -364,4 +364,43 @@ both! {
         assert!(colleagues.contains("abe@shared.example") && !colleagues.contains("bea@shared.example"));
         app.stop().await;
     }
+
+    async fn practices_that_ask_get_their_clients_insurance_details(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+        assert!(!client.get("/account/profile").await.body.contains("Insurance company"));
+        let form = [("provider", "Aetna"), ("member_id", "W123 456"), ("group", "")];
+        let csrf = client.get("/account/profile").await.csrf();
+        let mut with_token = vec![("csrf", csrf.as_str())];
+        with_token.extend_from_slice(&form);
+        assert_eq!(client.post("/account/profile/insurance", &with_token).await.status, 404, "not asked");
+
+        let admin = app.browser();
+        admin.login(&f.a.owner_email, PASSWORD).await;
+        let settings = [("name", "Alpha Legal"), ("brand_colour", "#1f5fa8"), ("idle_timeout_minutes", "30"), ("absolute_timeout_hours", "12"), ("ask_insurance", "on")];
+        assert_eq!(admin.submit("/staff/settings", "/staff/settings", &settings).await.status, 303);
+        assert!(client.get("/account/profile").await.body.contains("Insurance company"));
+        let saved = client.submit("/account/profile", "/account/profile/insurance", &[("provider", "Aetna <Health>"), ("member_id", "W123 456"), ("group", "G-77")]).await;
+        assert_eq!(saved.status, 303);
+        let staff_page = admin.get(&format!("/staff/clients/{}", f.a.clients[0].0.id)).await.body;
+        assert!(staff_page.contains("Insurance: Aetna &#60;Health&#62; · member W123 456 · group G-77"), "{staff_page}");
+
+        let long = "9".repeat(61);
+        let bad = client.submit("/account/profile", "/account/profile/insurance", &[("provider", "Aetna"), ("member_id", long.as_str())]).await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("Use at most 60 characters.") && bad.body.contains(&long));
+        let bad = client.submit("/account/profile", "/account/profile/insurance", &[("provider", "Ae\u{7}tna")]).await;
+        assert_eq!(bad.status, 422);
+        // Staff have no insurance form; another firm's clients are not asked.
+        let csrf = admin.get("/staff").await.csrf();
+        assert_eq!(admin.post("/account/profile/insurance", &[("csrf", csrf.as_str()), ("provider", "x")]).await.status, 404);
+        let other = app.browser();
+        other.login(&f.b.clients[0].1, PASSWORD).await;
+        assert!(!other.get("/account/profile").await.body.contains("Insurance company"));
+        let kept = portico_db::clients::portal_users(&app.db, &f.a.owner, f.a.clients[0].0.id).await.unwrap();
+        assert_eq!(kept[0].insurance.member_id, "W123 456");
+        app.stop().await;
+    }
 }

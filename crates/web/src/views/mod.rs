@@ -39,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/a/{token}/send", post(links::resend))
         .route("/account/sessions", get(account::list))
         .route("/account/profile", get(profile::show).post(profile::save))
+        .route("/account/profile/insurance", post(profile::save_insurance))
         .route(
             "/account/profile/picture/remove",
             post(profile::remove_picture),

@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
+use portico_db::clients::{self, Insurance};
 use portico_db::pictures::{self, Owner};
 use portico_db::users::{self, NOTIFY_CHOICES, Profile};
 use serde::Deserialize;
@@ -33,6 +34,9 @@ pub(crate) struct ProfilePage {
     error: Option<String>,
     picture: Option<String>,
     picture_error: Option<String>,
+    /// Clients of a practice that asks for insurance details: theirs.
+    insurance: Option<Insurance>,
+    insurance_error: Option<String>,
 }
 
 /// What each notification choice means, in words.
@@ -48,6 +52,15 @@ async fn page(state: &AppState, signed: &Signed) -> Result<ProfilePage, AppError
     let user = users::by_id(&state.db, signed.viewer.user_id())
         .await?
         .ok_or(AppError::SignInRequired)?;
+    let insurance = if signed.viewer.is_staff()
+        || !portico_db::firms::of_viewer(&state.db, &signed.viewer)
+            .await?
+            .ask_insurance
+    {
+        None
+    } else {
+        Some(clients::own_insurance(&state.db, &signed.viewer).await?)
+    };
     Ok(ProfilePage {
         layout: Layout::new(signed, "Profile", "/account/profile"),
         email: user.email.clone(),
@@ -61,6 +74,8 @@ async fn page(state: &AppState, signed: &Signed) -> Result<ProfilePage, AppError
             .picture_version
             .map(|v| format!("/people/{}/picture?v={v}", user.id)),
         picture_error: None,
+        insurance,
+        insurance_error: None,
     })
 }
 
@@ -159,4 +174,38 @@ pub(crate) async fn remove_picture(
     )
     .await?;
     Ok(Redirect::to("/account/profile?saved=1"))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InsuranceForm {
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    group: String,
+}
+
+pub(crate) async fn save_insurance(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<InsuranceForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let f = &posted.form;
+    let insurance = Insurance {
+        provider: f.provider.clone(),
+        member_id: f.member_id.clone(),
+        group: f.group.clone(),
+    };
+    match clients::save_insurance(&state.db, &signed.viewer, &insurance, &info.by(signed)).await {
+        Ok(()) => Ok(Redirect::to("/account/profile?saved=1#insurance").into_response()),
+        Err(DbError::Invalid(e)) => {
+            let mut p = page(&state, signed).await?;
+            p.insurance_error = Some(e.message);
+            p.insurance = Some(insurance);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -34,6 +34,7 @@ pub(crate) struct SettingsPage {
     terms_text: String,
     terms_version: i64,
     link_lifetime_days: i64,
+    ask_insurance: bool,
     quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
@@ -60,6 +61,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         terms_text: firm.terms_text.clone(),
         terms_version: firm.terms_version,
         link_lifetime_days: firm.link_lifetime_days,
+        ask_insurance: firm.ask_insurance,
         quick_links,
         saved: false,
         error: None,
@@ -109,6 +111,8 @@ pub(crate) struct SettingsForm {
     terms_text: Option<String>,
     #[serde(default)]
     link_lifetime_days: Option<i64>,
+    #[serde(default)]
+    ask_insurance: Option<String>,
 }
 
 pub(crate) async fn save(
@@ -129,6 +133,7 @@ pub(crate) async fn save(
         access_log_for_clients: f.access_log_for_clients.is_some(),
         terms_text: f.terms_text.clone().unwrap_or(current.terms_text),
         link_lifetime_days: f.link_lifetime_days.unwrap_or(current.link_lifetime_days),
+        ask_insurance: f.ask_insurance.is_some(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
