@@ -134,6 +134,45 @@ pub fn colour(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// A file's name as people see it, made safe to show and to send back in a download: only the
+/// last path segment, without control or direction-changing characters, without leading dots
+/// or trailing dots and spaces, at most 200 characters (keeping the extension). Never empty.
+pub fn file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    let trimmed = cleaned
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches(['.', ' '])
+        .trim();
+    let name = if trimmed.is_empty() { "file" } else { trimmed };
+    if name.chars().count() <= 200 {
+        return name.to_string();
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if ext.chars().count() <= 10 && !stem.is_empty() => (stem, ext),
+        _ => (name, ""),
+    };
+    let keep = 200
+        - if ext.is_empty() {
+            0
+        } else {
+            ext.chars().count() + 1
+        };
+    let stem: String = stem.chars().take(keep).collect();
+    if ext.is_empty() {
+        stem
+    } else {
+        format!("{stem}.{ext}")
+    }
+}
+
 /// A link the firm shows to its clients: absolute `http` or `https` only, so that no
 /// `javascript:`, `data:` or other scheme reaches a page.
 pub fn web_link(field: &'static str, raw: &str) -> Result<String, Invalid> {
@@ -241,6 +280,26 @@ mod tests {
         ] {
             assert!(web_link("url", bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn file_names_lose_paths_controls_and_direction_tricks() {
+        assert_eq!(file_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            file_name("C:\\Users\\ann\\tax return.pdf"),
+            "tax return.pdf"
+        );
+        assert_eq!(file_name("in\u{0}voice\n.pdf"), "invoice.pdf");
+        assert_eq!(file_name("photo\u{202E}gpj.exe"), "photogpj.exe");
+        assert_eq!(file_name("..."), "file");
+        assert_eq!(file_name(".htaccess"), "htaccess");
+        assert_eq!(file_name("report. . "), "report");
+        assert_eq!(file_name(""), "file");
+        let long = format!("{}.pdf", "a".repeat(300));
+        let short = file_name(&long);
+        assert_eq!(short.chars().count(), 200);
+        assert!(short.ends_with(".pdf"));
+        assert_eq!(file_name("Résumé – 2026.docx"), "Résumé – 2026.docx");
     }
 
     #[test]

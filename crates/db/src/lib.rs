@@ -12,6 +12,7 @@ pub mod clients;
 pub mod comments;
 mod connect;
 mod error;
+pub mod files;
 pub mod firms;
 pub mod jobs;
 pub mod matters;

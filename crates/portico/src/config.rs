@@ -68,6 +68,8 @@ pub struct StorageSection {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub allow_http: bool,
+    /// Largest file one upload may carry, in bytes (default 5 GiB).
+    pub max_file_bytes: u64,
 }
 
 impl Default for StorageSection {
@@ -81,6 +83,7 @@ impl Default for StorageSection {
             access_key_id: None,
             secret_access_key: None,
             allow_http: false,
+            max_file_bytes: 5 * 1024 * 1024 * 1024,
         }
     }
 }

@@ -122,6 +122,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         request_timeout: config.request_timeout(),
         client_ip_header: config.client_ip_header()?,
         mail_attempts: config.jobs.max_attempts,
+        max_file_bytes: config.storage.max_file_bytes,
     };
     let wake = Arc::new(Notify::new());
     let state = AppState::new(

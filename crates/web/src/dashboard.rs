@@ -6,7 +6,7 @@
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
-use portico_db::{comments, matters};
+use portico_db::{comments, files, matters};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -54,6 +54,12 @@ pub(crate) const SECTIONS: &[Section] = &[
         card: matters_card,
     },
     Section {
+        nav: Some("Files"),
+        href: "/portal/files",
+        allowed: everyone,
+        card: files_card,
+    },
+    Section {
         nav: None,
         href: "/portal/matters",
         allowed: everyone,
@@ -97,6 +103,36 @@ fn matters_card<'a>(
                 .collect(),
             total: Some(total),
             empty: "Nothing shared with you yet.",
+        })
+    })
+}
+
+fn files_card<'a>(
+    state: &'a AppState,
+    viewer: &'a Viewer,
+) -> BoxFuture<'a, Result<Card, AppError>> {
+    Box::pin(async move {
+        let client_id = viewer.client_scope().ok_or(AppError::NotFound)?;
+        let list = files::for_client(&state.db, viewer, client_id, CARD_ITEMS).await?;
+        Ok(Card {
+            title: "Files",
+            href: "/portal/files",
+            items: list
+                .into_iter()
+                .map(|f| CardItem {
+                    href: format!("/files/{}", f.id),
+                    detail: if f.uploaded_side == "client" {
+                        "sent by you".into()
+                    } else if f.read_at.is_some() {
+                        "read".into()
+                    } else {
+                        "new from the firm".into()
+                    },
+                    label: f.name,
+                })
+                .collect(),
+            total: None,
+            empty: "No files yet.",
         })
     })
 }

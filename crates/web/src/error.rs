@@ -30,6 +30,9 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// An upload over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -52,6 +55,7 @@ impl AppError {
             }
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +76,7 @@ impl AppError {
             AppError::LinkSession => "You opened the portal with an access link. To change your \
                 password or two-step sign-in, sign out and sign in with your password."
                 .into(),
-            AppError::Invalid(m) | AppError::Conflict(m) => m.clone(),
+            AppError::Invalid(m) | AppError::Conflict(m) | AppError::TooLarge(m) => m.clone(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Nothing you entered was lost; please try again."
                     .into()

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorInfo;
@@ -33,15 +33,42 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             .layer(from_fn_with_state(state.clone(), security_headers))
             .layer(from_fn_with_state(state.clone(), finish_errors))
             .layer(CatchPanicLayer::new())
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                timeout,
-            ))
-            .layer(CompressionLayer::new())
+            .layer(from_fn(move |req: Request, next: Next| {
+                deadline(timeout, req, next)
+            }))
+            .layer(CompressionLayer::new().compress_when(NotDownloads))
             .layer(DefaultBodyLimit::max(max_body))
             .layer(from_fn_with_state(state, same_origin_writes))
             .layer(from_fn(no_store_by_default)),
     )
+}
+
+/// Requests get `timeout` to produce their response, except uploads, which stream a body of
+/// any size at the sender's pace (their own size limit and the server's idle timeout bound
+/// them). A response body streams after the deadline too: only its start is timed.
+async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Response {
+    if req.method() == Method::POST && req.uri().path().ends_with("/upload") {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+/// Pages and JSON are compressed; downloads (sent as attachments, often already compressed,
+/// and served in ranges) never are.
+#[derive(Clone, Copy)]
+struct NotDownloads;
+
+impl Predicate for NotDownloads {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        !response.headers().contains_key(header::CONTENT_DISPOSITION)
+            && DefaultPredicate::new().should_compress(response)
+    }
 }
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -179,8 +206,10 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                 let html = page.render().unwrap_or_else(|_| message.clone());
                 let mut r = axum::response::Html(html).into_response();
                 *r.status_mut() = status;
-                if let Some(retry) = res.headers().get(header::RETRY_AFTER) {
-                    r.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+                for kept in [header::RETRY_AFTER, header::CONTENT_RANGE] {
+                    if let Some(v) = res.headers().get(&kept) {
+                        r.headers_mut().insert(kept, v.clone());
+                    }
                 }
                 r
             }

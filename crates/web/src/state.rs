@@ -22,6 +22,8 @@ pub struct WebConfig {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// Attempts a queued email gets before it is given up.
     pub mail_attempts: i64,
+    /// Largest file accepted by an upload, in bytes.
+    pub max_file_bytes: u64,
 }
 
 impl WebConfig {

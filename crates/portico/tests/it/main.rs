@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod cli;
 mod colleagues;
+mod files;
 mod hostile;
 mod invitations;
 mod jobs;

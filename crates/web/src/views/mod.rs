@@ -6,6 +6,7 @@ mod assets;
 mod audit;
 mod auth;
 mod colleagues;
+mod files;
 mod health;
 mod layout;
 mod links;
@@ -110,6 +111,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logos/{slug}", get(assets::logo))
         .route("/people/{id}/picture", get(assets::person))
         .merge(picture_uploads())
+        .route("/files/{id}", get(files::download))
+        .route("/portal/files", get(files::portal_list))
+        .route("/portal/files/{id}/read", post(files::mark_read))
+        .route("/staff/clients/{id}/files", get(files::staff_list))
+        .route("/staff/clients/{id}/files/share", post(files::share))
+        .merge(file_uploads())
 }
 
 /// The image uploads, which accept bodies up to the picture limit instead of the form limit.
@@ -120,6 +127,14 @@ fn picture_uploads() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::pictures::MAX_UPLOAD + 64 * 1024,
         ))
+}
+
+/// File uploads stream past the form body limit; their own size limit applies instead.
+fn file_uploads() -> Router<AppState> {
+    Router::new()
+        .route("/portal/files/upload", post(files::upload))
+        .route("/staff/clients/{id}/files/upload", post(files::upload))
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Parses an id from a URL; anything that is not one is simply not found.

@@ -17,6 +17,8 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The server's object storage (the same store, shared).
+    pub storage: portico_storage::Storage,
     pub config: Config,
     pub smtp: SmtpSink,
     running: Option<Running>,
@@ -37,12 +39,14 @@ impl TestApp {
         adjust(&mut config);
         let services = server::open(&config).await.expect("open services");
         let db = services.db.clone();
+        let storage = services.storage.clone();
         let running = server::start(&config, services)
             .await
             .expect("start server");
         TestApp {
             base: format!("http://{}", running.addr),
             db,
+            storage,
             config,
             smtp,
             running: Some(running),

@@ -1,0 +1,163 @@
+//! Files exchanged with a client. Staff see every file of their firm's clients; a client sees
+//! what they uploaded and what the firm shared with them (through the one share mechanism),
+//! from the next request on. The bytes live in object storage under `storage_key`.
+
+use portico_core::Viewer;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, Event, Origin};
+use crate::shares::{self, Audience};
+use crate::{Db, DbError, clients, now, on_db, on_tx};
+
+/// The share mechanism's name for files.
+pub const ITEM: &str = "file";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredFile {
+    pub id: Uuid,
+    pub firm_id: Uuid,
+    pub client_id: Uuid,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+    pub storage_key: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_side: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A file as a list shows it: who uploaded it, whether it is shared, when the client read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub id: Uuid,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub uploaded_side: String,
+    pub uploader_name: String,
+    pub created_at: OffsetDateTime,
+    pub shared: bool,
+    pub read_at: Option<OffsetDateTime>,
+}
+
+/// What an upload stored, to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewFile<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub size: i64,
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    pub storage_key: &'a str,
+}
+
+/// Records a file whose bytes are stored. The name is made safe here whatever the caller did.
+pub async fn record(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    f: NewFile<'_>,
+    origin: &Origin,
+) -> Result<StoredFile, DbError> {
+    let client = clients::get(db, viewer, client_id).await?;
+    let name = portico_core::validate::file_name(f.name);
+    let side = if viewer.is_staff() { "staff" } else { "client" };
+    let mut tx = db.begin().await?;
+    let stored: StoredFile = on_tx!(&mut tx, c => sqlx::query_as(
+        "INSERT INTO files (id, firm_id, client_id, name, size, content_type, sha256, storage_key, uploaded_by, \
+         uploaded_side, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *"
+    ).bind(f.id).bind(client.firm_id).bind(client.id).bind(&name).bind(f.size).bind(f.content_type)
+    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now())
+    .fetch_one(&mut **c).await)?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(client.firm_id), "file.upload")
+            .object(ITEM, stored.id)
+            .detail(format!(
+                "client={} size={} sha256={}",
+                client.id, f.size, f.sha256
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// One file, if the viewer may have it: staff of its firm; its client when they uploaded it
+/// or it is shared with them now. Anything else is `NotFound`.
+pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbError> {
+    let f: StoredFile =
+        on_db!(db, p => sqlx::query_as("SELECT * FROM files WHERE id = $1 AND firm_id = $2")
+        .bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?
+        .ok_or(DbError::NotFound)?;
+    match viewer.client_scope() {
+        None => Ok(f),
+        Some(own) if own != f.client_id => Err(DbError::NotFound),
+        Some(_) if f.uploaded_side == "client" => Ok(f),
+        Some(_) if shares::is_visible(db, viewer, ITEM, f.id).await? => Ok(f),
+        Some(_) => Err(DbError::NotFound),
+    }
+}
+
+/// The newest `limit` files of a client the viewer may see, with their sharing and read state.
+pub async fn for_client(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    limit: i64,
+) -> Result<Vec<Listed>, DbError> {
+    let client = clients::get(db, viewer, client_id).await?;
+    let only_visible = !viewer.is_staff();
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
+                EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                        WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
+                        AND (s.matter_id IS NULL OR m.portal_open)) AS shared, \
+                r.read_at \
+         FROM files f JOIN users u ON u.id = f.uploaded_by \
+         LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
+         WHERE f.firm_id = $1 AND f.client_id = $2 \
+         AND (NOT $3 OR f.uploaded_side = 'client' OR EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+              WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
+              AND (s.matter_id IS NULL OR m.portal_open))) \
+         ORDER BY f.created_at DESC, f.id DESC LIMIT $4"
+    ).bind(client.firm_id).bind(client.id).bind(only_visible).bind(limit).fetch_all(p).await)?)
+}
+
+/// Shares files of one client with that client (staff only). Files of any other client are
+/// refused as not found, so ids cannot be used to reach across clients.
+pub async fn share(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    ids: &[Uuid],
+    origin: &Origin,
+) -> Result<(), DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    for id in ids {
+        let f = get(db, viewer, *id).await?;
+        if f.client_id != client_id {
+            return Err(DbError::NotFound);
+        }
+    }
+    for id in ids {
+        shares::share(db, viewer, ITEM, *id, Audience::Client(client_id), origin).await?;
+    }
+    Ok(())
+}
+
+/// Stops sharing files with a client, in one step ("stop sharing selected items").
+pub async fn unshare(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    ids: &[Uuid],
+    origin: &Origin,
+) -> Result<u64, DbError> {
+    shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
+}

@@ -1,0 +1,207 @@
+//! Files: staff and clients upload, the firm shares and stops sharing, clients mark as read,
+//! downloads come back byte for byte as attachments with ranges; nothing crosses clients.
+
+use crate::both;
+use crate::support::fixture::PASSWORD;
+use crate::support::{Backend, Browser, Fixture, TestApp};
+
+/// Uploads files through a page's form: the token first, then each (name, bytes).
+async fn upload(
+    b: &Browser,
+    page: &str,
+    action: &str,
+    files: &[(&str, Vec<u8>)],
+) -> crate::support::browser::Page {
+    let csrf = b.get(page).await.csrf();
+    let mut form = reqwest::multipart::Form::new().text("csrf", csrf);
+    for (name, bytes) in files {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
+    }
+    b.send(
+        b.raw()
+            .post(b.url(action))
+            .header("origin", b.url(""))
+            .multipart(form),
+    )
+    .await
+}
+
+async fn download(b: &Browser, id: uuid::Uuid, range: Option<&str>) -> reqwest::Response {
+    let mut req = b.with_cookie(b.raw().get(b.url(&format!("/files/{id}"))));
+    if let Some(r) = range {
+        req = req.header("range", r);
+    }
+    req.send().await.unwrap()
+}
+
+fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+both! {
+    async fn staff_share_files_the_client_reads_them_and_sends_their_own(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}/files", c1.id);
+        let (letter, contract) = (bytes(300_000, 1), b"%PDF-1.7 contract".to_vec());
+        let up = upload(&staff, &page, &format!("/staff/clients/{}/files/upload", c1.id), &[("letter.txt", letter.clone()), ("Vertrag – Entwurf.pdf", contract.clone())]).await;
+        assert_eq!(up.status, 303);
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        let id_of = |name: &str| listed.iter().find(|l| l.name == name).unwrap().id;
+        let (letter_id, contract_id) = (id_of("letter.txt"), id_of("Vertrag – Entwurf.pdf"));
+        assert_eq!(listed.iter().find(|l| l.id == contract_id).unwrap().content_type, "application/pdf");
+
+        // Not shared yet: the client sees nothing and cannot fetch it.
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        assert!(client.get("/portal/files").await.body.contains("No files yet."));
+        assert_eq!(download(&client, letter_id, None).await.status(), 404);
+
+        // Shared: listed, on the dashboard, and byte-identical.
+        let csrf = staff.get(&page).await.csrf();
+        let shared = staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", &letter_id.to_string()), ("file", &contract_id.to_string())]).await;
+        assert_eq!(shared.status, 303);
+        let list = client.get("/portal/files").await.body;
+        assert!(list.contains("letter.txt") && list.contains("Vertrag – Entwurf.pdf") && list.contains("Mark as read"));
+        let home = client.get("/portal").await.body;
+        assert!(home.contains("new from the firm") && home.contains(&format!("/files/{letter_id}")));
+        let res = download(&client, letter_id, None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/octet-stream");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+        assert!(res.headers().get("content-encoding").is_none());
+        assert_eq!(res.bytes().await.unwrap().to_vec(), letter);
+        let res = download(&client, contract_id, None).await;
+        let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert!(disposition.starts_with("attachment;") && disposition.contains("filename*=UTF-8''Vertrag%20%E2%80%93%20Entwurf.pdf"), "{disposition}");
+        assert_eq!(res.bytes().await.unwrap().to_vec(), contract);
+
+        // Ranges: a slice, the tail, and one past the end.
+        let res = download(&client, letter_id, Some("bytes=1000-1999")).await;
+        assert_eq!(res.status(), 206);
+        assert_eq!(res.headers()["content-range"], "bytes 1000-1999/300000");
+        assert_eq!(res.bytes().await.unwrap().to_vec(), letter[1000..2000].to_vec());
+        let res = download(&client, letter_id, Some("bytes=-10")).await;
+        assert_eq!(res.bytes().await.unwrap().to_vec(), letter[299_990..].to_vec());
+        let res = download(&client, letter_id, Some("bytes=300000-")).await;
+        assert_eq!(res.status(), 416);
+        assert_eq!(res.headers()["content-range"], "bytes */300000");
+
+        // Mark as read: the firm sees it as complete.
+        let csrf = client.get("/portal/files").await.csrf();
+        assert_eq!(client.post(&format!("/portal/files/{letter_id}/read"), &[("csrf", csrf.as_str())]).await.status, 303);
+        assert!(staff.get(&page).await.body.contains("Complete"));
+
+        // The client sends a file: staff see it at once.
+        let mine = bytes(5_000, 9);
+        let sent = upload(&client, "/portal/files", "/portal/files/upload", &[("passport scan.png", mine.clone())]).await;
+        assert_eq!(sent.status, 303);
+        let staff_list = staff.get(&page).await.body;
+        assert!(staff_list.contains("passport scan.png") && staff_list.contains("uploaded by the client"));
+        let theirs = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().into_iter().find(|l| l.name == "passport scan.png").unwrap();
+        assert_eq!(download(&staff, theirs.id, None).await.bytes().await.unwrap().to_vec(), mine);
+        // Staff opening it shows in the client's access log.
+        assert!(client.get("/portal/access-log").await.body.contains("passport scan.png"));
+
+        // Stop sharing: gone on the next request, for the page and the download.
+        let csrf = staff.get(&page).await.csrf();
+        let stopped = staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "unshare"), ("file", &contract_id.to_string())]).await;
+        assert_eq!(stopped.status, 303);
+        assert!(!client.get("/portal/files").await.body.contains("Entwurf"));
+        assert_eq!(download(&client, contract_id, None).await.status(), 404);
+        assert_eq!(download(&client, contract_id, Some("bytes=0-1")).await.status(), 404);
+        // The client's portal closing takes everything away too.
+        portico_db::clients::set_portal_open(&app.db, &f.a.owner, c1.id, false, &portico_db::audit::Origin::system("test")).await.unwrap();
+        assert_eq!(download(&client, letter_id, None).await.status(), 403);
+        app.stop().await;
+    }
+
+    async fn files_never_cross_clients_and_hostile_uploads_are_tamed(backend: Backend) {
+        let app = TestApp::start_with(backend, |c| c.storage.max_file_bytes = 1024 * 1024).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email1, _) = &f.a.clients[0];
+        let (c2, email2, _) = &f.a.clients[1];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}/files", c1.id);
+        let action = format!("/staff/clients/{}/files/upload", c1.id);
+        let html = b"<html><script>alert(document.cookie)</script></html>".to_vec();
+        let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec();
+        let names = [("../../etc/passwd", b"x".to_vec()), ("in\tvoice\u{202E}fdp.exe", b"y".to_vec()), ("page.html", html.clone()), ("image.svg", svg)];
+        assert_eq!(upload(&staff, &page, &action, &names).await.status, 303);
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        let mut got: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+        got.sort();
+        assert_eq!(got, vec!["image.svg", "invoicefdp.exe", "page.html", "passwd"]);
+        let page_file = listed.iter().find(|l| l.name == "page.html").unwrap();
+        assert_eq!(page_file.content_type, "application/octet-stream");
+        let res = download(&staff, page_file.id, None).await;
+        assert_eq!(res.headers()["content-type"], "application/octet-stream");
+        assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+
+        // Another client of the same firm, and another firm: nothing of client 1 is reachable.
+        let ids: Vec<String> = listed.iter().map(|l| l.id.to_string()).collect();
+        let csrf = staff.get(&page).await.csrf();
+        staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", ids[0].as_str())]).await;
+        let other = app.browser();
+        other.login(email2, PASSWORD).await;
+        assert_eq!(download(&other, listed[0].id, None).await.status(), 404);
+        assert_eq!(download(&other, listed[0].id, Some("bytes=0-0")).await.status(), 404);
+        let csrf = other.get("/portal/files").await.csrf();
+        assert_eq!(other.post(&format!("/portal/files/{}/read", listed[0].id), &[("csrf", csrf.as_str())]).await.status, 404);
+        // Sharing client 1's file with client 2 through client 2's page is refused.
+        let csrf = staff.get(&page).await.csrf();
+        let cross = staff.post(&format!("/staff/clients/{}/files/share", c2.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", ids[0].as_str())]).await;
+        assert_eq!(cross.status, 404);
+        assert!(!other.get("/portal/files").await.body.contains("passwd"));
+        let b_staff = app.browser();
+        b_staff.login(&f.b.owner_email, PASSWORD).await;
+        assert_eq!(download(&b_staff, listed[0].id, None).await.status(), 404);
+        assert_eq!(b_staff.get(&page).await.status, 404);
+        let up = upload(&b_staff, "/staff", &action, &[("x.txt", b"x".to_vec())]).await;
+        assert_eq!(up.status, 404);
+        // A client cannot upload into another client, or use the staff route.
+        let c1_browser = app.browser();
+        c1_browser.login(email1, PASSWORD).await;
+        let up = upload(&c1_browser, "/portal/files", &format!("/staff/clients/{}/files/upload", c2.id), &[("x.txt", b"x".to_vec())]).await;
+        assert_eq!(up.status, 404);
+
+        // Over the limit: 413, and neither a row nor stored bytes remain.
+        let before = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 50).await.unwrap().len();
+        let objects_before = app.storage.list("").await.unwrap().len();
+        let csrf = staff.get(&page).await.csrf();
+        let res = crate::support::send_oversized(|| {
+            let form = reqwest::multipart::Form::new().text("csrf", csrf.clone())
+                .part("file", reqwest::multipart::Part::bytes(vec![7u8; 2 * 1024 * 1024]).file_name("big.bin"));
+            staff.with_cookie(staff.raw().post(staff.url(&action))).header("origin", staff.url("")).multipart(form)
+        }).await;
+        assert_eq!(res.status(), 413);
+        assert_eq!(portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 50).await.unwrap().len(), before);
+        assert_eq!(app.storage.list("").await.unwrap().len(), objects_before);
+
+        // No token, or the token after the file: nothing is stored.
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
+        let res = staff.send(staff.raw().post(staff.url(&action)).header("origin", staff.url("")).multipart(form)).await;
+        assert_eq!(res.status, 403);
+        let csrf = staff.get(&page).await.csrf();
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt")).text("csrf", csrf);
+        let res = staff.send(staff.raw().post(staff.url(&action)).header("origin", staff.url("")).multipart(form)).await;
+        assert_eq!(res.status, 403);
+        assert_eq!(app.storage.list("").await.unwrap().len(), objects_before);
+        // A plain form, or an empty selection: a clear message.
+        let csrf = staff.get(&page).await.csrf();
+        assert_eq!(staff.post(&action, &[("csrf", csrf.as_str())]).await.status, 422);
+        assert_eq!(staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share")]).await.status, 422);
+        app.stop().await;
+    }
+}

@@ -1,0 +1,528 @@
+//! Files: uploads streamed into storage (hashed and counted on the way, never held whole),
+//! downloads streamed out as attachments with byte ranges, and the staff's sharing controls.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
+use axum::http::header::{self, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use portico_db::files::{self, Listed, NewFile};
+use portico_db::{access_log, audit, clients, new_id, shares};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::layout::Layout;
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+/// How many files a list shows.
+const LIST: i64 = 500;
+
+fn human_size(bytes: i64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KB", b / 1024.0),
+        n if n < 1024 * 1024 * 1024 => format!("{:.1} MB", b / 1024.0 / 1024.0),
+        _ => format!("{:.2} GB", b / 1024.0 / 1024.0 / 1024.0),
+    }
+}
+
+/// A file row as pages show it.
+pub(crate) struct Row {
+    pub file: Listed,
+    pub size: String,
+}
+
+fn rows(list: Vec<Listed>) -> Vec<Row> {
+    list.into_iter()
+        .map(|file| Row {
+            size: human_size(file.size),
+            file,
+        })
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "files.html")]
+pub(crate) struct FilesPage {
+    layout: Layout,
+    heading: String,
+    back: Option<(String, String)>,
+    rows: Vec<Row>,
+    upload_action: String,
+    /// Staff only: where the share form posts.
+    share_action: Option<String>,
+    max_size: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Notice {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn notice(q: &Notice) -> Option<String> {
+    match q.done.as_deref() {
+        Some("uploaded") => Some("Uploaded.".into()),
+        Some("shared") => Some("The selected files are shared.".into()),
+        Some("unshared") => Some("The selected files are no longer shared.".into()),
+        Some("read") => Some("Marked as read.".into()),
+        _ => None,
+    }
+}
+
+/// A client's files, for staff.
+pub(crate) async fn staff_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<Notice>,
+) -> Result<FilesPage, AppError> {
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let list = files::for_client(&state.db, &signed.viewer, client.id, LIST).await?;
+    let mut layout = Layout::new(
+        &signed,
+        format!("Files of {}", client.name),
+        "/staff/clients",
+    );
+    layout.notice = notice(&q);
+    Ok(FilesPage {
+        layout,
+        heading: format!("Files of {}", client.name),
+        back: Some((format!("/staff/clients/{}", client.id), client.name)),
+        rows: rows(list),
+        upload_action: format!("/staff/clients/{}/files/upload", client.id),
+        share_action: Some(format!("/staff/clients/{}/files/share", client.id)),
+        max_size: human_size(state.config.max_file_bytes as i64),
+    })
+}
+
+/// The client's own files: what they uploaded and what the firm shares with them.
+pub(crate) async fn portal_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<Notice>,
+) -> Result<FilesPage, AppError> {
+    let client_id = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    let list = files::for_client(&state.db, &signed.viewer, client_id, LIST).await?;
+    let mut layout = Layout::new(&signed, "Files", "/portal/files");
+    layout.notice = notice(&q);
+    Ok(FilesPage {
+        layout,
+        heading: "Files".into(),
+        back: None,
+        rows: rows(list),
+        upload_action: "/portal/files/upload".into(),
+        share_action: None,
+        max_size: human_size(state.config.max_file_bytes as i64),
+    })
+}
+
+/// Recognises a few types from a file's first bytes; anything else is plain bytes. Downloads
+/// are attachments whatever this says, so a wrong guess can never make a page of a file.
+fn sniff(head: &[u8]) -> &'static str {
+    let starts = |magic: &[u8]| head.starts_with(magic);
+    if starts(b"%PDF-") {
+        "application/pdf"
+    } else if starts(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if starts(b"\xff\xd8\xff") {
+        "image/jpeg"
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        "image/gif"
+    } else if starts(b"PK\x03\x04") {
+        "application/zip"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn too_large(max: u64) -> AppError {
+    AppError::TooLarge(format!(
+        "That file is larger than {}, the most one upload may carry. Share it in parts, or ask the firm.",
+        human_size(max as i64)
+    ))
+}
+
+/// Streams one multipart file field into storage under a new key, hashing and counting it;
+/// over the limit, the upload stops, nothing is kept and the answer is 413.
+async fn store_field(
+    state: &AppState,
+    viewer: &portico_core::Viewer,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<(NewFileOwned, String), AppError> {
+    let name = field.file_name().unwrap_or("file").to_string();
+    let id = new_id();
+    let key = format!("firms/{}/files/{id}", viewer.firm_id());
+    let max = state.config.max_file_bytes;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut head: Vec<u8> = Vec::new();
+    let mut over = false;
+    let body = field.map(|chunk| {
+        let chunk = chunk.map_err(|e| std::io::Error::other(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > max {
+            over = true;
+            return Err(std::io::Error::other("over the size limit"));
+        }
+        if head.len() < 16 {
+            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len())]);
+        }
+        hasher.update(&chunk);
+        Ok::<Bytes, std::io::Error>(chunk)
+    });
+    let stored = state.storage.put_stream(&key, body).await;
+    if over {
+        return Err(too_large(max));
+    }
+    stored.map_err(|e| {
+        AppError::Invalid(format!(
+            "The upload did not finish ({e}). Please try again."
+        ))
+    })?;
+    let file = NewFileOwned {
+        id,
+        name,
+        size: size as i64,
+        content_type: sniff(&head).to_string(),
+        sha256: hex_lower(&hasher.finalize()),
+        storage_key: key.clone(),
+    };
+    Ok((file, key))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct NewFileOwned {
+    id: uuid::Uuid,
+    name: String,
+    size: i64,
+    content_type: String,
+    sha256: String,
+    storage_key: String,
+}
+
+/// Uploads one or many files into a client's files (staff: `/staff/clients/{id}/files/upload`,
+/// the client: `/portal/files/upload`). The form's token comes first in the body and is
+/// checked before any file is read.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (mut parts, body) = req.into_parts();
+    let signed = Signed::from_request_parts(&mut parts, &state).await?;
+    let path = parts.uri.path().to_string();
+    let client_id = match (
+        signed.viewer.client_scope(),
+        path.strip_prefix("/staff/clients/"),
+    ) {
+        (None, Some(rest)) => parse_id(rest.split('/').next().unwrap_or(""))?,
+        (Some(own), None) if path == "/portal/files/upload" => own,
+        _ => return Err(AppError::NotFound),
+    };
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    let is_multipart = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(AppError::Invalid(
+            "Choose files with the upload form.".into(),
+        ));
+    }
+    let mut form = Multipart::from_request(Request::from_parts(parts, body), &state)
+        .await
+        .map_err(|_| AppError::Invalid("The upload could not be read.".into()))?;
+    let origin = info.by(&signed);
+    let mut checked = false;
+    let mut count = 0;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::Invalid("The upload was cut off. Please try again.".into()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                let sent = field.text().await.unwrap_or_default();
+                signed.check_csrf(&sent)?;
+                checked = true;
+            }
+            Some("file") if checked => {
+                if field.file_name().is_none_or(str::is_empty) {
+                    continue;
+                }
+                let (f, key) = store_field(&state, &signed.viewer, field).await?;
+                let new = NewFile {
+                    id: f.id,
+                    name: &f.name,
+                    size: f.size,
+                    content_type: &f.content_type,
+                    sha256: &f.sha256,
+                    storage_key: &f.storage_key,
+                };
+                if let Err(e) =
+                    files::record(&state.db, &signed.viewer, client.id, new, &origin).await
+                {
+                    // Not recorded: the bytes must not linger unreferenced.
+                    let _ = state.storage.delete(&key).await;
+                    return Err(e.into());
+                }
+                count += 1;
+            }
+            Some("file") => return Err(AppError::Csrf),
+            _ => {}
+        }
+    }
+    if count == 0 {
+        return Err(if checked {
+            AppError::Invalid("Choose at least one file to upload.".into())
+        } else {
+            AppError::Csrf
+        });
+    }
+    let back = if signed.viewer.is_staff() {
+        format!("/staff/clients/{}/files?done=uploaded", client.id)
+    } else {
+        "/portal/files?done=uploaded".to_string()
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` over an object of `size` bytes, as a half-open
+/// range; `Err` when it cannot be satisfied. Several ranges are answered with the whole file.
+fn parse_range(value: &str, size: u64) -> Option<Result<std::ops::Range<u64>, ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(start), Some(end)) if start <= end && start < size => start..(end + 1).min(size),
+        (Some(start), None) if b.is_empty() && start < size => start..size,
+        (None, Some(n)) if a.is_empty() && n > 0 && size > 0 => size.saturating_sub(n)..size,
+        (Some(_), _) | (None, Some(_)) => return Some(Err(())),
+        (None, None) => return None,
+    };
+    Some(Ok(range))
+}
+
+/// `attachment` with the original name: an ASCII fallback and the exact name in UTF-8
+/// (RFC 6266 / RFC 5987).
+fn disposition(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // RFC 5987: letters, digits and `-._~` as they are, every other byte as %XX.
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Streams a file the viewer may have, whole or one byte range, as an attachment that no
+/// browser renders. Each download is audited; a staff download goes into the client's log.
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    signed: Signed,
+    info: ReqInfo,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let size = f.size.max(0) as u64;
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(v) => match parse_range(v, size) {
+            Some(Ok(r)) => Some(r),
+            Some(Err(())) => {
+                return Ok((
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+                )
+                    .into_response());
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let (_, stream) = state
+        .storage
+        .get_stream(&f.storage_key, range.clone())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let event = audit::Event::new(Some(f.firm_id), "file.download")
+        .object(files::ITEM, f.id)
+        .detail(match &range {
+            Some(r) => format!("bytes={}-{}", r.start, r.end - 1),
+            None => "whole".into(),
+        });
+    audit::record(&state.db, &info.by(&signed), event).await?;
+    let item = access_log::Item {
+        client_id: f.client_id,
+        item_type: files::ITEM,
+        item_id: f.id,
+        label: &f.name,
+    };
+    access_log::record(&state.db, &signed.viewer, item).await?;
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_DISPOSITION, disposition(&f.name));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    match range {
+        Some(r) => {
+            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(r.end - r.start));
+            h.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {}-{}/{size}", r.start, r.end - 1))
+                    .expect("digits"),
+            );
+        }
+        None => {
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+    }
+    Ok(res)
+}
+
+/// "Share selected" and "Stop sharing selected items", for staff.
+pub(crate) async fn share(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    // The form's pairs as sent: every ticked box is one more `file` field.
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let pairs = &posted.form;
+    let ids = pairs
+        .iter()
+        .filter(|(k, _)| k == "file")
+        .map(|(_, v)| parse_id(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map_or("", |(_, v)| v.as_str());
+    if ids.is_empty() {
+        return Err(AppError::Invalid("Tick the files first.".into()));
+    }
+    let origin = info.by(signed);
+    let done = match action {
+        "share" => {
+            files::share(&state.db, &signed.viewer, client.id, &ids, &origin).await?;
+            "shared"
+        }
+        "unshare" => {
+            files::unshare(&state.db, &signed.viewer, client.id, &ids, &origin).await?;
+            "unshared"
+        }
+        _ => {
+            return Err(AppError::Invalid(
+                "Choose to share or to stop sharing.".into(),
+            ));
+        }
+    };
+    Ok(Redirect::to(&format!("/staff/clients/{}/files?done={done}", client.id)).into_response())
+}
+
+/// "Mark as read" by the client: the firm sees the file as complete.
+pub(crate) async fn mark_read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    shares::mark_read(&state.db, &signed.viewer, files::ITEM, f.id).await?;
+    Ok(Redirect::to("/portal/files?done=read"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some(Ok(0..10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some(Ok(90..100)));
+        assert_eq!(parse_range("bytes=-10", 100), Some(Ok(90..100)));
+        assert_eq!(parse_range("bytes=95-200", 100), Some(Ok(95..100)));
+        assert_eq!(parse_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=50-10", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("bytes=x-y", 100), None);
+    }
+
+    #[test]
+    fn names_travel_in_both_forms() {
+        let v = disposition("Résumé \"final\".pdf");
+        let s = v.to_str().unwrap();
+        assert!(
+            s.starts_with(
+                "attachment; filename=\"R_sum_ _final_.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9"
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn types_come_from_the_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7"), "application/pdf");
+        assert_eq!(sniff(b"<html><script>"), "application/octet-stream");
+        assert_eq!(sniff(b"<svg xmlns="), "application/octet-stream");
+    }
+}
