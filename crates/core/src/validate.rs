@@ -173,6 +173,35 @@ pub fn file_name(raw: &str) -> String {
     }
 }
 
+/// An IANA time zone name such as `Europe/Berlin`, or empty for UTC. Only names in the time
+/// zone database (bundled with Portico) are accepted.
+pub fn time_zone(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() || name.eq_ignore_ascii_case("UTC") {
+        return Ok(String::new());
+    }
+    let known = name.len() <= 64 && jiff::tz::db().get(name).is_ok();
+    if known {
+        Ok(name.to_string())
+    } else {
+        Err(Invalid::new(
+            "time_zone",
+            "Choose a time zone from the list, like Europe/London or America/New_York.",
+        ))
+    }
+}
+
+/// Every time zone name a person can choose, sorted.
+pub fn time_zones() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .filter(|n| n.contains('/') && !n.starts_with("Etc/") && !n.starts_with("SystemV/"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// A link the firm shows to its clients: absolute `http` or `https` only, so that no
 /// `javascript:`, `data:` or other scheme reaches a page.
 pub fn web_link(field: &'static str, raw: &str) -> Result<String, Invalid> {
@@ -300,6 +329,23 @@ mod tests {
         assert_eq!(short.chars().count(), 200);
         assert!(short.ends_with(".pdf"));
         assert_eq!(file_name("Résumé – 2026.docx"), "Résumé – 2026.docx");
+    }
+
+    #[test]
+    fn time_zones_come_from_the_database() {
+        assert_eq!(time_zone(" Europe/Berlin ").unwrap(), "Europe/Berlin");
+        assert_eq!(time_zone("").unwrap(), "");
+        assert_eq!(time_zone("utc").unwrap(), "");
+        for bad in [
+            "Mars/Olympus",
+            "../../etc/passwd",
+            "Europe/Berlin; DROP",
+            "x".repeat(100).as_str(),
+        ] {
+            assert!(time_zone(bad).is_err(), "{bad:?} accepted");
+        }
+        let all = time_zones();
+        assert!(all.len() > 300 && all.contains(&"America/New_York".to_string()));
     }
 
     #[test]

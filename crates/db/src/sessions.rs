@@ -172,6 +172,8 @@ pub struct Chrome {
     pub picture_version: Option<i64>,
     /// A client who has not yet accepted the current version of the firm's terms.
     pub terms_pending: bool,
+    /// The person's time zone (IANA name; empty for UTC).
+    pub time_zone: String,
 }
 
 impl Chrome {
@@ -219,7 +221,8 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 f.access_log_for_clients, f.logo_version, u.picture_version, \
                 CASE WHEN s.context = 'client' AND f.terms_text <> '' AND NOT EXISTS (\
                   SELECT 1 FROM terms_acceptances t WHERE t.user_id = s.user_id AND t.firm_id = f.id \
-                  AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending \
+                  AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending, \
+                u.time_zone \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

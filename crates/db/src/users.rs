@@ -20,6 +20,8 @@ pub struct User {
     pub totp_enabled: bool,
     pub totp_last_step: i64,
     pub phone: String,
+    /// IANA time zone name; empty for UTC.
+    pub time_zone: String,
     /// How the person wants to hear of new things: "immediately", "daily" or "off".
     pub notify: String,
     pub picture_version: Option<i64>,
@@ -31,6 +33,7 @@ pub struct Profile {
     pub name: String,
     pub phone: String,
     pub notify: String,
+    pub time_zone: String,
 }
 
 /// The notification choices, in the order a profile page offers them.
@@ -53,12 +56,13 @@ pub async fn update_profile(
     if !phone_ok {
         return Err(Invalid::new("phone", "Use digits, spaces and + - ( ) only.").into());
     }
+    let time_zone = validate::time_zone(&profile.time_zone)?;
     if !NOTIFY_CHOICES.contains(&profile.notify.as_str()) {
         return Err(Invalid::new("notify", "Choose one of the offered options.").into());
     }
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query("UPDATE users SET name = $2, phone = $3, notify = $4 WHERE id = $1")
-        .bind(viewer.user_id()).bind(&name).bind(phone).bind(&profile.notify)
+    on_tx!(&mut tx, c => sqlx::query("UPDATE users SET name = $2, phone = $3, notify = $4, time_zone = $5 WHERE id = $1")
+        .bind(viewer.user_id()).bind(&name).bind(phone).bind(&profile.notify).bind(&time_zone)
         .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     audit::append(
         &mut tx,

@@ -54,6 +54,8 @@ CREATE TABLE access_log (
 CREATE INDEX access_log_by_client ON access_log (firm_id, client_id, opened_at);
 
 ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+-- An IANA time zone name; empty for UTC.
+ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN notify TEXT NOT NULL DEFAULT 'immediately'
     CHECK (notify IN ('immediately', 'daily', 'off'));
 

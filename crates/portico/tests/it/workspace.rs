@@ -202,6 +202,16 @@ both! {
             assert_eq!(p.status, 422, "{field}={value:?}");
             assert!(p.body.contains(message), "{field}: {}", p.body);
         }
+        // A time zone from the database changes how times read; anything else is refused.
+        let bad_zone = client.submit("/account/profile", "/account/profile", &[("name", "Ana"), ("notify", "daily"), ("time_zone", "Mars/Olympus")]).await;
+        assert_eq!(bad_zone.status, 422);
+        assert!(bad_zone.body.contains("Choose a time zone from the list"));
+        let zoned = client.submit("/account/profile", "/account/profile", &[("name", "Ana <i>Lima</i>"), ("phone", "+1 (555) 010-2030"), ("notify", "daily"), ("time_zone", "Asia/Tokyo")]).await;
+        assert_eq!(zoned.status, 303);
+        let sessions = client.get("/account/sessions").await.body;
+        assert!(sessions.contains(" JST"), "{sessions}");
+        assert!(client.get("/account/profile").await.body.contains("value=\"Asia/Tokyo\""));
+
         // A wrong type or a missing field is a clear 400/422, never a change.
         let csrf = client.get("/account/profile").await.csrf();
         let p = client.post("/account/profile", &[("csrf", csrf.as_str()), ("phone", "1")]).await;

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use portico_db::audit::{self, Event};
 use portico_db::sessions;
-use time::OffsetDateTime;
 
 use super::auth::Empty;
 use super::layout::Layout;
@@ -32,10 +31,6 @@ pub(crate) struct SessionRow {
 pub(crate) struct SessionsPage {
     layout: Layout,
     sessions: Vec<SessionRow>,
-}
-
-fn when(t: OffsetDateTime) -> String {
-    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
 }
 
 /// A short, readable name for a browser from its user agent.
@@ -73,6 +68,7 @@ pub(crate) async fn list(
     signed: Signed,
 ) -> Result<SessionsPage, AppError> {
     let mine = sessions::of_user(&state.db, signed.viewer.user_id()).await?;
+    let layout = Layout::new(&signed, "Your sessions", "/account/sessions");
     let rows = mine
         .into_iter()
         .map(|s| SessionRow {
@@ -80,12 +76,12 @@ pub(crate) async fn list(
             id: s.id,
             device: device(&s.user_agent),
             ip: s.ip,
-            created: when(s.created_at),
-            last_seen: when(s.last_seen_at),
+            created: layout.when(&s.created_at),
+            last_seen: layout.when(&s.last_seen_at),
         })
         .collect();
     Ok(SessionsPage {
-        layout: Layout::new(&signed, "Your sessions", "/account/sessions"),
+        layout,
         sessions: rows,
     })
 }

@@ -22,6 +22,9 @@ pub(crate) struct Layout {
     /// Where the firm's logo and the person's picture are, when there are any.
     pub logo: Option<String>,
     pub picture: Option<String>,
+    /// The person's time zone, in which pages show times, and its name.
+    pub tz: jiff::tz::TimeZone,
+    pub tz_name: String,
 }
 
 impl Layout {
@@ -81,6 +84,38 @@ impl Layout {
                 .chrome
                 .picture_version
                 .map(|v| format!("/people/{}/picture?v={v}", signed.viewer.user_id())),
+            tz: zone(&signed.chrome.time_zone),
+            tz_name: if signed.chrome.time_zone.is_empty() {
+                "UTC".into()
+            } else {
+                signed.chrome.time_zone.clone()
+            },
         }
     }
+
+    /// A moment as the person reads it: date and time in their zone, with the zone's
+    /// abbreviation.
+    pub(crate) fn when(&self, t: &time::OffsetDateTime) -> String {
+        self.format(t, "%Y-%m-%d %H:%M %Z")
+    }
+
+    /// The day of a moment in the person's zone.
+    pub(crate) fn day(&self, t: &time::OffsetDateTime) -> String {
+        self.format(t, "%Y-%m-%d")
+    }
+
+    fn format(&self, t: &time::OffsetDateTime, pattern: &str) -> String {
+        match jiff::Timestamp::from_second(t.unix_timestamp()) {
+            Ok(ts) => ts.to_zoned(self.tz.clone()).strftime(pattern).to_string(),
+            Err(_) => t.date().to_string(),
+        }
+    }
+}
+
+/// A stored zone name as a zone; anything unknown (or empty) is UTC.
+fn zone(name: &str) -> jiff::tz::TimeZone {
+    if name.is_empty() {
+        return jiff::tz::TimeZone::UTC;
+    }
+    jiff::tz::db().get(name).unwrap_or(jiff::tz::TimeZone::UTC)
 }

@@ -29,6 +29,8 @@ pub(crate) struct ProfilePage {
     name: String,
     phone: String,
     notify: String,
+    time_zone: String,
+    zones: Vec<String>,
     choices: [(&'static str, &'static str); 3],
     saved: bool,
     error: Option<String>,
@@ -67,6 +69,8 @@ async fn page(state: &AppState, signed: &Signed) -> Result<ProfilePage, AppError
         name: user.name.clone(),
         phone: user.phone.clone(),
         notify: user.notify.clone(),
+        time_zone: user.time_zone.clone(),
+        zones: portico_core::validate::time_zones(),
         choices: NOTIFY_CHOICES.map(|c| (c, explain(c))),
         saved: false,
         error: None,
@@ -101,6 +105,8 @@ pub(crate) struct ProfileForm {
     #[serde(default)]
     phone: String,
     notify: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 pub(crate) async fn save(
@@ -114,6 +120,7 @@ pub(crate) async fn save(
         name: f.name.clone(),
         phone: f.phone.clone(),
         notify: f.notify.clone(),
+        time_zone: f.time_zone.clone(),
     };
     match users::update_profile(&state.db, &signed.viewer, &profile, &info.by(signed)).await {
         Ok(()) => Ok(Redirect::to("/account/profile?saved=1").into_response()),
@@ -122,6 +129,7 @@ pub(crate) async fn save(
             p.error = Some(e.message);
             p.name = f.name.clone();
             p.phone = f.phone.clone();
+            p.time_zone = f.time_zone.clone();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(e) => Err(e.into()),
