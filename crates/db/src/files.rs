@@ -127,16 +127,25 @@ pub async fn for_client(
     ).bind(client.firm_id).bind(client.id).bind(only_visible).bind(limit).fetch_all(p).await)?)
 }
 
-/// Shares files of one client with that client (staff only). Files of any other client are
-/// refused as not found, so ids cannot be used to reach across clients.
+/// Shares files of one client with that client, or with one of its matters (staff only).
+/// Files or matters of any other client are refused as not found, so ids cannot be used to
+/// reach across clients.
 pub async fn share(
     db: &Db,
     viewer: &Viewer,
     client_id: Uuid,
     ids: &[Uuid],
+    audience: Audience,
     origin: &Origin,
 ) -> Result<(), DbError> {
     if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    let audience_client = match audience {
+        Audience::Client(id) => id,
+        Audience::Matter(id) => crate::matters::get(db, viewer, id).await?.client_id,
+    };
+    if audience_client != client_id {
         return Err(DbError::NotFound);
     }
     for id in ids {
@@ -146,7 +155,7 @@ pub async fn share(
         }
     }
     for id in ids {
-        shares::share(db, viewer, ITEM, *id, Audience::Client(client_id), origin).await?;
+        shares::share(db, viewer, ITEM, *id, audience, origin).await?;
     }
     Ok(())
 }

@@ -164,6 +164,26 @@ both! {
         let cross = staff.post(&format!("/staff/clients/{}/files/share", c2.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", ids[0].as_str())]).await;
         assert_eq!(cross.status, 404);
         assert!(!other.get("/portal/files").await.body.contains("passwd"));
+        // Nor with a matter of another client from this client's page.
+        let c2_matter = f.a.clients[1].2[0].id.to_string();
+        let csrf = staff.get(&page).await.csrf();
+        let cross = staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("audience", c2_matter.as_str()), ("file", ids[1].as_str())]).await;
+        assert_eq!(cross.status, 404);
+        assert!(!other.get("/portal/files").await.body.contains("invoicefdp.exe"));
+        // Shared with one of its own matters: seen while that matter's portal is open.
+        let m1 = &f.a.clients[0].2[0];
+        let ok = staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("audience", &m1.id.to_string()), ("file", ids[1].as_str())]).await;
+        assert_eq!(ok.status, 303);
+        let c1_view = app.browser();
+        c1_view.login(email1, PASSWORD).await;
+        let shared_name = listed[1].name.clone();
+        assert!(c1_view.get("/portal/files").await.body.contains(&shared_name));
+        let origin = portico_db::audit::Origin::system("test");
+        portico_db::matters::set_portal_open(&app.db, &f.a.owner, m1.id, false, &origin).await.unwrap();
+        assert!(!c1_view.get("/portal/files").await.body.contains(&shared_name));
+        assert_eq!(download(&c1_view, listed[1].id, None).await.status(), 404);
+        portico_db::matters::set_portal_open(&app.db, &f.a.owner, m1.id, true, &origin).await.unwrap();
+        assert_eq!(download(&c1_view, listed[1].id, None).await.status(), 200);
         let b_staff = app.browser();
         b_staff.login(&f.b.owner_email, PASSWORD).await;
         assert_eq!(download(&b_staff, listed[0].id, None).await.status(), 404);

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use portico_db::files::{self, Listed, NewFile};
-use portico_db::{access_log, audit, clients, new_id, shares};
+use portico_db::shares::{self, Audience};
+use portico_db::{access_log, audit, clients, matters, new_id};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -59,8 +60,9 @@ pub(crate) struct FilesPage {
     back: Option<(String, String)>,
     rows: Vec<Row>,
     upload_action: String,
-    /// Staff only: where the share form posts.
+    /// Staff only: where the share form posts, and the client's matters to share with.
     share_action: Option<String>,
+    matters: Vec<matters::Matter>,
     max_size: String,
 }
 
@@ -105,6 +107,7 @@ pub(crate) async fn staff_list(
         rows: rows(list),
         upload_action: format!("/staff/clients/{}/files/upload", client.id),
         share_action: Some(format!("/staff/clients/{}/files/share", client.id)),
+        matters: matters::for_client(&state.db, &signed.viewer, client.id).await?,
         max_size: human_size(state.config.max_file_bytes as i64),
     })
 }
@@ -126,6 +129,7 @@ pub(crate) async fn portal_list(
         rows: rows(list),
         upload_action: "/portal/files/upload".into(),
         share_action: None,
+        matters: Vec::new(),
         max_size: human_size(state.config.max_file_bytes as i64),
     })
 }
@@ -462,7 +466,20 @@ pub(crate) async fn share(
     let origin = info.by(signed);
     let done = match action {
         "share" => {
-            files::share(&state.db, &signed.viewer, client.id, &ids, &origin).await?;
+            // With the whole client, or only with one of its matters.
+            let audience = match pairs.iter().find(|(k, _)| k == "audience") {
+                Some((_, v)) if v != "client" => Audience::Matter(parse_id(v)?),
+                _ => Audience::Client(client.id),
+            };
+            files::share(
+                &state.db,
+                &signed.viewer,
+                client.id,
+                &ids,
+                audience,
+                &origin,
+            )
+            .await?;
             "shared"
         }
         "unshare" => {
