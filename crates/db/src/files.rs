@@ -170,3 +170,18 @@ pub async fn unshare(
 ) -> Result<u64, DbError> {
     shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
 }
+
+/// How many files the firm shared with the client viewer that nobody of the client has marked
+/// read yet: what is waiting for them.
+pub async fn unread_for_portal(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+         WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
+         AND (s.matter_id IS NULL OR m.portal_open) \
+         AND NOT EXISTS (SELECT 1 FROM item_reads r WHERE r.item_type = 'file' AND r.item_id = s.item_id \
+                         AND r.client_id = s.client_id)"
+    ).bind(viewer.firm_id()).bind(client_id).fetch_one(p).await)?)
+}

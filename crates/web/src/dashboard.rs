@@ -1,8 +1,8 @@
 //! The client dashboard and navigation: one registry of sections. A feature adds itself here
 //! once, with who may see it, where its full list lives and how to load its card; the
 //! dashboard shows a card per section that has one, and the navigation lists each section
-//! with a page. Sections not built yet are simply absent. Every card loads in one query, so
-//! a dashboard costs the same number of queries however much a client has.
+//! with a page. Sections not built yet are simply absent. Every card loads in one or two
+//! queries, so a dashboard costs the same number of queries however much a client has.
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
@@ -31,6 +31,8 @@ pub(crate) struct Card {
     pub items: Vec<CardItem>,
     /// How many there are in all, where the section counts them.
     pub total: Option<i64>,
+    /// How many wait for the client (new, unread, to do), shown beside the title.
+    pub waiting: i64,
     /// What the card says when it has nothing yet.
     pub empty: &'static str,
 }
@@ -102,6 +104,7 @@ fn matters_card<'a>(
                 })
                 .collect(),
             total: Some(total),
+            waiting: 0,
             empty: "Nothing shared with you yet.",
         })
     })
@@ -114,6 +117,7 @@ fn files_card<'a>(
     Box::pin(async move {
         let client_id = viewer.client_scope().ok_or(AppError::NotFound)?;
         let list = files::for_client(&state.db, viewer, client_id, CARD_ITEMS).await?;
+        let waiting = files::unread_for_portal(&state.db, viewer).await?;
         Ok(Card {
             title: "Files",
             href: "/portal/files",
@@ -132,6 +136,7 @@ fn files_card<'a>(
                 })
                 .collect(),
             total: None,
+            waiting,
             empty: "No files yet.",
         })
     })
@@ -155,6 +160,7 @@ fn comments_card<'a>(
                 })
                 .collect(),
             total: None,
+            waiting: 0,
             empty: "No comments yet.",
         })
     })

@@ -74,6 +74,7 @@ both! {
         assert!(list.contains("letter.txt") && list.contains("Vertrag – Entwurf.pdf") && list.contains("Mark as read"));
         let home = client.get("/portal").await.body;
         assert!(home.contains("new from the firm") && home.contains(&format!("/files/{letter_id}")));
+        assert!(home.contains("2 new"), "what waits for the client is counted");
         let res = download(&client, letter_id, None).await;
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "application/octet-stream");
@@ -101,6 +102,7 @@ both! {
         let csrf = client.get("/portal/files").await.csrf();
         assert_eq!(client.post(&format!("/portal/files/{letter_id}/read"), &[("csrf", csrf.as_str())]).await.status, 303);
         assert!(staff.get(&page).await.body.contains("Complete"));
+        assert!(client.get("/portal").await.body.contains("1 new"));
 
         // The client sends a file: staff see it at once.
         let mine = bytes(5_000, 9);
