@@ -171,17 +171,40 @@ pub async fn unshare(
     shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
 }
 
-/// How many files the firm shared with the client viewer that nobody of the client has marked
-/// read yet: what is waiting for them.
-pub async fn unread_for_portal(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
+/// The client viewer's newest files and how many shared ones nobody of the client has marked
+/// read yet (what waits for them), in one statement: the dashboard card.
+pub async fn newest_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Listed>, i64), DbError> {
     let Some(client_id) = viewer.client_scope() else {
         return Err(DbError::Forbidden);
     };
-    Ok(on_db!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-         WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
-         AND (s.matter_id IS NULL OR m.portal_open) \
-         AND NOT EXISTS (SELECT 1 FROM item_reads r WHERE r.item_type = 'file' AND r.item_id = s.item_id \
-                         AND r.client_id = s.client_id)"
-    ).bind(viewer.firm_id()).bind(client_id).fetch_one(p).await)?)
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        file: Listed,
+        unread: i64,
+    }
+    // Unread shared files are among the visible ones, so no rows means none are unread.
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
+                v.shared, r.read_at, \
+                (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                 WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
+                 AND (s.matter_id IS NULL OR m.portal_open) \
+                 AND NOT EXISTS (SELECT 1 FROM item_reads x WHERE x.item_type = 'file' \
+                                 AND x.item_id = s.item_id AND x.client_id = s.client_id)) AS unread \
+         FROM (SELECT f.id, EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                       WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
+                       AND (s.matter_id IS NULL OR m.portal_open)) AS shared \
+               FROM files f WHERE f.firm_id = $1 AND f.client_id = $2) v \
+         JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
+         LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
+         WHERE v.shared OR f.uploaded_side = 'client' \
+         ORDER BY f.created_at DESC, f.id DESC LIMIT $3"
+    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+    let unread = rows.first().map_or(0, |r| r.unread);
+    Ok((rows.into_iter().map(|r| r.file).collect(), unread))
 }

@@ -1,8 +1,8 @@
 //! The client dashboard and navigation: one registry of sections. A feature adds itself here
 //! once, with who may see it, where its full list lives and how to load its card; the
 //! dashboard shows a card per section that has one, and the navigation lists each section
-//! with a page. Sections not built yet are simply absent. Every card loads in one or two
-//! queries, so a dashboard costs the same number of queries however much a client has.
+//! with a page. Sections not built yet are simply absent. Every card loads in one query, so
+//! a dashboard costs the same number of queries however much a client has.
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
@@ -115,9 +115,7 @@ fn files_card<'a>(
     viewer: &'a Viewer,
 ) -> BoxFuture<'a, Result<Card, AppError>> {
     Box::pin(async move {
-        let client_id = viewer.client_scope().ok_or(AppError::NotFound)?;
-        let list = files::for_client(&state.db, viewer, client_id, CARD_ITEMS).await?;
-        let waiting = files::unread_for_portal(&state.db, viewer).await?;
+        let (list, waiting) = files::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Files",
             href: "/portal/files",
