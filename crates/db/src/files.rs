@@ -110,21 +110,59 @@ pub async fn for_client(
     limit: i64,
 ) -> Result<Vec<Listed>, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
-    let only_visible = !viewer.is_staff();
-    Ok(on_db!(db, p => sqlx::query_as(
+    let (list, _) = listing(db, client.firm_id, client.id, !viewer.is_staff(), limit).await?;
+    Ok(list)
+}
+
+/// The client viewer's newest files and how many shared ones nobody of the client has marked
+/// read yet (what waits for them), in one statement: the dashboard card.
+pub async fn newest_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Listed>, i64), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    listing(db, viewer.firm_id(), client_id, true, limit).await
+}
+
+/// One client's newest files (with `only_visible`, those its people may see: their own uploads
+/// and what is shared through an open portal) and the count of shared files nobody of the
+/// client has read. Callers have checked the viewer's scope.
+async fn listing(
+    db: &Db,
+    firm_id: Uuid,
+    client_id: Uuid,
+    only_visible: bool,
+    limit: i64,
+) -> Result<(Vec<Listed>, i64), DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        file: Listed,
+        unread: i64,
+    }
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
         "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
-                EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-                        WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
-                        AND (s.matter_id IS NULL OR m.portal_open)) AS shared, \
-                r.read_at \
-         FROM files f JOIN users u ON u.id = f.uploaded_by \
+                v.shared, r.read_at, \
+                (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                 WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
+                 AND (s.matter_id IS NULL OR m.portal_open) \
+                 AND NOT EXISTS (SELECT 1 FROM item_reads x WHERE x.item_type = 'file' \
+                                 AND x.item_id = s.item_id AND x.client_id = s.client_id)) AS unread \
+         FROM (SELECT f.id, EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                       WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
+                       AND (s.matter_id IS NULL OR m.portal_open)) AS shared \
+               FROM files f WHERE f.firm_id = $1 AND f.client_id = $2) v \
+         JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
          LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
-         WHERE f.firm_id = $1 AND f.client_id = $2 \
-         AND (NOT $3 OR f.uploaded_side = 'client' OR EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-              WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
-              AND (s.matter_id IS NULL OR m.portal_open))) \
+         WHERE NOT $3 OR v.shared OR f.uploaded_side = 'client' \
          ORDER BY f.created_at DESC, f.id DESC LIMIT $4"
-    ).bind(client.firm_id).bind(client.id).bind(only_visible).bind(limit).fetch_all(p).await)?)
+    ).bind(firm_id).bind(client_id).bind(only_visible).bind(limit).fetch_all(p).await)?;
+    // Unread files are shared, hence listed: no rows means none are unread.
+    let unread = rows.first().map_or(0, |r| r.unread);
+    Ok((rows.into_iter().map(|r| r.file).collect(), unread))
 }
 
 /// Shares files of one client with that client, or with one of its matters (staff only).
@@ -169,42 +207,4 @@ pub async fn unshare(
     origin: &Origin,
 ) -> Result<u64, DbError> {
     shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
-}
-
-/// The client viewer's newest files and how many shared ones nobody of the client has marked
-/// read yet (what waits for them), in one statement: the dashboard card.
-pub async fn newest_for_portal(
-    db: &Db,
-    viewer: &Viewer,
-    limit: i64,
-) -> Result<(Vec<Listed>, i64), DbError> {
-    let Some(client_id) = viewer.client_scope() else {
-        return Err(DbError::Forbidden);
-    };
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        file: Listed,
-        unread: i64,
-    }
-    // Unread shared files are among the visible ones, so no rows means none are unread.
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
-        "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
-                v.shared, r.read_at, \
-                (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-                 WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
-                 AND (s.matter_id IS NULL OR m.portal_open) \
-                 AND NOT EXISTS (SELECT 1 FROM item_reads x WHERE x.item_type = 'file' \
-                                 AND x.item_id = s.item_id AND x.client_id = s.client_id)) AS unread \
-         FROM (SELECT f.id, EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-                       WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
-                       AND (s.matter_id IS NULL OR m.portal_open)) AS shared \
-               FROM files f WHERE f.firm_id = $1 AND f.client_id = $2) v \
-         JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
-         LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
-         WHERE v.shared OR f.uploaded_side = 'client' \
-         ORDER BY f.created_at DESC, f.id DESC LIMIT $3"
-    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
-    let unread = rows.first().map_or(0, |r| r.unread);
-    Ok((rows.into_iter().map(|r| r.file).collect(), unread))
 }

@@ -90,9 +90,24 @@ impl FromRequest<AppState> for ImageUpload {
     }
 }
 
+/// Stores an uploaded image as `owner`'s picture, shrunk to fit `max` (width, height). An
+/// image that cannot be used is `Invalid`, with words for the page that offered the upload.
+pub(crate) async fn store(
+    state: &crate::state::AppState,
+    viewer: &portico_core::Viewer,
+    bytes: Vec<u8>,
+    owner: portico_db::pictures::Owner,
+    max: (u32, u32),
+    origin: &portico_db::audit::Origin,
+) -> Result<(), AppError> {
+    let png = normalise(bytes, max.0, max.1).await?;
+    portico_db::pictures::set(&state.db, viewer, owner, Some(&png), origin).await?;
+    Ok(())
+}
+
 /// Decodes an uploaded image and returns it as a PNG no larger than `max_w` × `max_h`.
 /// Runs on a blocking thread: decoding is CPU work.
-pub(crate) async fn normalise(bytes: Vec<u8>, max_w: u32, max_h: u32) -> Result<Vec<u8>, AppError> {
+async fn normalise(bytes: Vec<u8>, max_w: u32, max_h: u32) -> Result<Vec<u8>, AppError> {
     tokio::task::spawn_blocking(move || normalise_now(&bytes, max_w, max_h))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?

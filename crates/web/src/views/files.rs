@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::header::{self, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -221,28 +221,43 @@ struct NewFileOwned {
     storage_key: String,
 }
 
-/// Uploads one or many files into a client's files (staff: `/staff/clients/{id}/files/upload`,
-/// the client: `/portal/files/upload`). The form's token comes first in the body and is
-/// checked before any file is read.
-pub(crate) async fn upload(
+/// Staff upload one or many files into a client's files.
+pub(crate) async fn staff_upload(
     State(state): State<AppState>,
     info: ReqInfo,
+    signed: Signed,
+    Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (mut parts, body) = req.into_parts();
-    let signed = Signed::from_request_parts(&mut parts, &state).await?;
-    let path = parts.uri.path().to_string();
-    let client_id = match (
-        signed.viewer.client_scope(),
-        path.strip_prefix("/staff/clients/"),
-    ) {
-        (None, Some(rest)) => parse_id(rest.split('/').next().unwrap_or(""))?,
-        (Some(own), None) if path == "/portal/files/upload" => own,
-        _ => return Err(AppError::NotFound),
-    };
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    upload_into(&state, &info, &signed, parse_id(&id)?, req).await
+}
+
+/// A client uploads one or many files into their own files.
+pub(crate) async fn portal_upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    signed: Signed,
+    req: Request,
+) -> Result<Response, AppError> {
+    let own = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    upload_into(&state, &info, &signed, own, req).await
+}
+
+/// The upload itself: the form's token comes first in the body and is checked before any
+/// file is read; each file then streams into storage.
+async fn upload_into(
+    state: &AppState,
+    info: &ReqInfo,
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    req: Request,
+) -> Result<Response, AppError> {
     let client = clients::get(&state.db, &signed.viewer, client_id).await?;
-    let is_multipart = parts
-        .headers
+    let is_multipart = req
+        .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
@@ -251,10 +266,10 @@ pub(crate) async fn upload(
             "Choose files with the upload form.".into(),
         ));
     }
-    let mut form = Multipart::from_request(Request::from_parts(parts, body), &state)
+    let mut form = Multipart::from_request(req, state)
         .await
         .map_err(|_| AppError::Invalid("The upload could not be read.".into()))?;
-    let origin = info.by(&signed);
+    let origin = info.by(signed);
     let mut checked = false;
     let mut count = 0;
     while let Some(field) = form
@@ -272,7 +287,7 @@ pub(crate) async fn upload(
                 if field.file_name().is_none_or(str::is_empty) {
                     continue;
                 }
-                let (f, key) = store_field(&state, &signed.viewer, field).await?;
+                let (f, key) = store_field(state, &signed.viewer, field).await?;
                 let new = NewFile {
                     id: f.id,
                     name: &f.name,
@@ -461,7 +476,10 @@ pub(crate) async fn share(
         .find(|(k, _)| k == "action")
         .map_or("", |(_, v)| v.as_str());
     if ids.is_empty() {
-        return Err(AppError::Invalid("Tick the files first.".into()));
+        return Err(AppError::Invalid(
+            "No files were ticked. Go back, tick the files you mean, then press the button again."
+                .into(),
+        ));
     }
     let origin = info.by(signed);
     let done = match action {

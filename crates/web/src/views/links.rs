@@ -11,6 +11,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::access_links::{self, AccessLink, NewLink};
+use portico_db::firms::Firm;
 use portico_db::users::{self, Context};
 use portico_db::{audit, matters, throttle};
 use serde::Deserialize;
@@ -82,11 +83,11 @@ fn this_device(link: &AccessLink, headers: &HeaderMap, state: &AppState) -> bool
     }
 }
 
-async fn firm_name(state: &AppState, link: &AccessLink) -> Result<String, AppError> {
-    Ok(portico_db::firms::by_id(&state.db, link.firm_id)
+/// The firm that sent a link: its name on the pages, its policies at sign-in.
+async fn sender(state: &AppState, link: &AccessLink) -> Result<Firm, AppError> {
+    portico_db::firms::by_id(&state.db, link.firm_id)
         .await?
-        .map(|f| f.name)
-        .unwrap_or_default())
+        .ok_or(AppError::NotFound)
 }
 
 pub(crate) async fn show(
@@ -97,7 +98,7 @@ pub(crate) async fn show(
     let Some(link) = access_links::find(&state.db, &hash_token(&token)).await? else {
         return Ok(gone(&token));
     };
-    let name = firm_name(&state, &link).await?;
+    let name = sender(&state, &link).await?.name;
     let st = if link.expired() {
         LinkState::Expired
     } else if this_device(&link, &headers, &state) {
@@ -119,7 +120,8 @@ pub(crate) async fn open(
     let Some(link) = access_links::find(&state.db, &hash).await? else {
         return Ok(gone(&token));
     };
-    let name = firm_name(&state, &link).await?;
+    let firm = sender(&state, &link).await?;
+    let name = firm.name.clone();
     if link.expired() {
         return Ok(page(&token, name, link.label, LinkState::Expired));
     }
@@ -144,13 +146,12 @@ pub(crate) async fn open(
     else {
         return Ok(gone(&token));
     };
-    let Some(viewer) =
-        users::viewer_for(&state.db, user.id, Context::Client, link.client_user_id).await?
-    else {
+    let membership =
+        users::viewer_for(&state.db, user.id, Context::Client, link.client_user_id).await?;
+    if membership.is_none() {
         // The membership ended or the client's portal closed since the link was sent.
         return Ok(gone(&token));
-    };
-    let firm = portico_db::firms::of_viewer(&state.db, &viewer).await?;
+    }
     if firm.require_2fa_clients && !user.totp_enabled {
         return Ok(page(&token, name, link.label, LinkState::NeedsPassword));
     }
@@ -195,16 +196,13 @@ pub(crate) async fn resend(
     let Some(link) = access_links::find(&state.db, &hash).await? else {
         return Ok(gone(&token));
     };
-    let name = firm_name(&state, &link).await?;
+    let firm = sender(&state, &link).await?;
     let key = format!("access-link:{}", link.user_id);
     let under_limit = throttle::failures(&state.db, &key).await?.count < RESENDS;
     let user = users::by_id(&state.db, link.user_id)
         .await?
         .filter(|u| u.active);
     if let (Some(user), true) = (user, under_limit) {
-        let firm = portico_db::firms::by_id(&state.db, link.firm_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
         let mut tx = state.db.begin().await?;
         throttle::record_in(&mut tx, &[&key]).await?;
         access_links::revoke(&mut tx, &hash).await?;
@@ -229,7 +227,7 @@ pub(crate) async fn resend(
         tx.commit().await?;
         state.jobs_waiting.notify_one();
     }
-    Ok(page(&token, name, link.label, LinkState::Sent))
+    Ok(page(&token, firm.name, link.label, LinkState::Sent))
 }
 
 /// Makes a link (with a fresh token; `link.token_hash` is ignored) and queues its email, in
@@ -238,7 +236,7 @@ pub(crate) async fn resend(
 async fn mail_link(
     state: &AppState,
     tx: &mut portico_db::Tx,
-    firm: &portico_db::firms::Firm,
+    firm: &Firm,
     user_id: uuid::Uuid,
     email: &str,
     name: &str,

@@ -132,8 +132,11 @@ fn picture_uploads() -> Router<AppState> {
 /// File uploads stream past the form body limit; their own size limit applies instead.
 fn file_uploads() -> Router<AppState> {
     Router::new()
-        .route("/portal/files/upload", post(files::upload))
-        .route("/staff/clients/{id}/files/upload", post(files::upload))
+        .route("/portal/files/upload", post(files::portal_upload))
+        .route(
+            "/staff/clients/{id}/files/upload",
+            post(files::staff_upload),
+        )
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 

@@ -30,7 +30,7 @@ pub(crate) struct ProfilePage {
     phone: String,
     notify: String,
     time_zone: String,
-    zones: Vec<String>,
+    zones: &'static [String],
     choices: [(&'static str, &'static str); 3],
     saved: bool,
     error: Option<String>,
@@ -145,19 +145,19 @@ pub(crate) async fn upload_picture(
     upload: ImageUpload,
 ) -> Result<Response, AppError> {
     let signed = &upload.signed;
-    match crate::pictures::normalise(upload.bytes, PICTURE_BOX, PICTURE_BOX).await {
-        Ok(png) => {
-            let origin = info.by(signed);
-            pictures::set(
-                &state.db,
-                &signed.viewer,
-                Owner::Myself,
-                Some(&png),
-                &origin,
-            )
-            .await?;
-            Ok(Redirect::to("/account/profile?saved=1").into_response())
-        }
+    let (viewer, origin) = (&signed.viewer, info.by(signed));
+    let bytes = upload.bytes;
+    match crate::pictures::store(
+        &state,
+        viewer,
+        bytes,
+        Owner::Myself,
+        (PICTURE_BOX, PICTURE_BOX),
+        &origin,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/account/profile?saved=1").into_response()),
         Err(AppError::Invalid(message)) => {
             let mut p = page(&state, signed).await?;
             p.picture_error = Some(message);

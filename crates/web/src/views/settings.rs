@@ -204,19 +204,10 @@ pub(crate) async fn upload_logo(
     if !signed.viewer.may_administer_firm() {
         return Err(AppError::NotFound);
     }
-    match crate::pictures::normalise(upload.bytes, LOGO_BOX.0, LOGO_BOX.1).await {
-        Ok(png) => {
-            let origin = info.by(signed);
-            pictures::set(
-                &state.db,
-                &signed.viewer,
-                Owner::FirmLogo,
-                Some(&png),
-                &origin,
-            )
-            .await?;
-            Ok(Redirect::to("/staff/settings?saved=1").into_response())
-        }
+    let (viewer, origin) = (&signed.viewer, info.by(signed));
+    let bytes = upload.bytes;
+    match crate::pictures::store(&state, viewer, bytes, Owner::FirmLogo, LOGO_BOX, &origin).await {
+        Ok(()) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
         Err(AppError::Invalid(message)) => {
             let mut p = page(&state, signed).await?;
             p.logo_error = Some(message);
