@@ -216,7 +216,7 @@ pub struct Filter {
 }
 
 /// Escapes `%`, `_` and `\` so typed text matches literally inside LIKE.
-fn like_literal(raw: &str) -> String {
+pub(crate) fn like_literal(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -26,6 +26,8 @@ pub struct Firm {
     pub link_lifetime_days: i64,
     /// The practice asks its clients for insurance details.
     pub ask_insurance: bool,
+    /// Clients see when staff read their messages.
+    pub client_read_receipts: bool,
 }
 
 /// What a firm's administrators may change about it.
@@ -41,6 +43,7 @@ pub struct Settings {
     pub terms_text: String,
     pub link_lifetime_days: i64,
     pub ask_insurance: bool,
+    pub client_read_receipts: bool,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -76,11 +79,11 @@ pub async fn update_settings(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
          require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8, \
          terms_version = CASE WHEN terms_text <> $9 THEN terms_version + 1 ELSE terms_version END, \
-         terms_text = $9, link_lifetime_days = $10, ask_insurance = $11 WHERE id = $1 RETURNING *"
+         terms_text = $9, link_lifetime_days = $10, ask_insurance = $11, client_read_receipts = $12 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
     .bind(s.access_log_for_clients).bind(&terms).bind(s.link_lifetime_days)
-    .bind(s.ask_insurance)
+    .bind(s.ask_insurance).bind(s.client_read_receipts)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,
@@ -88,12 +91,13 @@ pub async fn update_settings(
         Event::new(Some(firm.id), "firm.settings")
             .object("firm", firm.id)
             .detail(format!(
-                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={} terms_version={}",
+                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={} read_receipts={} terms_version={}",
                 s.idle_timeout_minutes,
                 s.absolute_timeout_hours,
                 s.require_2fa_staff,
                 s.require_2fa_clients,
                 s.access_log_for_clients,
+                s.client_read_receipts,
                 firm.terms_version
             )),
     )

@@ -174,6 +174,10 @@ pub struct Chrome {
     pub terms_pending: bool,
     /// The person's time zone (IANA name; empty for UTC).
     pub time_zone: String,
+    /// Unread notifications of this person in this firm.
+    pub unread_notifications: i64,
+    /// The firm shows clients when staff read their messages.
+    pub client_read_receipts: bool,
 }
 
 impl Chrome {
@@ -222,7 +226,9 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 CASE WHEN s.context = 'client' AND f.terms_text <> '' AND NOT EXISTS (\
                   SELECT 1 FROM terms_acceptances t WHERE t.user_id = s.user_id AND t.firm_id = f.id \
                   AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending, \
-                u.time_zone \
+                u.time_zone, f.client_read_receipts, \
+                (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.firm_id = f.id \
+                 AND n.read_at IS NULL) AS unread_notifications \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

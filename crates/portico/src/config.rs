@@ -127,6 +127,11 @@ pub struct JobsSection {
     pub max_attempts: i64,
     /// How often an idle worker looks for jobs queued by other servers.
     pub poll_ms: u64,
+    /// Notification emails for people who want them "immediately" wait until nothing new has
+    /// arrived for this many seconds, so that a burst makes one email…
+    pub notify_quiet_secs: u64,
+    /// …but never longer than this after the first item.
+    pub notify_longest_secs: u64,
 }
 
 impl Default for JobsSection {
@@ -135,6 +140,8 @@ impl Default for JobsSection {
             retry_base_ms: 5_000,
             max_attempts: 10,
             poll_ms: 1_000,
+            notify_quiet_secs: 60,
+            notify_longest_secs: 300,
         }
     }
 }

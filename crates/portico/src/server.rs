@@ -125,17 +125,20 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         max_file_bytes: config.storage.max_file_bytes,
     };
     let wake = Arc::new(Notify::new());
+    let (stop, stopped) = watch::channel(false);
+    let live = portico_web::Hub::start(services.db.clone(), stopped.clone());
     let state = AppState::new(
         services.db.clone(),
         services.storage,
         web,
         services.hasher,
         wake.clone(),
+        live,
     );
-    let (stop, stopped) = watch::channel(false);
     let worker = Worker {
         db: services.db.clone(),
         mailer: services.mailer,
+        web: state.config.clone(),
         settings: config.jobs.clone(),
         wake,
     };

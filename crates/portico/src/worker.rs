@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use portico_db::{Db, jobs};
 use portico_mail::{Email, Mailer};
+use portico_web::WebConfig;
 use tokio::sync::{Notify, watch};
 
 use crate::config::JobsSection;
@@ -16,6 +17,8 @@ const LEASE: time::Duration = time::Duration::minutes(5);
 pub struct Worker {
     pub db: Db,
     pub mailer: Mailer,
+    /// Links in notification emails point here.
+    pub web: Arc<WebConfig>,
     pub settings: JobsSection,
     pub wake: Arc<Notify>,
 }
@@ -25,6 +28,7 @@ impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let poll = Duration::from_millis(self.settings.poll_ms.max(10));
         let mut since_purge = std::time::Instant::now();
+        let mut since_signals = std::time::Instant::now();
         loop {
             if *stop.borrow() {
                 return;
@@ -45,9 +49,19 @@ impl Worker {
                 if let Err(e) = portico_db::throttle::purge(&self.db).await {
                     tracing::warn!(error = %e, "could not purge old sign-in failures");
                 }
-                if let Err(e) = portico_db::throttle::purge(&self.db).await {
-                    tracing::warn!(error = %e, "could not purge old sign-in failures");
+            }
+            if since_signals.elapsed() > Duration::from_secs(60) {
+                since_signals = std::time::Instant::now();
+                if let Err(e) = portico_db::signals::purge(&self.db).await {
+                    tracing::warn!(error = %e, "could not purge old live-update signals");
                 }
+            }
+            match portico_web::notification_mail::send_due(&self.db, &self.web, self.batching())
+                .await
+            {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::warn!(error = %e, "could not queue notification emails"),
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
@@ -85,6 +99,13 @@ impl Worker {
         if let Err(e) = result {
             // The lease runs out and another attempt follows; nothing is lost.
             tracing::warn!(job = %job.id, error = %e, "could not record the job's outcome");
+        }
+    }
+
+    fn batching(&self) -> portico_db::notifications::Batching {
+        portico_db::notifications::Batching {
+            quiet: time::Duration::seconds(self.settings.notify_quiet_secs as i64),
+            longest: time::Duration::seconds(self.settings.notify_longest_secs as i64),
         }
     }
 

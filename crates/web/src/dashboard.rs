@@ -6,7 +6,7 @@
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
-use portico_db::{comments, files, matters};
+use portico_db::{comments, files, matters, messages};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -54,6 +54,12 @@ pub(crate) const SECTIONS: &[Section] = &[
         href: "/portal/matters",
         allowed: everyone,
         card: matters_card,
+    },
+    Section {
+        nav: Some("Messages"),
+        href: "/portal/messages",
+        allowed: everyone,
+        card: messages_card,
     },
     Section {
         nav: Some("Files"),
@@ -106,6 +112,34 @@ fn matters_card<'a>(
             total: Some(total),
             waiting: 0,
             empty: "Nothing shared with you yet.",
+        })
+    })
+}
+
+fn messages_card<'a>(
+    state: &'a AppState,
+    viewer: &'a Viewer,
+) -> BoxFuture<'a, Result<Card, AppError>> {
+    Box::pin(async move {
+        let (list, waiting) = messages::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
+        Ok(Card {
+            title: "Messages",
+            href: "/portal/messages",
+            items: list
+                .into_iter()
+                .map(|l| CardItem {
+                    href: messages::href_for(false, l.conversation.id),
+                    detail: if l.unread() {
+                        "new message".into()
+                    } else {
+                        String::new()
+                    },
+                    label: l.conversation.title,
+                })
+                .collect(),
+            total: None,
+            waiting,
+            empty: "No messages yet.",
         })
     })
 }
@@ -165,7 +199,7 @@ fn comments_card<'a>(
 }
 
 /// The first `max` characters of a text on one line, with an ellipsis when cut.
-fn excerpt(text: &str, max: usize) -> String {
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         flat

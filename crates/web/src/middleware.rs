@@ -47,7 +47,11 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
 /// any size at the sender's pace (their own size limit and the server's idle timeout bound
 /// them). A response body streams after the deadline too: only its start is timed.
 async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && req.uri().path().ends_with("/upload") {
+    // Uploads take as long as their bytes do; live streams stay open while their page is.
+    let path = req.uri().path();
+    if (req.method() == Method::POST && path.ends_with("/upload"))
+        || (req.method() == Method::GET && path.ends_with("/live"))
+    {
         return next.run(req).await;
     }
     match tokio::time::timeout(timeout, next.run(req)).await {

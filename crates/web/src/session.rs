@@ -107,33 +107,43 @@ impl Signed {
     }
 }
 
-async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppError> {
-    let Some(token) = cookie_token(&parts.headers, cookie_name(&state.config)) else {
-        return Ok(None);
-    };
-    let hash = hash_token(&token);
-    let Some((session, chrome)) = sessions::resolve(&state.db, &hash).await? else {
-        if let Some(firm) = sessions::closed_portal(&state.db, &hash).await? {
+/// The hash of the session token this request carries, if any.
+pub(crate) fn session_hash(headers: &HeaderMap, config: &WebConfig) -> Option<Vec<u8>> {
+    cookie_token(headers, cookie_name(config)).map(|t| hash_token(&t))
+}
+
+/// The signed-in person behind a session token's hash, checked afresh (a live stream asks
+/// again before every update), without counting as activity.
+pub(crate) async fn by_hash(state: &AppState, hash: &[u8]) -> Result<Option<Signed>, AppError> {
+    let Some((session, chrome)) = sessions::resolve(&state.db, hash).await? else {
+        if let Some(firm) = sessions::closed_portal(&state.db, hash).await? {
             return Err(AppError::PortalClosed(firm));
         }
         return Ok(None);
     };
-    let Some(viewer) = chrome.viewer(&session) else {
-        return Ok(None);
-    };
-    if portico_db::now() - session.last_seen_at > TOUCH_EVERY {
-        sessions::touch(
-            &state.db,
-            &hash,
-            Duration::seconds(chrome.idle_timeout_secs),
-        )
-        .await?;
-    }
-    Ok(Some(Signed {
+    Ok(chrome.viewer(&session).map(|viewer| Signed {
         viewer,
         chrome,
         session,
     }))
+}
+
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppError> {
+    let Some(hash) = session_hash(&parts.headers, &state.config) else {
+        return Ok(None);
+    };
+    let Some(signed) = by_hash(state, &hash).await? else {
+        return Ok(None);
+    };
+    if portico_db::now() - signed.session.last_seen_at > TOUCH_EVERY {
+        sessions::touch(
+            &state.db,
+            &hash,
+            Duration::seconds(signed.chrome.idle_timeout_secs),
+        )
+        .await?;
+    }
+    Ok(Some(signed))
 }
 
 impl FromRequestParts<AppState> for Signed {

@@ -53,6 +53,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Wakes this process's job worker early when a request queued a job.
     pub jobs_waiting: Arc<Notify>,
+    /// This process's fan-out of the database's change signals, for live pages.
+    pub live: crate::live::Hub,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -63,6 +65,7 @@ impl AppState {
         config: WebConfig,
         hasher: PasswordHasher,
         jobs_waiting: Arc<Notify>,
+        live: crate::live::Hub,
     ) -> AppState {
         AppState {
             db,
@@ -70,6 +73,7 @@ impl AppState {
             config: Arc::new(config),
             hasher,
             jobs_waiting,
+            live,
             metrics: Arc::new(Metrics::default()),
         }
     }

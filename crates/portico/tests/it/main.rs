@@ -14,6 +14,7 @@ mod invitations;
 mod jobs;
 mod links;
 mod mail;
+mod messages;
 mod pages;
 mod pictures;
 mod reset;

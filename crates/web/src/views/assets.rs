@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/portico.css");
+const SCRIPT: &str = include_str!("../../static/live.js");
 
 pub(crate) async fn stylesheet() -> impl IntoResponse {
     (
@@ -16,6 +17,17 @@ pub(crate) async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLESHEET,
+    )
+}
+
+/// The one script: live updates on pages that have them.
+pub(crate) async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
     )
 }
 

@@ -25,6 +25,8 @@ pub(crate) struct Layout {
     /// The person's time zone, in which pages show times, and its name.
     pub tz: jiff::tz::TimeZone,
     pub tz_name: String,
+    /// Unread notifications, shown beside the link to them.
+    pub unread_notifications: i64,
 }
 
 impl Layout {
@@ -32,7 +34,11 @@ impl Layout {
     pub(crate) fn new(signed: &Signed, title: impl Into<String>, current: &str) -> Layout {
         let staff = signed.viewer.is_staff();
         let mut items: Vec<(&'static str, &'static str)> = if staff {
-            vec![("/staff", "Home"), ("/staff/clients", "Clients")]
+            vec![
+                ("/staff", "Home"),
+                ("/staff/clients", "Clients"),
+                ("/staff/messages", "Messages"),
+            ]
         } else {
             let mut v = vec![("/portal", "Home")];
             v.extend(crate::dashboard::nav(&signed.viewer));
@@ -84,6 +90,7 @@ impl Layout {
                 .chrome
                 .picture_version
                 .map(|v| format!("/people/{}/picture?v={v}", signed.viewer.user_id())),
+            unread_notifications: signed.chrome.unread_notifications,
             tz: zone(&signed.chrome.time_zone),
             tz_name: if signed.chrome.time_zone.is_empty() {
                 "UTC".into()

@@ -11,6 +11,8 @@ mod health;
 mod layout;
 mod links;
 mod matters;
+mod messages;
+mod notifications;
 mod portal;
 mod profile;
 mod reset;
@@ -107,6 +109,27 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/portico.css", get(assets::stylesheet))
+        .route("/static/live.js", get(assets::script))
+        .route("/staff/messages", get(messages::list))
+        .route(
+            "/portal/messages",
+            get(messages::list).post(messages::portal_create),
+        )
+        .route("/portal/messages/new", get(messages::portal_new))
+        .route("/staff/clients/{id}/messages/new", get(messages::staff_new))
+        .route("/staff/clients/{id}/messages", post(messages::staff_create))
+        .route("/staff/messages/{id}", get(messages::view))
+        .route("/portal/messages/{id}", get(messages::view))
+        .route("/staff/messages/{id}/reply", post(messages::reply))
+        .route("/portal/messages/{id}/reply", post(messages::reply))
+        .route("/staff/messages/{id}/resolve", post(messages::resolve))
+        .route("/staff/messages/{id}/{seq}/edit", post(messages::edit))
+        .route("/portal/messages/{id}/{seq}/edit", post(messages::edit))
+        .route("/staff/messages/{id}/{seq}/delete", post(messages::delete))
+        .route("/messages/{id}/live", get(messages::live))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::read_all))
+        .route("/notifications/live", get(notifications::live))
         .route("/brand/{file}", get(assets::brand))
         .route("/logos/{slug}", get(assets::logo))
         .route("/people/{id}/picture", get(assets::person))

@@ -35,6 +35,7 @@ pub(crate) struct SettingsPage {
     terms_version: i64,
     link_lifetime_days: i64,
     ask_insurance: bool,
+    client_read_receipts: bool,
     quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
@@ -62,6 +63,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         terms_version: firm.terms_version,
         link_lifetime_days: firm.link_lifetime_days,
         ask_insurance: firm.ask_insurance,
+        client_read_receipts: firm.client_read_receipts,
         quick_links,
         saved: false,
         error: None,
@@ -113,6 +115,8 @@ pub(crate) struct SettingsForm {
     link_lifetime_days: Option<i64>,
     #[serde(default)]
     ask_insurance: Option<String>,
+    #[serde(default)]
+    client_read_receipts: Option<String>,
 }
 
 pub(crate) async fn save(
@@ -134,6 +138,7 @@ pub(crate) async fn save(
         terms_text: f.terms_text.clone().unwrap_or(current.terms_text),
         link_lifetime_days: f.link_lifetime_days.unwrap_or(current.link_lifetime_days),
         ask_insurance: f.ask_insurance.is_some(),
+        client_read_receipts: f.client_read_receipts.is_some(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),

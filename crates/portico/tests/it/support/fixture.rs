@@ -41,13 +41,25 @@ impl Fixture {
     }
 }
 
-async fn set_password(db: &Db, user_id: uuid::Uuid) {
+pub async fn set_password(db: &Db, user_id: uuid::Uuid) {
     let hash = password_hash().await;
     let mut tx = db.begin().await.unwrap();
     users::set_password_hash(&mut tx, user_id, &hash)
         .await
         .unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The viewer of a client's first portal user.
+pub async fn client_viewer(db: &Db, owner: &Viewer, client_id: uuid::Uuid) -> Viewer {
+    let pu = clients::portal_users(db, owner, client_id)
+        .await
+        .unwrap()
+        .remove(0);
+    users::viewer_for(db, pu.user_id, Context::Client, pu.client_user_id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn firm(db: &Db, name: &str, tag: &str) -> FirmFixture {

@@ -1,0 +1,708 @@
+//! Secure messaging: conversations between a firm and one client (optionally about a matter).
+//!
+//! Client users see a conversation only as its members — the people it was addressed to or
+//! copied to — while staff see every conversation of their firm. Messages are numbered within
+//! their conversation (`seq`), so pages are read by number in constant time and concurrent
+//! replies keep one order. A person's read mark is the highest number they have seen; each
+//! advance is kept with its time, which gives read receipts.
+
+use portico_core::{Invalid, Viewer, validate};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, Event, Origin, like_literal};
+use crate::notifications::{self, Notice};
+use crate::{Db, DbError, Tx, clients, matters, new_id, now, on_db, on_tx, signals};
+
+/// The longest message accepted, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// The longest conversation title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The most people a conversation can be addressed or copied to at once.
+pub const MAX_RECIPIENTS: usize = 50;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Conversation {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub firm_id: Uuid,
+    pub client_id: Uuid,
+    pub matter_id: Option<Uuid>,
+    pub title: String,
+    pub last_seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_message_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A conversation in a list: with its client, its matter and the viewer's read mark.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub client_name: String,
+    pub matter_title: Option<String>,
+    /// The highest message number the viewer has read.
+    pub read_seq: i64,
+}
+
+impl Listed {
+    pub fn unread(&self) -> bool {
+        self.conversation.last_seq > self.read_seq
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Message {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    #[serde(skip)]
+    pub author_user_id: Uuid,
+    pub author_name: String,
+    /// "staff" or "client".
+    pub author_side: String,
+    /// Empty once deleted.
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deleted_at: Option<OffsetDateTime>,
+    pub deleted_by_name: Option<String>,
+}
+
+/// Someone taking part in a conversation.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub name: String,
+    pub side: String,
+    pub read_seq: i64,
+}
+
+/// One advance of a person's read mark: everything up to `up_to_seq` was read at `read_at`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReadMark {
+    pub user_id: Uuid,
+    pub name: String,
+    pub side: String,
+    pub up_to_seq: i64,
+    pub read_at: OffsetDateTime,
+}
+
+/// What starts a conversation.
+#[derive(Debug, Clone, Default)]
+pub struct NewConversation {
+    /// Staff choose the client; for a client user it is their own and this is ignored.
+    pub client_id: Option<Uuid>,
+    pub matter_id: Option<Uuid>,
+    pub title: String,
+    pub body: String,
+    /// Staff: the client's portal users it is addressed to (none: all of them). A client
+    /// user: colleagues of their own client to copy.
+    pub recipients: Vec<Uuid>,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.author_user_id, u.name AS author_name, \
+     m.author_side, m.body, m.created_at, m.edited_at, m.deleted_at, d.name AS deleted_by_name \
+     FROM messages m JOIN users u ON u.id = m.author_user_id LEFT JOIN users d ON d.id = m.deleted_by";
+
+fn side(viewer: &Viewer) -> &'static str {
+    if viewer.is_staff() { "staff" } else { "client" }
+}
+
+/// Starts a conversation with its first message; the people it is for are notified.
+pub async fn start(
+    db: &Db,
+    viewer: &Viewer,
+    new: &NewConversation,
+    origin: &Origin,
+) -> Result<(Conversation, Message), DbError> {
+    let client_id = match viewer.client_scope() {
+        Some(own) => own,
+        None => new
+            .client_id
+            .ok_or_else(|| Invalid::new("client", "Choose the client."))?,
+    };
+    let client = clients::get(db, viewer, client_id).await?;
+    let matter_id = match new.matter_id {
+        Some(id) => {
+            let m = matters::get(db, viewer, id).await?;
+            if m.client_id != client.id {
+                return Err(DbError::NotFound);
+            }
+            Some(m.id)
+        }
+        None => None,
+    };
+    let title = validate::text("title", &new.title, MAX_TITLE_CHARS)?;
+    let body = validate::text("body", &new.body, MAX_BODY_CHARS)?;
+    if new.recipients.len() > MAX_RECIPIENTS {
+        return Err(Invalid::new(
+            "recipients",
+            format!("Choose at most {MAX_RECIPIENTS} people."),
+        )
+        .into());
+    }
+    // The people on the client's side: each must be an active portal user of this client.
+    let portal_users: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+    ).bind(client.firm_id).bind(client.id).fetch_all(p).await)?;
+    if let Some(stranger) = new.recipients.iter().find(|u| !portal_users.contains(u)) {
+        tracing::debug!(%stranger, "recipient is not a portal user of this client");
+        return Err(Invalid::new(
+            "recipients",
+            "Choose people from this client's portal users.",
+        )
+        .into());
+    }
+    let mut client_side: Vec<Uuid> = if viewer.is_staff() && new.recipients.is_empty() {
+        portal_users
+    } else {
+        new.recipients.clone()
+    };
+    if !viewer.is_staff() {
+        client_side.retain(|u| *u != viewer.user_id());
+        client_side.insert(0, viewer.user_id());
+    }
+    client_side.dedup();
+    if client_side.is_empty() {
+        return Err(Invalid::new(
+            "recipients",
+            "This client has no active portal users yet: invite someone first.",
+        )
+        .into());
+    }
+
+    let id = new_id();
+    let t = now();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO conversations (id, firm_id, client_id, matter_id, title, started_by, last_seq, last_message_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)"
+    ).bind(id).bind(client.firm_id).bind(client.id).bind(matter_id).bind(&title).bind(viewer.user_id()).bind(t)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    for user_id in &client_side {
+        add_member(&mut tx, client.firm_id, id, *user_id, "client").await?;
+    }
+    if viewer.is_staff() {
+        add_member(&mut tx, client.firm_id, id, viewer.user_id(), "staff").await?;
+    }
+    let message_id = append(&mut tx, viewer, client.firm_id, id, &body).await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(client.firm_id), "conversation.start")
+            .object("conversation", id)
+            .detail(format!("client={} message={message_id}", client.id)),
+    )
+    .await?;
+    // Everyone it is for hears of it; a client's new conversation goes to the whole firm.
+    let mut recipients: Vec<Uuid> = client_side
+        .into_iter()
+        .filter(|u| *u != viewer.user_id())
+        .collect();
+    if !viewer.is_staff() {
+        recipients.extend(notifications::firm_staff(&mut tx, client.firm_id).await?);
+    }
+    notify(&mut tx, viewer, client.firm_id, id, &recipients).await?;
+    tx.commit().await?;
+    let conversation = get(db, viewer, id).await?;
+    let message = message(db, message_id).await?;
+    Ok((conversation, message))
+}
+
+async fn add_member(
+    tx: &mut Tx,
+    firm_id: Uuid,
+    conversation_id: Uuid,
+    user_id: Uuid,
+    side: &str,
+) -> Result<(), DbError> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO conversation_members (conversation_id, user_id, firm_id, side, read_seq, added_at) \
+         VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (conversation_id, user_id) DO NOTHING"
+    ).bind(conversation_id).bind(user_id).bind(firm_id).bind(side).bind(now())
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Appends a message: takes the conversation's next number (the row update serialises
+/// concurrent writers), stores the text, and moves the author's read mark past it.
+async fn append(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    firm_id: Uuid,
+    conversation_id: Uuid,
+    body: &str,
+) -> Result<Uuid, DbError> {
+    let t = now();
+    let seq: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $3, resolved_at = NULL \
+         WHERE id = $1 AND firm_id = $2 RETURNING last_seq"
+    ).bind(conversation_id).bind(firm_id).bind(t).fetch_one(&mut **c).await)?;
+    let id = new_id();
+    on_tx!(&mut *tx, c => sqlx::query(
+        "INSERT INTO messages (id, firm_id, conversation_id, seq, author_user_id, author_side, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ).bind(id).bind(firm_id).bind(conversation_id).bind(seq).bind(viewer.user_id()).bind(side(viewer)).bind(body).bind(t)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    add_member(tx, firm_id, conversation_id, viewer.user_id(), side(viewer)).await?;
+    advance_read(tx, conversation_id, viewer.user_id(), seq).await?;
+    signals::emit(tx, conversation_id).await?;
+    Ok(id)
+}
+
+/// Moves a member's read mark forward to `seq` (never back), keeping the time of the advance.
+async fn advance_read(
+    tx: &mut Tx,
+    conversation_id: Uuid,
+    user_id: Uuid,
+    seq: i64,
+) -> Result<bool, DbError> {
+    let moved = on_tx!(&mut *tx, c => sqlx::query(
+        "UPDATE conversation_members SET read_seq = $3 WHERE conversation_id = $1 AND user_id = $2 AND read_seq < $3"
+    ).bind(conversation_id).bind(user_id).bind(seq).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    on_tx!(&mut *tx, c => sqlx::query(
+        "INSERT INTO message_reads (conversation_id, user_id, up_to_seq, read_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING"
+    ).bind(conversation_id).bind(user_id).bind(seq).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(true)
+}
+
+async fn notify(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    firm_id: Uuid,
+    conversation_id: Uuid,
+    recipients: &[Uuid],
+) -> Result<(), DbError> {
+    let mut recipients: Vec<Uuid> = recipients
+        .iter()
+        .copied()
+        .filter(|u| *u != viewer.user_id())
+        .collect();
+    recipients.sort();
+    recipients.dedup();
+    let notice = Notice {
+        firm_id,
+        kind: "message",
+        summary: if viewer.is_staff() {
+            "New message from the firm"
+        } else {
+            "New message from a client"
+        },
+        href: &href_for(!viewer.is_staff(), conversation_id),
+    };
+    notifications::raise(tx, &notice, &recipients).await
+}
+
+/// Where a conversation lives for staff (`staff = true`) or for its client.
+pub fn href_for(staff: bool, conversation_id: Uuid) -> String {
+    if staff {
+        format!("/staff/messages/{conversation_id}")
+    } else {
+        format!("/portal/messages/{conversation_id}")
+    }
+}
+
+/// Replies in a conversation the viewer may see; the other side's members are notified (a
+/// client's reply that no staff member follows yet goes to the whole firm).
+pub async fn reply(
+    db: &Db,
+    viewer: &Viewer,
+    conversation_id: Uuid,
+    body: &str,
+    origin: &Origin,
+) -> Result<Message, DbError> {
+    let conversation = get(db, viewer, conversation_id).await?;
+    let body = validate::text("body", body, MAX_BODY_CHARS)?;
+    let mut tx = db.begin().await?;
+    let message_id = append(
+        &mut tx,
+        viewer,
+        conversation.firm_id,
+        conversation.id,
+        &body,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(conversation.firm_id), "message.send")
+            .object("conversation", conversation.id)
+            .detail(format!("message={message_id}")),
+    )
+    .await?;
+    let other_side = if viewer.is_staff() { "client" } else { "staff" };
+    let mut recipients: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.side = $2 \
+         AND (cm.side = 'staff' OR EXISTS (SELECT 1 FROM client_users cu WHERE cu.user_id = cm.user_id \
+              AND cu.client_id = $3 AND cu.active))"
+    ).bind(conversation.id).bind(other_side).bind(conversation.client_id).fetch_all(&mut **c).await)?;
+    if recipients.is_empty() && !viewer.is_staff() {
+        recipients = notifications::firm_staff(&mut tx, conversation.firm_id).await?;
+    }
+    notify(
+        &mut tx,
+        viewer,
+        conversation.firm_id,
+        conversation.id,
+        &recipients,
+    )
+    .await?;
+    tx.commit().await?;
+    message(db, message_id).await
+}
+
+/// One conversation, if the viewer may see it: staff, any of their firm's; a client user, one
+/// they are a member of, of their own client, while its matter (if any) is open to them.
+pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Conversation, DbError> {
+    let found: Option<Conversation> = match viewer.client_scope() {
+        None => on_db!(db, p => sqlx::query_as(
+            "SELECT id, firm_id, client_id, matter_id, title, last_seq, last_message_at, resolved_at, created_at \
+             FROM conversations WHERE id = $1 AND firm_id = $2"
+        ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?,
+        Some(client_id) => on_db!(db, p => sqlx::query_as(
+            "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, c.resolved_at, c.created_at \
+             FROM conversations c JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $4 \
+             LEFT JOIN matters mt ON mt.id = c.matter_id \
+             WHERE c.id = $1 AND c.firm_id = $2 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open)"
+        ).bind(id).bind(viewer.firm_id()).bind(client_id).bind(viewer.user_id()).fetch_optional(p).await)?,
+    };
+    found.ok_or(DbError::NotFound)
+}
+
+async fn message(db: &Db, id: Uuid) -> Result<Message, DbError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} WHERE m.id = $1");
+    Ok(
+        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(p).await)?,
+    )
+}
+
+/// Up to `limit` messages numbered below `before` (the newest when `None`), oldest first.
+/// Reads by number through the conversation's unique index: the same cost on any page.
+pub async fn page(
+    db: &Db,
+    conversation: &Conversation,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+    );
+    let mut rows: Vec<Message> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(conversation.id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await)?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Messages numbered above `after`, oldest first: what a live page has not shown yet.
+pub async fn after(
+    db: &Db,
+    conversation: &Conversation,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Message>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+    );
+    Ok(
+        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(conversation.id).bind(after).bind(limit).fetch_all(p).await)?,
+    )
+}
+
+/// The viewer has read everything up to `seq`: their mark moves (for them only), and the
+/// notifications pointing at this conversation are read too.
+pub async fn mark_read(
+    db: &Db,
+    viewer: &Viewer,
+    conversation: &Conversation,
+    seq: i64,
+) -> Result<(), DbError> {
+    let seq = seq.min(conversation.last_seq);
+    let mut tx = db.begin().await?;
+    add_member(
+        &mut tx,
+        conversation.firm_id,
+        conversation.id,
+        viewer.user_id(),
+        side(viewer),
+    )
+    .await?;
+    if advance_read(&mut tx, conversation.id, viewer.user_id(), seq).await? {
+        signals::emit(&mut tx, conversation.id).await?;
+    }
+    tx.commit().await?;
+    notifications::mark_read(
+        db,
+        viewer,
+        Some(&href_for(viewer.is_staff(), conversation.id)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The people taking part, staff first.
+pub async fn members(db: &Db, conversation: &Conversation) -> Result<Vec<Member>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT cm.user_id, u.name, cm.side, cm.read_seq FROM conversation_members cm JOIN users u ON u.id = cm.user_id \
+         WHERE cm.conversation_id = $1 ORDER BY cm.side DESC, u.name"
+    ).bind(conversation.id).fetch_all(p).await)?)
+}
+
+/// The read-mark advances that cover messages from `from_seq` on, oldest first.
+pub async fn read_marks(
+    db: &Db,
+    conversation: &Conversation,
+    from_seq: i64,
+) -> Result<Vec<ReadMark>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT r.user_id, u.name, cm.side, r.up_to_seq, r.read_at FROM message_reads r \
+         JOIN users u ON u.id = r.user_id \
+         JOIN conversation_members cm ON cm.conversation_id = r.conversation_id AND cm.user_id = r.user_id \
+         WHERE r.conversation_id = $1 AND r.up_to_seq >= $2 ORDER BY r.up_to_seq, r.read_at"
+    ).bind(conversation.id).bind(from_seq).fetch_all(p).await)?)
+}
+
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    /// Staff: one client's conversations only.
+    pub client_id: Option<Uuid>,
+    /// Resolved ones instead of open ones.
+    pub resolved: bool,
+}
+
+/// Conversations the viewer may see, most recently active first.
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    filter: ListFilter,
+    limit: i64,
+) -> Result<Vec<Listed>, DbError> {
+    let base = "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, \
+                c.resolved_at, c.created_at, cl.name AS client_name, mt.title AS matter_title, \
+                COALESCE(cm.read_seq, 0) AS read_seq \
+         FROM conversations c JOIN clients cl ON cl.id = c.client_id LEFT JOIN matters mt ON mt.id = c.matter_id";
+    Ok(match viewer.client_scope() {
+        None => {
+            let sql = format!(
+                "{base} LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 \
+                 WHERE c.firm_id = $1 AND (CAST($3 AS TEXT) IS NULL OR c.client_id = $4) \
+                 AND ((c.resolved_at IS NOT NULL) = $5) \
+                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT $6"
+            );
+            let client = filter.client_id.map(|c| c.to_string());
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(viewer.firm_id()).bind(viewer.user_id()).bind(client).bind(filter.client_id)
+                .bind(filter.resolved).bind(limit).fetch_all(p).await)?
+        }
+        Some(client_id) => {
+            let sql = format!(
+                "{base} JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 \
+                 WHERE c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open) \
+                 AND ((c.resolved_at IS NOT NULL) = $4) \
+                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT $5"
+            );
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id)
+                .bind(filter.resolved).bind(limit).fetch_all(p).await)?
+        }
+    })
+}
+
+/// A client's newest open conversations and how many conversations hold unread messages, in
+/// one statement: the dashboard card.
+pub async fn newest_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Listed>, i64), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        listed: Listed,
+        unread_total: i64,
+    }
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at,                 c.resolved_at, c.created_at, cl.name AS client_name, mt.title AS matter_title, cm.read_seq,                 SUM(CASE WHEN c.last_seq > cm.read_seq THEN 1 ELSE 0 END) OVER () AS unread_total          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id          JOIN clients cl ON cl.id = c.client_id LEFT JOIN matters mt ON mt.id = c.matter_id          WHERE cm.user_id = $2 AND c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open)          ORDER BY c.last_message_at DESC, c.id DESC LIMIT $4"
+    ).bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+    let unread = rows.first().map_or(0, |r| r.unread_total);
+    Ok((rows.into_iter().map(|r| r.listed).collect(), unread))
+}
+
+/// How many conversations have messages the viewer has not read (a client: of their own).
+pub async fn unread_count(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
+    Ok(match viewer.client_scope() {
+        None => on_db!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations c LEFT JOIN conversation_members cm \
+             ON cm.conversation_id = c.id AND cm.user_id = $2 \
+             WHERE c.firm_id = $1 AND c.resolved_at IS NULL AND c.last_seq > COALESCE(cm.read_seq, 0)"
+        ).bind(viewer.firm_id()).bind(viewer.user_id()).fetch_one(p).await)?,
+        Some(client_id) => on_db!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id \
+             LEFT JOIN matters mt ON mt.id = c.matter_id \
+             WHERE cm.user_id = $2 AND c.firm_id = $1 AND c.client_id = $3 AND c.last_seq > cm.read_seq \
+             AND (c.matter_id IS NULL OR mt.portal_open)"
+        ).bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id).fetch_one(p).await)?,
+    })
+}
+
+/// Staff mark a conversation resolved, or open it again. A new message reopens it too.
+pub async fn set_resolved(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+    resolved: bool,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    let conversation = get(db, viewer, id).await?;
+    let at = resolved.then(now);
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("UPDATE conversations SET resolved_at = $3 WHERE id = $1 AND firm_id = $2")
+        .bind(conversation.id).bind(conversation.firm_id).bind(at).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(
+            Some(conversation.firm_id),
+            if resolved {
+                "conversation.resolve"
+            } else {
+                "conversation.reopen"
+            },
+        )
+        .object("conversation", conversation.id),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The author changes their message, while nobody on the other side has read it.
+pub async fn edit(
+    db: &Db,
+    viewer: &Viewer,
+    conversation: &Conversation,
+    seq: i64,
+    body: &str,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let body = validate::text("body", body, MAX_BODY_CHARS)?;
+    let mut tx = db.begin().await?;
+    let id: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "UPDATE messages SET body = $4, edited_at = $5 WHERE conversation_id = $1 AND seq = $2 \
+         AND author_user_id = $3 AND deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM conversation_members cm WHERE cm.conversation_id = messages.conversation_id \
+                         AND cm.side <> messages.author_side AND cm.read_seq >= messages.seq) \
+         RETURNING id"
+    ).bind(conversation.id).bind(seq).bind(viewer.user_id()).bind(&body).bind(now()).fetch_optional(&mut **c).await)?;
+    let Some(id) = id else {
+        return Err(DbError::Conflict(
+            "This message can no longer be edited: it was already read, or it is not yours. Send a new message instead.".into(),
+        ));
+    };
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(conversation.firm_id), "message.edit")
+            .object("conversation", conversation.id)
+            .detail(format!("message={id}")),
+    )
+    .await?;
+    signals::emit(&mut tx, conversation.id).await?;
+    tx.commit().await
+}
+
+/// Staff delete a message: its text is gone, and the conversation shows who deleted it and
+/// when; the audit log keeps the event.
+pub async fn delete(
+    db: &Db,
+    viewer: &Viewer,
+    conversation: &Conversation,
+    seq: i64,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    let mut tx = db.begin().await?;
+    let id: Option<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "UPDATE messages SET body = '', deleted_at = $3, deleted_by = $4 \
+         WHERE conversation_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING id"
+    ).bind(conversation.id).bind(seq).bind(now()).bind(viewer.user_id()).fetch_optional(&mut **c).await)?;
+    let id = id.ok_or(DbError::NotFound)?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(conversation.firm_id), "message.delete")
+            .object("conversation", conversation.id)
+            .detail(format!("message={id} seq={seq}")),
+    )
+    .await?;
+    signals::emit(&mut tx, conversation.id).await?;
+    tx.commit().await
+}
+
+/// A message found by a search, with its conversation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Hit {
+    pub conversation_id: Uuid,
+    pub title: String,
+    pub client_name: String,
+    pub seq: i64,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Messages containing `text` (case-insensitive, wildcards literal): staff search their firm,
+/// a client user the conversations they take part in.
+pub async fn search(db: &Db, viewer: &Viewer, text: &str, limit: i64) -> Result<Vec<Hit>, DbError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{}%", like_literal(&text.to_lowercase()));
+    let base = "SELECT c.id AS conversation_id, c.title, cl.name AS client_name, m.seq, u.name AS author_name, \
+                m.body, m.created_at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                JOIN clients cl ON cl.id = c.client_id JOIN users u ON u.id = m.author_user_id";
+    Ok(match viewer.client_scope() {
+        None => {
+            let sql = format!(
+                "{base} WHERE m.firm_id = $1 AND m.deleted_at IS NULL AND LOWER(m.body) LIKE $2 ESCAPE '\\' \
+                 ORDER BY m.created_at DESC LIMIT $3"
+            );
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(viewer.firm_id()).bind(&pattern).bind(limit).fetch_all(p).await)?
+        }
+        Some(client_id) => {
+            let sql = format!(
+                "{base} JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $3 \
+                 LEFT JOIN matters mt ON mt.id = c.matter_id \
+                 WHERE m.firm_id = $1 AND c.client_id = $4 AND (c.matter_id IS NULL OR mt.portal_open) \
+                 AND m.deleted_at IS NULL AND LOWER(m.body) LIKE $2 ESCAPE '\\' \
+                 ORDER BY m.created_at DESC LIMIT $5"
+            );
+            on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(viewer.firm_id()).bind(&pattern).bind(viewer.user_id()).bind(client_id).bind(limit).fetch_all(p).await)?
+        }
+    })
+}

@@ -1,0 +1,141 @@
+//! Notifications: the one mechanism through which every feature tells a person that something
+//! arrived for them. Each becomes an entry in the person's in-app list at once, and — per the
+//! person's preference — part of a batched email later. The email names kinds and counts and
+//! links to the portal; it never carries the content.
+
+use portico_core::Viewer;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{Db, DbError, Tx, new_id, now, on_db, on_tx, signals};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Notification {
+    pub id: Uuid,
+    pub kind: String,
+    pub summary: String,
+    pub href: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub read_at: Option<OffsetDateTime>,
+}
+
+/// Something for some people: what kind it is, a one-line summary for the in-app list, and
+/// where it is.
+pub struct Notice<'a> {
+    pub firm_id: Uuid,
+    pub kind: &'a str,
+    pub summary: &'a str,
+    pub href: &'a str,
+}
+
+/// Raises `notice` for each of `recipients` inside the caller's transaction, and signals each
+/// recipient's live counter.
+pub async fn raise(tx: &mut Tx, notice: &Notice<'_>, recipients: &[Uuid]) -> Result<(), DbError> {
+    let t = now();
+    for user_id in recipients {
+        on_tx!(&mut *tx, c => sqlx::query(
+            "INSERT INTO notifications (id, firm_id, user_id, kind, summary, href, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ).bind(new_id()).bind(notice.firm_id).bind(user_id).bind(notice.kind).bind(notice.summary).bind(notice.href).bind(t)
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        signals::emit(tx, *user_id).await?;
+    }
+    Ok(())
+}
+
+/// The viewer's newest notifications in the current firm.
+pub async fn list(db: &Db, viewer: &Viewer, limit: i64) -> Result<Vec<Notification>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT id, kind, summary, href, created_at, read_at FROM notifications \
+         WHERE user_id = $1 AND firm_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+    ).bind(viewer.user_id()).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?)
+}
+
+/// How many of the viewer's notifications in the current firm are unread.
+pub async fn unread(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND firm_id = $2 AND read_at IS NULL"
+    ).bind(viewer.user_id()).bind(viewer.firm_id()).fetch_one(p).await)?)
+}
+
+/// Marks read the viewer's notifications that point at `href` (the person opened it), or all
+/// of them when `href` is `None`. Returns how many changed.
+pub async fn mark_read(db: &Db, viewer: &Viewer, href: Option<&str>) -> Result<u64, DbError> {
+    let n = on_db!(db, p => sqlx::query(
+        "UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND firm_id = $2 AND read_at IS NULL \
+         AND (CAST($4 AS TEXT) IS NULL OR href = $4)"
+    ).bind(viewer.user_id()).bind(viewer.firm_id()).bind(now()).bind(href).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n)
+}
+
+/// When batched emails go out.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// "Immediately": once nothing new has arrived for this long…
+    pub quiet: Duration,
+    /// …or once the oldest waiting item is this old, whichever comes first.
+    pub longest: Duration,
+}
+
+/// One person's batch, taken for emailing: who, in which firm, and how many of each kind.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub user_id: Uuid,
+    pub firm_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub counts: Vec<(String, i64)>,
+}
+
+/// People with unread, unmailed notifications whose batch is due, at most `limit` of them.
+/// Daily digests are due once the oldest waiting item is a day old; "off" never is.
+pub async fn due(db: &Db, batching: Batching, limit: i64) -> Result<Vec<(Uuid, Uuid)>, DbError> {
+    let t = now();
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT n.user_id, n.firm_id FROM notifications n JOIN users u ON u.id = n.user_id \
+         WHERE n.emailed_at IS NULL AND n.read_at IS NULL AND u.active AND u.notify <> 'off' \
+         GROUP BY n.user_id, n.firm_id, u.notify \
+         HAVING (u.notify = 'immediately' AND (MAX(n.created_at) <= $1 OR MIN(n.created_at) <= $2)) \
+             OR (u.notify = 'daily' AND MIN(n.created_at) <= $3) \
+         LIMIT $4"
+    ).bind(t - batching.quiet).bind(t - batching.longest).bind(t - Duration::days(1)).bind(limit).fetch_all(p).await)?)
+}
+
+/// Takes one person's waiting notifications for an email, inside the transaction that queues
+/// the email: of two servers taking the same batch, one gets the rows and the other none.
+pub async fn take(tx: &mut Tx, user_id: Uuid, firm_id: Uuid) -> Result<Option<Batch>, DbError> {
+    let kinds: Vec<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(
+        "UPDATE notifications SET emailed_at = $3 WHERE user_id = $1 AND firm_id = $2 \
+         AND emailed_at IS NULL AND read_at IS NULL RETURNING kind"
+    ).bind(user_id).bind(firm_id).bind(now()).fetch_all(&mut **c).await)?;
+    if kinds.is_empty() {
+        return Ok(None);
+    }
+    let (email, name): (String, String) = on_tx!(&mut *tx, c => sqlx::query_as(
+        "SELECT email, name FROM users WHERE id = $1"
+    ).bind(user_id).fetch_one(&mut **c).await)?;
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    for kind in kinds {
+        match counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind, 1)),
+        }
+    }
+    counts.sort();
+    Ok(Some(Batch {
+        user_id,
+        firm_id,
+        email,
+        name,
+        counts,
+    }))
+}
+
+/// The active staff of a firm who hear of client actions nobody in particular is following.
+pub async fn firm_staff(tx: &mut Tx, firm_id: Uuid) -> Result<Vec<Uuid>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT user_id FROM staff_members WHERE firm_id = $1 AND active"
+    ).bind(firm_id).fetch_all(&mut **c).await)?)
+}

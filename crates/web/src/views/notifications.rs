@@ -1,0 +1,82 @@
+//! The person's notifications: the in-app list with its unread count, and the live stream
+//! that keeps the count in the page header current.
+
+use std::convert::Infallible;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use futures_util::Stream;
+use portico_db::notifications::{self, Notification};
+
+use super::layout::Layout;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::session::{self, Signed};
+use crate::state::AppState;
+
+/// How many notifications the list shows.
+const SHOWN: i64 = 100;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notifications.html")]
+pub(crate) struct NotificationsPage {
+    layout: Layout,
+    list: Vec<(Notification, String)>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<NotificationsPage, AppError> {
+    let layout = Layout::new(&signed, "Notifications", "/notifications");
+    let list = notifications::list(&state.db, &signed.viewer, SHOWN)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let when = layout.when(&n.created_at);
+            (n, when)
+        })
+        .collect();
+    Ok(NotificationsPage { layout, list })
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct Nothing {}
+
+pub(crate) async fn read_all(
+    State(state): State<AppState>,
+    posted: Posted<Nothing>,
+) -> Result<Response, AppError> {
+    notifications::mark_read(&state.db, &posted.signed.viewer, None).await?;
+    Ok(Redirect::to("/notifications").into_response())
+}
+
+/// The unread count, sent at once and again whenever something arrives for the person.
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let hash = session::session_hash(&headers, &state.config).ok_or(AppError::NotFound)?;
+    let topic = signed.viewer.user_id();
+    let sub = state.live.subscribe();
+    let stream = futures_util::stream::unfold(
+        (state, hash, sub, true),
+        move |(state, hash, mut sub, first)| async move {
+            if !first && !sub.wait_for(topic).await {
+                return None;
+            }
+            let signed = session::by_hash(&state, &hash).await.ok().flatten()?;
+            let n = notifications::unread(&state.db, &signed.viewer)
+                .await
+                .ok()?;
+            let event = Event::default().event("unread").data(n.to_string());
+            Some((Ok(event), (state, hash, sub, false)))
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
