@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
+use crate::notifications::{self, Notice};
 use crate::shares::{self, Audience};
-use crate::{Db, DbError, clients, now, on_db, on_tx};
+use crate::{Db, DbError, Tx, clients, messages, now, on_db, on_tx};
 
 /// The share mechanism's name for files.
 pub const ITEM: &str = "file";
@@ -62,27 +63,53 @@ pub async fn record(
     origin: &Origin,
 ) -> Result<StoredFile, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
+    let mut tx = db.begin().await?;
+    let stored = insert(&mut tx, viewer, client.firm_id, client.id, &f, origin).await?;
+    if !viewer.is_staff() {
+        // The firm hears of what its clients send.
+        let staff = notifications::firm_staff(&mut tx, client.firm_id).await?;
+        let href = format!("/staff/clients/{}/files", client.id);
+        let notice = Notice {
+            firm_id: client.firm_id,
+            kind: "file",
+            summary: "A client uploaded a file",
+            href: &href,
+        };
+        notifications::raise(&mut tx, &notice, &staff).await?;
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Inserts a stored file's row inside the caller's transaction, with its audit event; the
+/// name is made safe here whatever the caller did.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    firm_id: Uuid,
+    client_id: Uuid,
+    f: &NewFile<'_>,
+    origin: &Origin,
+) -> Result<StoredFile, DbError> {
     let name = portico_core::validate::file_name(f.name);
     let side = if viewer.is_staff() { "staff" } else { "client" };
-    let mut tx = db.begin().await?;
-    let stored: StoredFile = on_tx!(&mut tx, c => sqlx::query_as(
+    let stored: StoredFile = on_tx!(&mut *tx, c => sqlx::query_as(
         "INSERT INTO files (id, firm_id, client_id, name, size, content_type, sha256, storage_key, uploaded_by, \
          uploaded_side, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *"
-    ).bind(f.id).bind(client.firm_id).bind(client.id).bind(&name).bind(f.size).bind(f.content_type)
+    ).bind(f.id).bind(firm_id).bind(client_id).bind(&name).bind(f.size).bind(f.content_type)
     .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now())
     .fetch_one(&mut **c).await)?;
     audit::append(
-        &mut tx,
+        tx,
         origin,
-        Event::new(Some(client.firm_id), "file.upload")
+        Event::new(Some(firm_id), "file.upload")
             .object(ITEM, stored.id)
             .detail(format!(
-                "client={} size={} sha256={}",
-                client.id, f.size, f.sha256
+                "client={client_id} size={} sha256={}",
+                f.size, f.sha256
             )),
     )
     .await?;
-    tx.commit().await?;
     Ok(stored)
 }
 
@@ -98,6 +125,7 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbErr
         Some(own) if own != f.client_id => Err(DbError::NotFound),
         Some(_) if f.uploaded_side == "client" => Ok(f),
         Some(_) if shares::is_visible(db, viewer, ITEM, f.id).await? => Ok(f),
+        Some(_) if messages::attachment_visible(db, viewer, f.id).await? => Ok(f),
         Some(_) => Err(DbError::NotFound),
     }
 }

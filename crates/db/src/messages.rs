@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin, like_literal};
+use crate::files::{self, NewFile};
 use crate::notifications::{self, Notice};
 use crate::{Db, DbError, Tx, clients, matters, new_id, now, on_db, on_tx, signals};
 
@@ -20,6 +21,8 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 pub const MAX_TITLE_CHARS: usize = 200;
 /// The most people a conversation can be addressed or copied to at once.
 pub const MAX_RECIPIENTS: usize = 50;
+/// The most files one message carries.
+pub const MAX_ATTACHMENTS: usize = 20;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Conversation {
@@ -76,6 +79,19 @@ pub struct Message {
     #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
     pub deleted_by_name: Option<String>,
+    /// Files sent with the message.
+    #[sqlx(skip)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Attachment {
+    #[serde(skip)]
+    pub message_id: Uuid,
+    pub file_id: Uuid,
+    pub name: String,
+    pub size: i64,
 }
 
 /// Someone taking part in a conversation.
@@ -108,6 +124,17 @@ pub struct NewConversation {
     /// Staff: the client's portal users it is addressed to (none: all of them). A client
     /// user: colleagues of their own client to copy.
     pub recipients: Vec<Uuid>,
+}
+
+fn check_attachments(attachments: &[NewFile<'_>]) -> Result<(), DbError> {
+    if attachments.len() > MAX_ATTACHMENTS {
+        return Err(Invalid::new(
+            "files",
+            format!("Attach at most {MAX_ATTACHMENTS} files to one message."),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.author_user_id, u.name AS author_name, \
@@ -195,7 +222,15 @@ pub async fn start(
     if viewer.is_staff() {
         add_member(&mut tx, client.firm_id, id, viewer.user_id(), "staff").await?;
     }
-    let message_id = append(&mut tx, viewer, client.firm_id, id, &body).await?;
+    let message_id = append(
+        &mut tx,
+        origin,
+        viewer,
+        (client.firm_id, client.id, id),
+        &body,
+        &[],
+    )
+    .await?;
     audit::append(
         &mut tx,
         origin,
@@ -238,11 +273,13 @@ async fn add_member(
 /// concurrent writers), stores the text, and moves the author's read mark past it.
 async fn append(
     tx: &mut Tx,
+    origin: &Origin,
     viewer: &Viewer,
-    firm_id: Uuid,
-    conversation_id: Uuid,
+    conversation: (Uuid, Uuid, Uuid),
     body: &str,
+    attachments: &[NewFile<'_>],
 ) -> Result<Uuid, DbError> {
+    let (firm_id, client_id, conversation_id) = conversation;
     let t = now();
     let seq: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $3, resolved_at = NULL \
@@ -254,6 +291,11 @@ async fn append(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ).bind(id).bind(firm_id).bind(conversation_id).bind(seq).bind(viewer.user_id()).bind(side(viewer)).bind(body).bind(t)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    for f in attachments {
+        let stored = files::insert(tx, viewer, firm_id, client_id, f, origin).await?;
+        on_tx!(&mut *tx, c => sqlx::query("INSERT INTO message_attachments (message_id, file_id) VALUES ($1, $2)")
+            .bind(id).bind(stored.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    }
     add_member(tx, firm_id, conversation_id, viewer.user_id(), side(viewer)).await?;
     advance_read(tx, conversation_id, viewer.user_id(), seq).await?;
     signals::emit(tx, conversation_id).await?;
@@ -323,17 +365,29 @@ pub async fn reply(
     viewer: &Viewer,
     conversation_id: Uuid,
     body: &str,
+    attachments: &[NewFile<'_>],
     origin: &Origin,
 ) -> Result<Message, DbError> {
     let conversation = get(db, viewer, conversation_id).await?;
-    let body = validate::text("body", body, MAX_BODY_CHARS)?;
+    check_attachments(attachments)?;
+    // A message may be files alone; text, when there is some, follows the usual rules.
+    let body = if attachments.is_empty() || !body.trim().is_empty() {
+        validate::text("body", body, MAX_BODY_CHARS)?
+    } else {
+        String::new()
+    };
     let mut tx = db.begin().await?;
     let message_id = append(
         &mut tx,
+        origin,
         viewer,
-        conversation.firm_id,
-        conversation.id,
+        (
+            conversation.firm_id,
+            conversation.client_id,
+            conversation.id,
+        ),
         &body,
+        attachments,
     )
     .await?;
     audit::append(
@@ -341,7 +395,10 @@ pub async fn reply(
         origin,
         Event::new(Some(conversation.firm_id), "message.send")
             .object("conversation", conversation.id)
-            .detail(format!("message={message_id}")),
+            .detail(format!(
+                "message={message_id} attachments={}",
+                attachments.len()
+            )),
     )
     .await?;
     let other_side = if viewer.is_staff() { "client" } else { "staff" };
@@ -385,9 +442,50 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Conversation, DbE
 
 async fn message(db: &Db, id: Uuid) -> Result<Message, DbError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} WHERE m.id = $1");
-    Ok(
-        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(p).await)?,
-    )
+    let m: Message = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(p).await)?;
+    let conversation_id = m.conversation_id;
+    let mut list = vec![m];
+    with_attachments(db, conversation_id, &mut list).await?;
+    Ok(list.remove(0))
+}
+
+/// Fills in the files of the given messages of one conversation, in one query.
+async fn with_attachments(
+    db: &Db,
+    conversation_id: Uuid,
+    list: &mut [Message],
+) -> Result<(), DbError> {
+    let (Some(low), Some(high)) = (
+        list.iter().map(|m| m.seq).min(),
+        list.iter().map(|m| m.seq).max(),
+    ) else {
+        return Ok(());
+    };
+    let found: Vec<Attachment> = on_db!(db, p => sqlx::query_as(
+        "SELECT ma.message_id, f.id AS file_id, f.name, f.size FROM messages m \
+         JOIN message_attachments ma ON ma.message_id = m.id JOIN files f ON f.id = ma.file_id \
+         WHERE m.conversation_id = $1 AND m.seq BETWEEN $2 AND $3 AND m.deleted_at IS NULL ORDER BY f.name"
+    ).bind(conversation_id).bind(low).bind(high).fetch_all(p).await)?;
+    for a in found {
+        if let Some(m) = list.iter_mut().find(|m| m.id == a.message_id) {
+            m.attachments.push(a);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file is attached to a message the viewer can read.
+pub async fn attachment_visible(db: &Db, viewer: &Viewer, file_id: Uuid) -> Result<bool, DbError> {
+    let conversations: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT m.conversation_id FROM message_attachments ma JOIN messages m ON m.id = ma.message_id \
+         WHERE ma.file_id = $1 AND m.firm_id = $2 AND m.deleted_at IS NULL"
+    ).bind(file_id).bind(viewer.firm_id()).fetch_all(p).await)?;
+    for c in conversations {
+        if get(db, viewer, c).await.is_ok() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Up to `limit` messages numbered below `before` (the newest when `None`), oldest first.
@@ -404,6 +502,7 @@ pub async fn page(
     let mut rows: Vec<Message> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(conversation.id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await)?;
     rows.reverse();
+    with_attachments(db, conversation.id, &mut rows).await?;
     Ok(rows)
 }
 
@@ -417,10 +516,10 @@ pub async fn after(
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
     );
-    Ok(
-        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(conversation.id).bind(after).bind(limit).fetch_all(p).await)?,
-    )
+    let mut rows: Vec<Message> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(conversation.id).bind(after).bind(limit).fetch_all(p).await)?;
+    with_attachments(db, conversation.id, &mut rows).await?;
+    Ok(rows)
 }
 
 /// The viewer has read everything up to `seq`: their mark moves (for them only), and the

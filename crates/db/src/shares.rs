@@ -6,6 +6,7 @@ use portico_core::Viewer;
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
+use crate::notifications::{self, Notice};
 use crate::{Db, DbError, clients, matters, new_id, now, on_db, on_tx};
 
 /// Whom an item is shared with.
@@ -57,6 +58,21 @@ pub async fn share(
                 )),
         )
         .await?;
+        // The client's people hear that something is waiting for them.
+        let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+        ).bind(viewer.firm_id()).bind(client_id).fetch_all(&mut **c).await)?;
+        let (summary, href) = match item_type {
+            "file" => ("The firm shared a file with you", "/portal/files"),
+            _ => ("The firm shared something with you", "/portal"),
+        };
+        let notice = Notice {
+            firm_id: viewer.firm_id(),
+            kind: item_type,
+            summary,
+            href,
+        };
+        notifications::raise(&mut tx, &notice, &people).await?;
     }
     tx.commit().await
 }

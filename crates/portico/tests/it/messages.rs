@@ -237,7 +237,7 @@ both! {
             let db = app.db.clone();
             let viewer = if n % 2 == 0 { f.a.owner.clone() } else { client_viewer.clone() };
             tasks.push(tokio::spawn(async move {
-                messages::reply(&db, &viewer, c.id, &format!("reply {n}"), &Origin::system("test")).await.unwrap()
+                messages::reply(&db, &viewer, c.id, &format!("reply {n}"), &[], &Origin::system("test")).await.unwrap()
             }));
         }
         let mut seqs = Vec::new();
@@ -274,7 +274,7 @@ both! {
         let new = NewConversation { client_id: Some(client.id), title: "Secret title".into(), body: "secret body 0".into(), ..Default::default() };
         let (c, _) = messages::start(&app.db, &f.a.owner, &new, &origin).await.unwrap();
         for n in 1..50 {
-            messages::reply(&app.db, &f.a.owner, c.id, &format!("secret body {n}"), &origin).await.unwrap();
+            messages::reply(&app.db, &f.a.owner, c.id, &format!("secret body {n}"), &[], &origin).await.unwrap();
         }
         let other = NewConversation { client_id: Some(f.a.clients[1].0.id), title: "Other".into(), body: "for the quiet one".into(), ..Default::default() };
         messages::start(&app.db, &f.a.owner, &other, &origin).await.unwrap();
@@ -348,6 +348,107 @@ both! {
         assert!(!rest.contains("after logout"));
         drop((stream, counter, resumed));
         second.stop().await;
+        app.stop().await;
+    }
+}
+
+/// Sends the page's reply form: text and files as multipart.
+async fn reply_with_files(
+    who: &Browser,
+    href: &str,
+    body: &str,
+    files: &[(&str, Vec<u8>)],
+) -> crate::support::browser::Page {
+    let csrf = who.get("/notifications").await.csrf();
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("body", body.to_string());
+    for (name, bytes) in files {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
+    }
+    who.send(
+        who.raw()
+            .post(who.url(&format!("{href}/upload")))
+            .header("origin", who.url(""))
+            .multipart(form),
+    )
+    .await
+}
+
+both! {
+    async fn messages_carry_files_that_only_the_conversation_can_download(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, client_email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let person = app.browser();
+        person.login(client_email, PASSWORD).await;
+        let href = staff_start(&staff, client.id, "Documents", "Send them here").await;
+        let id = conversation_id(&href);
+        let page = format!("/portal/messages/{id}");
+
+        // The client sends two files with a line of text; staff hear of it and download them.
+        let scan: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let sent = reply_with_files(&person, &page, "Here they are", &[("passport scan.pdf", scan.clone()), ("../../etc/passwd\u{202e}gpj.exe", b"evil".to_vec())]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let shown = staff.get(&href).await.body;
+        assert!(shown.contains("passport scan.pdf") && shown.contains("Here they are"));
+        assert!(!shown.contains("../") && !shown.contains('\u{202e}'), "names are made safe");
+        let c = messages::get(&app.db, &f.a.owner, id).await.unwrap();
+        let list = messages::page(&app.db, &c, None, 10).await.unwrap();
+        let files = &list.last().unwrap().attachments;
+        assert_eq!(files.len(), 2);
+        let pdf = files.iter().find(|a| a.name == "passport scan.pdf").unwrap();
+        let got = staff.send(staff.raw().get(staff.url(&format!("/files/{}", pdf.file_id)))).await;
+        assert_eq!(got.status, 200);
+        let bytes = staff.with_cookie(staff.raw().get(staff.url(&format!("/files/{}", pdf.file_id)))).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(bytes.as_ref(), scan.as_slice(), "byte-identical");
+
+        // Staff answer with a file alone; the client may download it, another client may not.
+        let answer = reply_with_files(&staff, &href, "", &[("decision.txt", b"approved".to_vec())]).await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let list = messages::page(&app.db, &c, None, 10).await.unwrap();
+        let decision = list.last().unwrap().attachments[0].file_id;
+        assert_eq!(person.get(&format!("/files/{decision}")).await.status, 200);
+        let other = app.browser();
+        other.login(&f.a.clients[1].1, PASSWORD).await;
+        assert_eq!(other.get(&format!("/files/{decision}")).await.status, 404);
+        assert_eq!(other.get(&format!("/files/{}", pdf.file_id)).await.status, 404);
+        // Deleting the message takes its files out of the client's reach.
+        staff.submit(&href, &format!("{href}/3/delete"), &[]).await;
+        assert_eq!(person.get(&format!("/files/{decision}")).await.status, 404);
+
+        // A token after the files, too many files, another client's conversation: nothing stays.
+        let objects = app.storage.list("").await.unwrap().len();
+        let csrf = person.get(&page).await.csrf();
+        let late = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt")).text("csrf", csrf);
+        let res = person.send(person.raw().post(person.url(&format!("{page}/upload"))).header("origin", person.url("")).multipart(late)).await;
+        assert_eq!(res.status, 403);
+        let many: Vec<(&str, Vec<u8>)> = (0..21).map(|_| ("same.txt", b"1".to_vec())).collect();
+        let refused = reply_with_files(&person, &page, "too many", &many).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("at most 20 files"));
+        let too_long = reply_with_files(&person, &page, &"z".repeat(messages::MAX_BODY_CHARS + 1), &[("a.txt", b"a".to_vec())]).await;
+        assert_eq!(too_long.status, 422);
+        assert!(too_long.body.contains("at most 20000 characters"));
+        let theirs = staff_start(&staff, f.a.clients[1].0.id, "Theirs", "x").await;
+        let into_other = reply_with_files(&person, &theirs.replace("/staff/", "/portal/"), "hi", &[("a.txt", b"a".to_vec())]).await;
+        assert_eq!(into_other.status, 404);
+        assert_eq!(app.storage.list("").await.unwrap().len(), objects, "no orphaned bytes");
+        assert_eq!(messages::get(&app.db, &f.a.owner, id).await.unwrap().last_seq, 3);
+
+        // Shared files and client uploads reach the other side's notifications.
+        let before = portico_db::notifications::unread(&app.db, &client_viewer(&app.db, &f.a.owner, client.id).await).await.unwrap();
+        portico_db::files::share(&app.db, &f.a.owner, client.id, &[decision], portico_db::shares::Audience::Client(client.id), &Origin::system("test")).await.unwrap();
+        let notes = person.get("/notifications").await.body;
+        assert!(notes.contains("The firm shared a file with you"));
+        let after = portico_db::notifications::unread(&app.db, &client_viewer(&app.db, &f.a.owner, client.id).await).await.unwrap();
+        assert_eq!(after, before + 1);
+        assert!(staff.get("/notifications").await.body.contains("New message from a client"));
         app.stop().await;
     }
 }

@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// How many files a list shows.
 const LIST: i64 = 500;
 
-fn human_size(bytes: i64) -> String {
+pub(crate) fn human_size(bytes: i64) -> String {
     let b = bytes as f64;
     match bytes {
         n if n < 1024 => format!("{n} B"),
@@ -162,7 +162,7 @@ fn too_large(max: u64) -> AppError {
 
 /// Streams one multipart file field into storage under a new key, hashing and counting it;
 /// over the limit, the upload stops, nothing is kept and the answer is 413.
-async fn store_field(
+pub(crate) async fn store_field(
     state: &AppState,
     viewer: &portico_core::Viewer,
     field: axum::extract::multipart::Field<'_>,
@@ -212,13 +212,27 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-struct NewFileOwned {
+/// A file whose bytes are stored, not yet recorded.
+pub(crate) struct NewFileOwned {
     id: uuid::Uuid,
     name: String,
     size: i64,
     content_type: String,
     sha256: String,
     storage_key: String,
+}
+
+impl NewFileOwned {
+    pub(crate) fn as_new(&self) -> NewFile<'_> {
+        NewFile {
+            id: self.id,
+            name: &self.name,
+            size: self.size,
+            content_type: &self.content_type,
+            sha256: &self.sha256,
+            storage_key: &self.storage_key,
+        }
+    }
 }
 
 /// Staff upload one or many files into a client's files.
@@ -288,16 +302,8 @@ async fn upload_into(
                     continue;
                 }
                 let (f, key) = store_field(state, &signed.viewer, field).await?;
-                let new = NewFile {
-                    id: f.id,
-                    name: &f.name,
-                    size: f.size,
-                    content_type: &f.content_type,
-                    sha256: &f.sha256,
-                    storage_key: &f.storage_key,
-                };
                 if let Err(e) =
-                    files::record(&state.db, &signed.viewer, client.id, new, &origin).await
+                    files::record(&state.db, &signed.viewer, client.id, f.as_new(), &origin).await
                 {
                     // Not recorded: the bytes must not linger unreferenced.
                     let _ = state.storage.delete(&key).await;

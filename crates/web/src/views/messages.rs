@@ -7,7 +7,8 @@ use std::convert::Infallible;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -65,6 +66,8 @@ pub(crate) struct Shown {
     /// The conversation's address on the viewer's side, for the edit and delete forms.
     pub base: String,
     pub csrf: String,
+    /// Sent files: where to download, name, size.
+    pub attachments: Vec<(String, String, String)>,
 }
 
 fn show(
@@ -130,6 +133,17 @@ fn show(
         receipt,
         base: base.to_string(),
         csrf: signed.session.csrf_token.clone(),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    format!("/files/{}", a.file_id),
+                    a.name.clone(),
+                    super::files::human_size(a.size),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -366,7 +380,16 @@ pub(crate) async fn reply(
     check_side(&uri, signed)?;
     let id = parse_id(&id)?;
     let origin = info.by(signed);
-    match messages::reply(&state.db, &signed.viewer, id, &posted.form.body, &origin).await {
+    match messages::reply(
+        &state.db,
+        &signed.viewer,
+        id,
+        &posted.form.body,
+        &[],
+        &origin,
+    )
+    .await
+    {
         Ok(m) => {
             state.jobs_waiting.notify_one();
             let to = format!(
@@ -383,6 +406,140 @@ pub(crate) async fn reply(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads a text field of a multipart form, refusing more than `max` bytes.
+async fn read_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| AppError::Invalid("The message was cut off. Please try again.".into()))?
+    {
+        if buf.len() + chunk.len() > max {
+            return Err(AppError::TooLarge(format!(
+                "The message is longer than {} characters. Shorten it, or send it in parts.",
+                messages::MAX_BODY_CHARS
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf)
+        .map_err(|_| AppError::Invalid("The message could not be read as text.".into()))
+}
+
+/// The page's reply form: text and files together, as multipart. The form's token comes
+/// first; files stream into storage as they arrive and are recorded with the message, or
+/// removed again if the message is refused.
+pub(crate) async fn reply_upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    signed: Signed,
+    uri: Uri,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    check_side(&uri, &signed)?;
+    let id = parse_id(&id)?;
+    // Nothing is read, let alone stored, for a conversation the person cannot see.
+    messages::get(&state.db, &signed.viewer, id).await?;
+    let is_multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(AppError::Invalid(
+            "Send the reply with the form on the page.".into(),
+        ));
+    }
+    let mut form = Multipart::from_request(req, &state)
+        .await
+        .map_err(|_| AppError::Invalid("The reply could not be read.".into()))?;
+    let mut checked = false;
+    let mut body = String::new();
+    let mut stored = Vec::new();
+    let read: Result<(), AppError> = async {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|_| AppError::Invalid("The reply was cut off. Please try again.".into()))?
+        {
+            match field.name() {
+                Some("csrf") => {
+                    let sent = read_text(field, 128).await?;
+                    signed.check_csrf(&sent)?;
+                    checked = true;
+                }
+                _ if !checked => return Err(AppError::Csrf),
+                Some("body") => body = read_text(field, messages::MAX_BODY_CHARS * 4).await?,
+                Some("file") => {
+                    if field.file_name().is_none_or(str::is_empty) {
+                        continue;
+                    }
+                    if stored.len() >= messages::MAX_ATTACHMENTS {
+                        return Err(AppError::Invalid(format!(
+                            "Attach at most {} files to one message.",
+                            messages::MAX_ATTACHMENTS
+                        )));
+                    }
+                    stored.push(super::files::store_field(&state, &signed.viewer, field).await?);
+                }
+                _ => {}
+            }
+        }
+        if checked { Ok(()) } else { Err(AppError::Csrf) }
+    }
+    .await;
+    let forget = |stored: Vec<(super::files::NewFileOwned, String)>| {
+        let storage = state.storage.clone();
+        async move {
+            for (_, key) in stored {
+                let _ = storage.delete(&key).await;
+            }
+        }
+    };
+    if let Err(e) = read {
+        forget(stored).await;
+        return Err(e);
+    }
+    let news: Vec<_> = stored.iter().map(|(f, _)| f.as_new()).collect();
+    let result = messages::reply(
+        &state.db,
+        &signed.viewer,
+        id,
+        &body,
+        &news,
+        &info.by(&signed),
+    )
+    .await;
+    drop(news);
+    match result {
+        Ok(m) => {
+            state.jobs_waiting.notify_one();
+            let to = format!(
+                "{}#m{}",
+                messages::href_for(signed.viewer.is_staff(), id),
+                m.seq
+            );
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => {
+            forget(stored).await;
+            match e {
+                DbError::Invalid(e) => {
+                    let mut p = conversation_page(&state, &signed, id, None).await?;
+                    p.error = Some(e.message);
+                    p.draft = body;
+                    Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+                }
+                e => Err(e.into()),
+            }
+        }
     }
 }
 

@@ -156,6 +156,8 @@ fn picture_uploads() -> Router<AppState> {
 fn file_uploads() -> Router<AppState> {
     Router::new()
         .route("/portal/files/upload", post(files::portal_upload))
+        .route("/staff/messages/{id}/upload", post(messages::reply_upload))
+        .route("/portal/messages/{id}/upload", post(messages::reply_upload))
         .route(
             "/staff/clients/{id}/files/upload",
             post(files::staff_upload),
