@@ -3,7 +3,7 @@
 use crate::both;
 use crate::support::{Backend, Fixture, TestApp};
 
-async fn token_for(app: &TestApp, f: &Fixture) -> String {
+pub async fn token_for(app: &TestApp, f: &Fixture) -> String {
     let token = portico_web::new_token();
     portico_db::api_tokens::create(
         &app.db,
@@ -132,7 +132,7 @@ both! {
         let app = TestApp::start(backend).await;
         let doc: serde_json::Value = app.http().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        for path in ["/api/v1/me", "/api/v1/clients", "/api/v1/clients/{id}", "/api/v1/clients/{id}/matters", "/api/v1/matters/{id}"] {
+        for path in ["/api/v1/me", "/api/v1/clients", "/api/v1/clients/{id}", "/api/v1/clients/{id}/matters", "/api/v1/matters/{id}", "/api/v1/conversations", "/api/v1/clients/{id}/conversations", "/api/v1/conversations/{id}/messages"] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -452,3 +452,81 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn an_integration_starts_conversations_and_pages_through_messages(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let token = crate::api::token_for(&app, &f).await;
+        let http = app.http();
+        let (client, client_email, _) = &f.a.clients[0];
+
+        let res = http.post(app.url(&format!("/api/v1/clients/{}/conversations", client.id))).bearer_auth(&token)
+            .json(&serde_json::json!({"title": "From the case system", "body": "Hearing moved <to> Monday"})).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let c: serde_json::Value = res.json().await.unwrap();
+        let id = c["id"].as_str().unwrap().to_string();
+        for n in 2..=120 {
+            let res = http.post(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&token)
+                .json(&serde_json::json!({"body": format!("update {n}")})).send().await.unwrap();
+            assert_eq!(res.status(), 201);
+        }
+        // Paging back from the newest by number.
+        let mut seen = Vec::new();
+        let mut before: Option<i64> = None;
+        loop {
+            let url = match before { Some(b) => format!("/api/v1/conversations/{id}/messages?limit=50&before={b}"), None => format!("/api/v1/conversations/{id}/messages?limit=50") };
+            let page: serde_json::Value = http.get(app.url(&url)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            let mut seqs: Vec<i64> = page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+            seqs.append(&mut seen);
+            seen = seqs;
+            match page["next_before"].as_i64() { Some(b) => before = Some(b), None => break }
+        }
+        assert_eq!(seen, (1..=120).collect::<Vec<i64>>());
+        let list: Vec<serde_json::Value> = http.get(app.url(&format!("/api/v1/conversations?client={}", client.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["last_seq"], 120);
+
+        // The client reads it in the portal, stored byte-exact and shown escaped.
+        let person = app.browser();
+        person.login(client_email, PASSWORD).await;
+        let page = person.get(&format!("/portal/messages/{id}")).await.body;
+        assert!(page.contains("update 120") && page.contains("Earlier messages"));
+        let first = person.get(&format!("/portal/messages/{id}?before=2")).await.body;
+        assert!(first.contains("Hearing moved &lt;to&gt; Monday"));
+
+        // Hostile: another firm's client and conversation, unknown fields, wrong types, too long, no token.
+        let theirs = &f.b.clients[0].0;
+        let res = http.post(app.url(&format!("/api/v1/clients/{}/conversations", theirs.id))).bearer_auth(&token)
+            .json(&serde_json::json!({"title": "x", "body": "y"})).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let other_token = {
+            let t = portico_web::new_token();
+            portico_db::api_tokens::create(&app.db, &f.b.owner, "b", &portico_web::hash_token(&t), &Origin::system("test")).await.unwrap();
+            t
+        };
+        let res = http.get(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&other_token).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let res = http.post(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&other_token)
+            .json(&serde_json::json!({"body": "hi"})).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let res = http.post(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&token)
+            .json(&serde_json::json!({"body": "x", "author_side": "client"})).send().await.unwrap();
+        assert!(res.status().is_client_error());
+        let res = http.post(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&token)
+            .json(&serde_json::json!({"body": 42})).send().await.unwrap();
+        assert!(res.status().is_client_error());
+        let res = http.post(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&token)
+            .json(&serde_json::json!({"body": "x".repeat(messages::MAX_BODY_CHARS + 1)})).send().await.unwrap();
+        assert_eq!(res.status(), 422);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(err["error"].as_str().unwrap().contains("at most 20000 characters"));
+        let res = http.get(app.url(&format!("/api/v1/conversations/{id}/messages?before=abc"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 400);
+        let res = http.get(app.url("/api/v1/conversations")).send().await.unwrap();
+        assert_eq!(res.status(), 401);
+        let c = messages::get(&app.db, &f.a.owner, uuid::Uuid::parse_str(&id).unwrap()).await.unwrap();
+        assert_eq!(c.last_seq, 120, "nothing refused was stored");
+        app.stop().await;
+    }
+}

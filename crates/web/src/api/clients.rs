@@ -63,7 +63,7 @@ impl From<matters::Matter> for MatterOut {
     }
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -100,7 +100,7 @@ pub(crate) struct ListParams {
     per_page: Option<u32>,
 }
 
-fn parse(id: &str) -> Result<Uuid, AppError> {
+pub(super) fn parse(id: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(id).map_err(|_| AppError::NotFound)
 }
 
@@ -262,7 +262,7 @@ pub(crate) async fn add_comment(
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
-async fn origin(
+pub(super) async fn origin(
     state: &AppState,
     viewer: &portico_core::Viewer,
     info: &ReqInfo,

@@ -3,6 +3,7 @@
 
 mod auth;
 mod clients;
+mod messages;
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Portico API", description = "Clients, matters and matter comments of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
+    info(title = "Portico API", description = "Clients, matters, matter comments and secure messages of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -42,6 +43,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .routes(routes!(clients::matters, clients::create_matter))
         .routes(routes!(clients::matter))
         .routes(routes!(clients::comments, clients::add_comment))
+        .routes(routes!(messages::list))
+        .routes(routes!(messages::start))
+        .routes(routes!(messages::page, messages::reply))
         .split_for_parts();
     let doc = Arc::new(doc);
     router.route(
