@@ -645,6 +645,33 @@ pub async fn newest_for_portal(
     Ok((rows.into_iter().map(|r| r.listed).collect(), unread))
 }
 
+/// The people of each of the given conversations, staff first: `(conversation, name, side)`.
+pub async fn participants(
+    db: &Db,
+    viewer: &Viewer,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (0..ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT cm.conversation_id, u.name, cm.side FROM conversation_members cm JOIN users u ON u.id = cm.user_id \
+         WHERE cm.firm_id = $1 AND cm.conversation_id IN ({placeholders}) ORDER BY cm.side DESC, u.name"
+    );
+    Ok(on_db!(db, p => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(viewer.firm_id());
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?)
+}
+
 /// How many conversations have messages the viewer has not read (a client: of their own).
 pub async fn unread_count(db: &Db, viewer: &Viewer) -> Result<i64, DbError> {
     Ok(match viewer.client_scope() {

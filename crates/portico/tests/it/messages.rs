@@ -66,6 +66,9 @@ both! {
         assert!(notes.contains("New message from the firm") && notes.contains(&format!("/portal/messages/{id}")));
         let list = person.get("/portal/messages").await.body;
         assert!(list.contains("Unread") && list.contains("Visa &#60;documents&#62;"));
+        assert!(list.contains("With Mo Member, Client 1 Person"), "{list}");
+        let staff_home = staff.get("/staff").await.body;
+        assert!(staff_home.contains(&format!("<a href=\"/staff/messages/{id}\">Visa &#60;documents&#62;</a>")));
 
         // Reading it: escaped, lines kept, the address a link; read for them, and staff see when.
         let page = format!("/portal/messages/{id}");

@@ -156,6 +156,7 @@ pub(crate) struct Row {
     matter_title: Option<String>,
     when: String,
     unread: bool,
+    people: String,
 }
 
 pub(crate) struct HitRow {
@@ -214,9 +215,17 @@ pub(crate) async fn list(
     };
     let listed = messages::list(&state.db, &signed.viewer, filter, LISTED).await?;
     let staff = signed.viewer.is_staff();
+    let ids: Vec<Uuid> = listed.iter().map(|l| l.conversation.id).collect();
+    let people = messages::participants(&state.db, &signed.viewer, &ids).await?;
     let rows = listed
         .iter()
         .map(|l| Row {
+            people: people
+                .iter()
+                .filter(|(c, _, _)| *c == l.conversation.id)
+                .map(|(_, name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             href: messages::href_for(staff, l.conversation.id),
             title: l.conversation.title.clone(),
             client_name: l.client_name.clone(),

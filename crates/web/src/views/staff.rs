@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients::{self, Client, NewClient, PortalUser};
 use portico_db::comments::{self, Comment};
 use portico_db::matters::{self, Matter, NewMatter};
-use portico_db::{DbError, Page};
+use portico_db::{DbError, Page, messages};
 use serde::Deserialize;
 
 use super::layout::Layout;
@@ -34,6 +34,8 @@ pub(crate) struct HomePage {
     layout: Layout,
     recent: Vec<Client>,
     from_clients: Vec<(String, Comment)>,
+    conversations: Vec<messages::Listed>,
+    unread_conversations: i64,
 }
 
 pub(crate) async fn home(
@@ -43,7 +45,12 @@ pub(crate) async fn home(
     staff(&signed)?;
     let recent = clients::newest(&state.db, &signed.viewer, 5).await?;
     let from_clients = comments::from_clients_for_firm(&state.db, &signed.viewer, 5).await?;
+    let filter = messages::ListFilter::default();
+    let conversations = messages::list(&state.db, &signed.viewer, filter, 5).await?;
+    let unread_conversations = messages::unread_count(&state.db, &signed.viewer).await?;
     Ok(HomePage {
+        conversations,
+        unread_conversations,
         layout: Layout::new(&signed, "Home", "/staff"),
         recent,
         from_clients,
