@@ -533,3 +533,46 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn digests_wait_a_day_and_notification_mail_survives_an_smtp_outage(backend: Backend) {
+        let port = crate::support::smtp::SmtpSink::free_port();
+        let app = TestApp::start_with(backend, |c| {
+            c.mail.smtp_port = port;
+            c.jobs.notify_quiet_secs = 1;
+            c.jobs.notify_longest_secs = 60;
+        }).await;
+        let f = Fixture::new(&app.db).await;
+        let origin = Origin::system("test");
+        let daily = client_viewer(&app.db, &f.a.owner, f.a.clients[1].0.id).await;
+        portico_db::users::update_profile(&app.db, &daily, &portico_db::users::Profile {
+            name: "Client 2 Person".into(), phone: String::new(), notify: "daily".into(), time_zone: String::new(),
+        }, &origin).await.unwrap();
+        for (n, (client, _, _)) in f.a.clients.iter().enumerate() {
+            let new = NewConversation { client_id: Some(client.id), title: format!("Note {n}"), body: "digest-secret".into(), ..Default::default() };
+            messages::start(&app.db, &f.a.owner, &new, &origin).await.unwrap();
+        }
+        // The SMTP server is down while the batch falls due; it comes up later.
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        let sink = crate::support::smtp::SmtpSink::start_on(port).await;
+        let got = sink.wait_for(1, Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(sink.messages().len(), 1, "sent once, and nothing yet for the daily digest");
+        assert_eq!(got[0].to, vec![f.a.clients[0].1.clone()]);
+        assert!(got[0].data.contains("You have a new secure message from Alpha Legal"));
+
+        // A day later the digest goes out, once.
+        let day_ago = portico_db::now() - time::Duration::hours(25);
+        match &app.db {
+            portico_db::Db::Sqlite(p) => { sqlx::query("UPDATE notifications SET created_at = $1 WHERE user_id = $2").bind(day_ago).bind(daily.user_id()).execute(p).await.unwrap(); }
+            portico_db::Db::Postgres(p) => { sqlx::query("UPDATE notifications SET created_at = $1 WHERE user_id = $2").bind(day_ago).bind(daily.user_id()).execute(p).await.unwrap(); }
+        }
+        let got = sink.wait_for(2, Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(sink.messages().len(), 2);
+        assert_eq!(got[1].to, vec![f.a.clients[1].1.clone()]);
+        assert!(!got[1].data.contains("digest-secret") && !got[1].data.contains("Note 1"));
+        app.stop().await;
+    }
+}
