@@ -83,4 +83,47 @@ both! {
         chrome.quit().await;
         app.stop().await;
     }
+
+    async fn an_open_conversation_shows_the_firms_reply_without_reloading(backend: Backend) {
+        let Some(chrome) = Chrome::start().await else { return };
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let origin = portico_db::audit::Origin::system("test");
+        let new = portico_db::messages::NewConversation { client_id: Some(client.id), title: "Your visa".into(), body: "We filed it.".into(), ..Default::default() };
+        let (c, _) = portico_db::messages::start(&app.db, &f.a.owner, &new, &origin).await.unwrap();
+
+        // On a phone: the header shows one unread notification; the menu leads to messages.
+        chrome.window(390, 844).await;
+        chrome.goto(&app.url("/login")).await;
+        chrome.fill("#email", email).await;
+        chrome.fill("#password", PASSWORD).await;
+        chrome.click("button[type=submit]").await;
+        assert_eq!(chrome.wait_for_url("/portal").await, app.url("/portal"));
+        assert!(chrome.displayed("a.bell .badge").await);
+        chrome.click("details.menu summary").await;
+        chrome.click("details.menu a[href='/portal/messages']").await;
+        assert_eq!(chrome.wait_for_url("/portal/messages").await, app.url("/portal/messages"));
+        chrome.click(&format!("a[href='/portal/messages/{}']", c.id)).await;
+        chrome.wait_for_url(&c.id.to_string()).await;
+        assert!(!chrome.displayed("a.bell .badge").await, "read with the conversation");
+
+        // The firm answers from elsewhere: the open page shows it without being reloaded.
+        portico_db::messages::reply(&app.db, &f.a.owner, c.id, "Approved <today>!", &[], &origin).await.unwrap();
+        let page = chrome.wait_for_page(|p| p.contains("Approved &lt;today&gt;!")).await;
+        assert!(page.contains("id=\"m2\""), "{page}");
+        // The client's reply goes through the plain form, and the page lands on it.
+        chrome.fill("#reply-body", "Thank you!").await;
+        chrome.click("#reply button[type=submit]").await;
+        let url = chrome.wait_until(|u| u.ends_with("#m3")).await;
+        assert!(url.ends_with("#m3"), "{url}");
+        assert!(chrome.source().await.contains("Thank you!"));
+        // A new conversation elsewhere lights the unread count on the open page.
+        let other = portico_db::messages::NewConversation { client_id: Some(client.id), title: "Invoice".into(), body: "Attached".into(), ..Default::default() };
+        portico_db::messages::start(&app.db, &f.a.owner, &other, &origin).await.unwrap();
+        let page = chrome.wait_for_page(|p| p.contains("data-live-unread=\"/notifications/live\">1</span>")).await;
+        assert!(page.contains("data-live-unread=\"/notifications/live\">1</span>"), "{page}");
+        chrome.quit().await;
+        app.stop().await;
+    }
 }

@@ -129,6 +129,20 @@ impl Chrome {
         url
     }
 
+    /// Waits (up to five seconds) for the page, as scripts have changed it, to satisfy `done`;
+    /// returns the last page seen.
+    pub async fn wait_for_page(&self, done: impl Fn(&str) -> bool) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source().await;
+            if done(&page) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        page
+    }
+
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
