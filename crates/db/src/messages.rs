@@ -39,6 +39,9 @@ pub struct Conversation {
     pub resolved_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The highest message number the viewer who loaded it has read.
+    #[serde(skip)]
+    pub read_seq: i64,
 }
 
 /// A conversation in a list: with its client, its matter and the viewer's read mark.
@@ -49,13 +52,11 @@ pub struct Listed {
     pub conversation: Conversation,
     pub client_name: String,
     pub matter_title: Option<String>,
-    /// The highest message number the viewer has read.
-    pub read_seq: i64,
 }
 
 impl Listed {
     pub fn unread(&self) -> bool {
-        self.conversation.last_seq > self.read_seq
+        self.conversation.last_seq > self.conversation.read_seq
     }
 }
 
@@ -79,6 +80,8 @@ pub struct Message {
     #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
     pub deleted_by_name: Option<String>,
+    #[serde(skip)]
+    pub attachment_count: i64,
     /// Files sent with the message.
     #[sqlx(skip)]
     pub attachments: Vec<Attachment>,
@@ -138,7 +141,8 @@ fn check_attachments(attachments: &[NewFile<'_>]) -> Result<(), DbError> {
 }
 
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.author_user_id, u.name AS author_name, \
-     m.author_side, m.body, m.created_at, m.edited_at, m.deleted_at, d.name AS deleted_by_name \
+     m.author_side, m.body, m.created_at, m.edited_at, m.deleted_at, d.name AS deleted_by_name, \
+     (SELECT COUNT(*) FROM message_attachments ma WHERE ma.message_id = m.id) AS attachment_count \
      FROM messages m JOIN users u ON u.id = m.author_user_id LEFT JOIN users d ON d.id = m.deleted_by";
 
 fn side(viewer: &Viewer) -> &'static str {
@@ -427,11 +431,14 @@ pub async fn reply(
 pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Conversation, DbError> {
     let found: Option<Conversation> = match viewer.client_scope() {
         None => on_db!(db, p => sqlx::query_as(
-            "SELECT id, firm_id, client_id, matter_id, title, last_seq, last_message_at, resolved_at, created_at \
-             FROM conversations WHERE id = $1 AND firm_id = $2"
-        ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?,
+            "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, c.resolved_at, \
+                    c.created_at, COALESCE(cm.read_seq, 0) AS read_seq \
+             FROM conversations c LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $3 \
+             WHERE c.id = $1 AND c.firm_id = $2"
+        ).bind(id).bind(viewer.firm_id()).bind(viewer.user_id()).fetch_optional(p).await)?,
         Some(client_id) => on_db!(db, p => sqlx::query_as(
-            "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, c.resolved_at, c.created_at \
+            "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, c.resolved_at, \
+                    c.created_at, cm.read_seq \
              FROM conversations c JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $4 \
              LEFT JOIN matters mt ON mt.id = c.matter_id \
              WHERE c.id = $1 AND c.firm_id = $2 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open)"
@@ -455,10 +462,12 @@ async fn with_attachments(
     conversation_id: Uuid,
     list: &mut [Message],
 ) -> Result<(), DbError> {
-    let (Some(low), Some(high)) = (
-        list.iter().map(|m| m.seq).min(),
-        list.iter().map(|m| m.seq).max(),
-    ) else {
+    let with_files = || {
+        list.iter()
+            .filter(|m| m.attachment_count > 0)
+            .map(|m| m.seq)
+    };
+    let (Some(low), Some(high)) = (with_files().min(), with_files().max()) else {
         return Ok(());
     };
     let found: Vec<Attachment> = on_db!(db, p => sqlx::query_as(
@@ -531,6 +540,14 @@ pub async fn mark_read(
     seq: i64,
 ) -> Result<(), DbError> {
     let seq = seq.min(conversation.last_seq);
+    // Most calls find the mark already there (another page of the person's said so): a read
+    // answers them without taking the write lock.
+    let current: Option<i64> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"
+    ).bind(conversation.id).bind(viewer.user_id()).fetch_optional(p).await)?;
+    if current.is_some_and(|r| r >= seq) {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     add_member(
         &mut tx,
@@ -639,7 +656,13 @@ pub async fn newest_for_portal(
         unread_total: i64,
     }
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
-        "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at,                 c.resolved_at, c.created_at, cl.name AS client_name, mt.title AS matter_title, cm.read_seq,                 SUM(CASE WHEN c.last_seq > cm.read_seq THEN 1 ELSE 0 END) OVER () AS unread_total          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id          JOIN clients cl ON cl.id = c.client_id LEFT JOIN matters mt ON mt.id = c.matter_id          WHERE cm.user_id = $2 AND c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open)          ORDER BY c.last_message_at DESC, c.id DESC LIMIT $4"
+        "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, \
+         c.resolved_at, c.created_at, cl.name AS client_name, mt.title AS matter_title, cm.read_seq, \
+         SUM(CASE WHEN c.last_seq > cm.read_seq THEN 1 ELSE 0 END) OVER () AS unread_total \
+         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id \
+         JOIN clients cl ON cl.id = c.client_id LEFT JOIN matters mt ON mt.id = c.matter_id \
+         WHERE cm.user_id = $2 AND c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open) \
+         ORDER BY c.last_message_at DESC, c.id DESC LIMIT $4"
     ).bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
     let unread = rows.first().map_or(0, |r| r.unread_total);
     Ok((rows.into_iter().map(|r| r.listed).collect(), unread))

@@ -346,6 +346,8 @@ both! {
         // Signed out: the stream ends at its next update.
         let csrf = person.get("/portal").await.csrf();
         person.post("/logout", &[("csrf", csrf.as_str())]).await;
+        // A stream trusts its last check for at most a second.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
         staff_there.submit(&href, &format!("{href}/reply"), &[("body", "after logout")]).await;
         let rest = read_events(&mut stream, "after logout", Duration::from_secs(3)).await;
         assert!(!rest.contains("after logout"));

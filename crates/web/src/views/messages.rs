@@ -319,7 +319,10 @@ async fn conversation_page(
     let conversation = messages::get(&state.db, viewer, id).await?;
     let list = messages::page(&state.db, &conversation, before, PAGE).await?;
     let newest = before.is_none_or(|b| b > conversation.last_seq);
-    if newest && let Some(last) = list.last() {
+    if newest
+        && let Some(last) = list.last()
+        && last.seq > conversation.read_seq
+    {
         messages::mark_read(&state.db, viewer, &conversation, last.seq).await?;
     }
     let members = messages::members(&state.db, &conversation).await?;
@@ -827,38 +830,60 @@ pub(crate) struct LiveQuery {
     after: i64,
 }
 
+/// How long a stream trusts its last check of the session and the conversation: a person
+/// signed out, removed or closed out stops receiving within this time.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 struct Live {
     state: AppState,
     hash: Vec<u8>,
     id: Uuid,
     after: i64,
+    /// The person's read mark as this stream last knew it.
+    read: i64,
+    checked: Option<(std::time::Instant, Signed, Conversation)>,
     queue: VecDeque<Event>,
 }
 
 impl Live {
     /// Reads what arrived since the last message sent, as the person may see it now; `false`
     /// once they may not (signed out, removed, portal closed).
-    async fn refresh(&mut self) -> bool {
-        let Ok(Some(signed)) = session::by_hash(&self.state, &self.hash).await else {
-            return false;
-        };
+    async fn refresh(&mut self, woken_by: u64) -> bool {
         let db = &self.state.db;
-        let Ok(conversation) = messages::get(db, &signed.viewer, self.id).await else {
+        if self
+            .checked
+            .as_ref()
+            .is_none_or(|(at, _, _)| at.elapsed() >= RECHECK)
+        {
+            self.checked = None;
+            let Ok(Some(signed)) = session::by_hash(&self.state, &self.hash).await else {
+                return false;
+            };
+            let Ok(conversation) = messages::get(db, &signed.viewer, self.id).await else {
+                return false;
+            };
+            self.read = self.read.max(conversation.read_seq);
+            self.checked = Some((std::time::Instant::now(), signed, conversation));
+        }
+        let Some((_, signed, conversation)) = &self.checked else {
             return false;
         };
-        let Ok(list) = messages::after(db, &conversation, self.after, PAGE).await else {
+        let Ok(list) = self
+            .state
+            .live
+            .messages_after(db, conversation, self.after, PAGE, woken_by)
+            .await
+        else {
             return false;
         };
         let Some(last) = list.last().map(|m| m.seq) else {
             return true;
         };
-        let layout = Layout::new(&signed, "", "");
+        let layout = Layout::new(signed, "", "");
         let base = messages::href_for(signed.viewer.is_staff(), conversation.id);
-        let members = messages::members(db, &conversation)
-            .await
-            .unwrap_or_default();
-        for m in &list {
-            let shown = show(&signed, &layout, m, &members, &[], &base);
+        for m in list.iter() {
+            // Just arrived: nobody on the other side has read it yet.
+            let shown = show(signed, &layout, m, &[], &[], &base);
             let html = Fragment { m: &shown }.render().unwrap_or_default();
             self.queue.push_back(
                 Event::default()
@@ -868,8 +893,19 @@ impl Live {
             );
         }
         self.after = last;
-        if let Err(e) = messages::mark_read(db, &signed.viewer, &conversation, last).await {
-            tracing::warn!(error = %e, "could not mark streamed messages read");
+        // Shown on an open page: read. (Another of the person's pages may have said so already.)
+        if last > self.read
+            && self
+                .state
+                .live
+                .claim_read_mark(conversation.id, signed.viewer.user_id(), last)
+        {
+            let mut seen = conversation.clone();
+            seen.last_seq = last;
+            match messages::mark_read(db, &signed.viewer, &seen, last).await {
+                Ok(()) => self.read = last,
+                Err(e) => tracing::warn!(error = %e, "could not mark streamed messages read"),
+            }
         }
         true
     }
@@ -896,10 +932,12 @@ pub(crate) async fn live(
         hash,
         id: conversation.id,
         after: resumed.unwrap_or(q.after).max(0),
+        read: 0,
+        checked: None,
         queue: VecDeque::new(),
     };
     // Whatever arrived between the page and this stream goes first.
-    let open = live.refresh().await;
+    let open = live.refresh(subscription.heard()).await;
     let stream = futures_util::stream::unfold(
         (live, open, subscription),
         |(mut live, mut open, mut sub)| async move {
@@ -907,10 +945,11 @@ pub(crate) async fn live(
                 if let Some(e) = live.queue.pop_front() {
                     return Some((Ok(e), (live, open, sub)));
                 }
-                if !open || !sub.wait_for(live.id).await {
+                if !open {
                     return None;
                 }
-                open = live.refresh().await;
+                let woken_by = sub.wait_for(live.id).await?;
+                open = live.refresh(woken_by).await;
             }
         },
     );

@@ -67,8 +67,8 @@ pub(crate) async fn live(
     let stream = futures_util::stream::unfold(
         (state, hash, sub, true),
         move |(state, hash, mut sub, first)| async move {
-            if !first && !sub.wait_for(topic).await {
-                return None;
+            if !first {
+                sub.wait_for(topic).await?;
             }
             let signed = session::by_hash(&state, &hash).await.ok().flatten()?;
             let n = notifications::unread(&state.db, &signed.viewer)
