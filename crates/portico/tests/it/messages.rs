@@ -414,10 +414,16 @@ both! {
         assert_eq!(bytes.as_ref(), scan.as_slice(), "byte-identical");
 
         // Staff answer with a file alone; the client may download it, another client may not.
-        let answer = reply_with_files(&staff, &href, "", &[("decision.txt", b"approved".to_vec())]).await;
+        let answer = reply_with_files(&staff, &href, "", &[("decision.txt", b"approved".to_vec()), ("<img src=x onerror=alert(1)>.svg", b"<svg onload=alert(1)/>".to_vec())]).await;
         assert_eq!(answer.status, 303, "{}", answer.body);
         let list = messages::page(&app.db, &c, None, 10).await.unwrap();
-        let decision = list.last().unwrap().attachments[0].file_id;
+        let decision = list.last().unwrap().attachments.iter().find(|a| a.name == "decision.txt").unwrap().file_id;
+        let svg = list.last().unwrap().attachments.iter().find(|a| a.name.ends_with(".svg")).unwrap().file_id;
+        let seen = person.get(&page).await.body;
+        assert!(seen.contains("&#60;img src=x onerror=alert(1)&#62;.svg") && !seen.contains("<img src=x"), "names shown escaped");
+        let res = person.get(&format!("/files/{svg}")).await;
+        assert_eq!(res.headers["content-disposition"].to_str().unwrap().starts_with("attachment"), true);
+        assert_eq!(res.headers["content-type"], "application/octet-stream");
         assert_eq!(person.get(&format!("/files/{decision}")).await.status, 200);
         let other = app.browser();
         other.login(&f.a.clients[1].1, PASSWORD).await;
