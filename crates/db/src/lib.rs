@@ -19,6 +19,7 @@ pub mod matters;
 pub mod messages;
 pub mod mfa;
 pub mod notifications;
+pub mod passkeys;
 pub mod pictures;
 pub mod seed;
 pub mod sessions;

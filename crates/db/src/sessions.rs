@@ -163,7 +163,8 @@ pub struct Chrome {
     /// How many places (firms as staff, clients as a portal user) this person can switch between.
     pub places: i64,
     pub totp_enabled: bool,
-    /// The firm requires two-step sign-in of this side (staff or clients).
+    /// The person has a second step: an authenticator app or a passkey.
+    /// (Named for the first of them.)
     pub totp_required: bool,
     /// The firm lets its clients read when staff opened their items.
     pub access_log_for_clients: bool,
@@ -220,7 +221,7 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 cu.is_client_admin, \
                 (SELECT COUNT(*) FROM staff_members x WHERE x.user_id = s.user_id AND x.active) + \
                 (SELECT COUNT(*) FROM client_users y WHERE y.user_id = s.user_id AND y.active) AS places, \
-                u.totp_enabled, \
+                (u.totp_enabled OR EXISTS (SELECT 1 FROM passkeys pk WHERE pk.user_id = u.id)) AS totp_enabled, \
                 CASE WHEN s.context = 'staff' THEN f.require_2fa_staff ELSE f.require_2fa_clients END AS totp_required, \
                 f.access_log_for_clients, f.logo_version, u.picture_version, \
                 CASE WHEN s.context = 'client' AND f.terms_text <> '' AND NOT EXISTS (\

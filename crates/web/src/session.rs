@@ -177,7 +177,11 @@ impl FromRequestParts<AppState> for Signed {
 
 /// Pages reachable before the two-step sign-in a firm requires is set up.
 fn may_skip_enrolment(path: &str) -> bool {
-    path == "/account/2fa" || path.starts_with("/account/2fa/") || path == "/logout"
+    path == "/account/2fa"
+        || path.starts_with("/account/2fa/")
+        || path == "/account/passkeys"
+        || path.starts_with("/account/passkeys/")
+        || path == "/logout"
 }
 
 /// Pages reachable before the firm's current terms are accepted.

@@ -16,6 +16,7 @@ mod links;
 mod mail;
 mod messages;
 mod pages;
+mod passkeys;
 mod pictures;
 mod reset;
 mod settings;

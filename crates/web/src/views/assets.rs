@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/portico.css");
 const SCRIPT: &str = include_str!("../../static/live.js");
+const PASSKEYS: &str = include_str!("../../static/passkeys.js");
 
 pub(crate) async fn stylesheet() -> impl IntoResponse {
     (
@@ -28,6 +29,17 @@ pub(crate) async fn script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         SCRIPT,
+    )
+}
+
+/// The passkey ceremonies' script, on the pages that offer them.
+pub(crate) async fn passkeys_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PASSKEYS,
     )
 }
 

@@ -31,7 +31,7 @@ pub(crate) async fn start(MaybeSigned(signed): MaybeSigned) -> Redirect {
 }
 
 /// Only same-origin paths may follow a sign-in; anything else goes to the start page.
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
@@ -149,38 +149,82 @@ pub(crate) async fn login(
         }
     };
     throttle::clear(&state.db, &account_key).await?;
+    let second_step = super::passkeys::has_second_factor(&state, &user).await?;
+    match begin_session(
+        &state,
+        &headers,
+        &info,
+        &user,
+        "password",
+        second_step,
+        &next,
+    )
+    .await?
+    {
+        SignedIn::Yes { cookie, target } => Ok((
+            StatusCode::SEE_OTHER,
+            [(SET_COOKIE, cookie)],
+            [(LOCATION, target)],
+        )
+            .into_response()),
+        SignedIn::Closed(message) => Ok(refused(form.email, message)),
+        SignedIn::Nowhere => Ok(failed(form.email)),
+    }
+}
+
+/// The outcome of starting a session for someone whose credentials checked out.
+pub(crate) enum SignedIn {
+    /// The session's cookie and where to go next (the second step, when one is due).
+    Yes {
+        cookie: axum::http::HeaderValue,
+        target: String,
+    },
+    /// Every place of theirs is closed; the message says so (their credentials were right, so
+    /// saying why is no leak).
+    Closed(String),
+    /// They have no place to go at all.
+    Nowhere,
+}
+
+/// Starts a session for `user` in their first open place (staff work first; choosing among
+/// several is the switcher's job), with a fresh token: whatever session the browser had
+/// before is ended.
+pub(crate) async fn begin_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    info: &ReqInfo,
+    user: &users::User,
+    auth_method: &str,
+    second_step: bool,
+    next: &str,
+) -> Result<SignedIn, AppError> {
     let memberships = users::memberships(&state.db, user.id).await?;
-    // Staff work first; choosing among several places is the switcher's job.
     let open = || memberships.iter().filter(|m| m.portal_open);
     let Some(m) = open().find(|m| m.context == "staff").or(open().next()) else {
         let origin = info.anonymous(&user.email, Some(user.id));
         audit::record(&state.db, &origin, Event::new(None, "auth.login.no_access")).await?;
-        // The password was right, so saying why is no leak: every place of theirs is closed.
-        if let Some(closed) = memberships.first() {
-            let message = crate::error::closed_message(&closed.firm_name);
-            return Ok(refused(form.email, message));
-        }
-        return Ok(failed(form.email));
+        return Ok(match memberships.first() {
+            Some(closed) => SignedIn::Closed(crate::error::closed_message(&closed.firm_name)),
+            None => SignedIn::Nowhere,
+        });
     };
     let context =
         Context::parse(&m.context).ok_or_else(|| AppError::Internal("unknown context".into()))?;
     let firm = portico_db::firms::by_id(&state.db, m.firm_id)
         .await?
         .ok_or(AppError::NotFound)?;
-
-    // A fresh token at every sign-in; whatever session the browser had before is ended.
-    let old = session::request_token(&headers, &state.config).map(|t| hash_token(&t));
+    let old = session::request_token(headers, &state.config).map(|t| hash_token(&t));
     let start = session::Start {
         user_id: user.id,
         context,
         membership_id: m.membership_id,
         firm: &firm,
-        auth_method: "password",
-        mfa_pending: user.totp_enabled,
+        auth_method,
+        mfa_pending: second_step,
     };
-    let cookie = session::start(&state, &info, old.as_deref(), start).await?;
+    let cookie = session::start(state, info, old.as_deref(), start).await?;
     let origin = info.anonymous(&user.email, Some(user.id));
-    let action = if user.totp_enabled {
+    let action = if second_step {
         "auth.password.ok"
     } else {
         "auth.login"
@@ -188,11 +232,13 @@ pub(crate) async fn login(
     audit::record(
         &state.db,
         &origin,
-        Event::new(Some(m.firm_id), action).object("user", user.id),
+        Event::new(Some(m.firm_id), action)
+            .object("user", user.id)
+            .detail(auth_method),
     )
     .await?;
-    let landing = landing(context, &next);
-    let target = if user.totp_enabled {
+    let landing = landing(context, next);
+    let target = if second_step {
         format!(
             "/login/2fa?next={}",
             crate::middleware::url_encode(&landing)
@@ -200,12 +246,7 @@ pub(crate) async fn login(
     } else {
         landing
     };
-    Ok((
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie)],
-        [(LOCATION, target)],
-    )
-        .into_response())
+    Ok(SignedIn::Yes { cookie, target })
 }
 
 /// Where a sign-in lands. A page of the other side (left in `next` by someone else's session)

@@ -152,7 +152,8 @@ pub(crate) async fn open(
         // The membership ended or the client's portal closed since the link was sent.
         return Ok(gone(&token));
     }
-    if firm.require_2fa_clients && !user.totp_enabled {
+    let second_step = super::passkeys::has_second_factor(&state, &user).await?;
+    if firm.require_2fa_clients && !second_step {
         return Ok(page(&token, name, link.label, LinkState::NeedsPassword));
     }
     let old = cookie::request_token(&headers, &state.config).map(|t| hash_token(&t));
@@ -162,13 +163,13 @@ pub(crate) async fn open(
         membership_id: link.client_user_id,
         firm: &firm,
         auth_method: "link",
-        mfa_pending: user.totp_enabled,
+        mfa_pending: second_step,
     };
     let session = cookie::start(&state, &info, old.as_deref(), start).await?;
     let origin = info.anonymous(&user.email, Some(user.id));
     let event = audit::Event::new(Some(link.firm_id), "auth.link").object("user", user.id);
     audit::record(&state.db, &origin, event).await?;
-    let target = if user.totp_enabled {
+    let target = if second_step {
         format!(
             "/login/2fa?next={}",
             crate::middleware::url_encode(&link.target)

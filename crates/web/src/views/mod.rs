@@ -13,6 +13,7 @@ mod links;
 mod matters;
 mod messages;
 mod notifications;
+mod passkeys;
 mod portal;
 mod profile;
 mod reset;
@@ -110,6 +111,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(health::metrics))
         .route("/static/portico.css", get(assets::stylesheet))
         .route("/static/live.js", get(assets::script))
+        .route("/static/passkeys.js", get(assets::passkeys_script))
+        .route("/account/passkeys", get(passkeys::list))
+        .route("/account/passkeys/start", post(passkeys::register_start))
+        .route("/account/passkeys/finish", post(passkeys::register_finish))
+        .route("/account/passkeys/{id}/remove", post(passkeys::remove))
+        .route("/login/passkey/start", post(passkeys::sign_in_start))
+        .route("/login/passkey/finish", post(passkeys::sign_in_finish))
+        .route(
+            "/login/2fa/passkey/start",
+            post(passkeys::second_step_start),
+        )
+        .route(
+            "/login/2fa/passkey/finish",
+            post(passkeys::second_step_finish),
+        )
         .route("/staff/messages", get(messages::list))
         .route(
             "/portal/messages",

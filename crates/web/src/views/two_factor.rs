@@ -222,6 +222,9 @@ pub(crate) async fn disable(
 pub(crate) struct SecondStepPage {
     next: String,
     error: Option<String>,
+    /// Which second factors the person has.
+    totp: bool,
+    passkey: bool,
 }
 
 #[derive(Deserialize)]
@@ -230,7 +233,7 @@ pub(crate) struct NextQuery {
     next: String,
 }
 
-async fn pending(
+pub(crate) async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<sessions::Session>, AppError> {
@@ -245,12 +248,20 @@ pub(crate) async fn second_step_page(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
-    if pending(&state, &headers).await?.is_none() {
+    let Some(session) = pending(&state, &headers).await? else {
         return Ok(Redirect::to("/login").into_response());
-    }
+    };
+    let user = users::by_id(&state.db, session.user_id)
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    let passkey = !portico_db::passkeys::of_user(&state.db, user.id)
+        .await?
+        .is_empty();
     Ok(SecondStepPage {
         next: q.next,
         error: None,
+        totp: user.totp_enabled,
+        passkey,
     }
     .into_response())
 }
@@ -285,6 +296,8 @@ pub(crate) async fn second_step(
         let page = SecondStepPage {
             next: form.next,
             error,
+            totp: true,
+            passkey: false,
         };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
@@ -304,6 +317,8 @@ pub(crate) async fn second_step(
         .await?;
         let page = SecondStepPage {
             next: form.next,
+            totp: true,
+            passkey: false,
             error: Some(
                 "That code did not match, or was already used. Type the newest code from your app."
                     .into(),
@@ -312,6 +327,19 @@ pub(crate) async fn second_step(
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     }
     throttle::clear(&state.db, &key).await?;
+    complete_second_step(&state, &info, &session, &user, "totp", &form.next).await
+}
+
+/// Swaps a session past its first step for a full one, once the second factor checked out.
+pub(crate) async fn complete_second_step(
+    state: &AppState,
+    info: &ReqInfo,
+    session: &sessions::Session,
+    user: &users::User,
+    factor: &str,
+    next: &str,
+) -> Result<Response, AppError> {
+    let origin = info.anonymous(&user.email, Some(user.id));
     let context = session.context().ok_or(AppError::SignInRequired)?;
     let firm_id = users::memberships(&state.db, user.id)
         .await?
@@ -328,22 +356,22 @@ pub(crate) async fn second_step(
         membership_id: session.membership_id,
         firm: &firm,
         // A link session stays one after its second step, with the same limits.
-        auth_method: &format!("{}+totp", session.auth_method),
+        auth_method: &format!("{}+{factor}", session.auth_method),
         mfa_pending: false,
     };
-    let set = cookie::start(&state, &info, Some(&session.token_hash), start).await?;
+    let set = cookie::start(state, info, Some(&session.token_hash), start).await?;
     audit::record(
         &state.db,
         &origin,
         Event::new(Some(firm.id), "auth.login")
             .object("user", user.id)
-            .detail("second factor"),
+            .detail(format!("second factor: {factor}")),
     )
     .await?;
     Ok((
         StatusCode::SEE_OTHER,
         [(SET_COOKIE, set)],
-        [(LOCATION, landing(context, &form.next))],
+        [(LOCATION, landing(context, next))],
     )
         .into_response())
 }

@@ -143,6 +143,31 @@ impl Chrome {
         page
     }
 
+    /// Gives the browser a platform authenticator that holds passkeys and verifies its user
+    /// without asking (the W3C WebAuthn automation extension).
+    pub async fn add_authenticator(&self) {
+        self.call(
+            reqwest::Method::POST,
+            "/webauthn/authenticator",
+            Some(json!({
+                "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true,
+                "automaticPresenceSimulation": true
+            })),
+        )
+        .await;
+    }
+
+    /// Runs an asynchronous script in the page; it calls its last argument with the result.
+    pub async fn run_async(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await

@@ -1,0 +1,20 @@
+-- Passkeys (WebAuthn credentials) of a person, and the short-lived state of a ceremony between
+-- its two requests, so that any server can finish what another began.
+CREATE TABLE passkeys (
+    id UUID PRIMARY KEY,
+    user_id UUID NOT NULL REFERENCES users(id),
+    credential_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_used_at TIMESTAMPTZ
+);
+CREATE INDEX passkeys_by_user ON passkeys (user_id);
+
+CREATE TABLE webauthn_ceremonies (
+    key_hash BYTEA PRIMARY KEY,
+    user_id UUID REFERENCES users(id),
+    purpose TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in', 'second_step')),
+    state TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,448 @@
+//! Passkeys: adding and removing them on the account, signing in with one alone, and using
+//! one as the second step after a password. Each ceremony is two requests; its state waits in
+//! the database in between (so any server may finish it) and is taken exactly once.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use portico_db::passkeys::{self, Purpose};
+use portico_db::{audit, throttle, users};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::{
+    Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
+};
+
+use super::auth::{Empty, SignedIn, begin_session, safe_next, throttled};
+use super::layout::Layout;
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::{AppState, WebConfig};
+use crate::tokens::{hash_token, new_token};
+
+/// The relying party: this server's public address. Passkeys work for the host people use.
+fn webauthn(config: &WebConfig) -> Result<Webauthn, AppError> {
+    let origin: Url = config.public_url.clone();
+    let host = origin
+        .host_str()
+        .ok_or_else(|| AppError::Internal("the public URL has no host".into()))?
+        .to_string();
+    WebauthnBuilder::new(&host, &origin)
+        .and_then(|b| b.rp_name(&host).build())
+        .map_err(|e| AppError::Internal(format!("passkeys are not available here: {e}")))
+}
+
+/// A refusal as the page's script reads it.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// The person has a second factor: an authenticator app or a passkey.
+pub(crate) async fn has_second_factor(
+    state: &AppState,
+    user: &users::User,
+) -> Result<bool, AppError> {
+    Ok(user.totp_enabled || !passkeys::of_user(&state.db, user.id).await?.is_empty())
+}
+
+fn credentials(list: &[passkeys::StoredPasskey]) -> Vec<Passkey> {
+    list.iter()
+        .filter_map(|p| serde_json::from_str(&p.credential).ok())
+        .collect()
+}
+
+fn credential_key(id: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+/// Keeps a ceremony's state and answers with its key and the browser's options.
+async fn begin(
+    state: &AppState,
+    user_id: Option<uuid::Uuid>,
+    purpose: Purpose,
+    options: impl serde::Serialize,
+    ceremony: impl serde::Serialize,
+) -> Result<Response, AppError> {
+    let key = new_token();
+    let saved = serde_json::to_string(&ceremony)
+        .map_err(|e| AppError::Internal(format!("ceremony state: {e}")))?;
+    passkeys::begin(&state.db, &hash_token(&key), user_id, purpose, &saved).await?;
+    Ok(Json(json!({ "ceremony": key, "options": options })).into_response())
+}
+
+// ---------------------------------------------------------------- the account page
+
+#[derive(Template, WebTemplate)]
+#[template(path = "passkeys.html")]
+pub(crate) struct PasskeysPage {
+    layout: Layout,
+    list: Vec<(passkeys::StoredPasskey, String, String)>,
+    link_session: bool,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<PasskeysPage, AppError> {
+    let layout = Layout::new(&signed, "Passkeys", "/account/2fa");
+    let list = passkeys::of_user(&state.db, signed.viewer.user_id())
+        .await?
+        .into_iter()
+        .map(|p| {
+            let added = layout.when(&p.created_at);
+            let used = p
+                .last_used_at
+                .map(|t| layout.when(&t))
+                .unwrap_or_else(|| "never".into());
+            (p, added, used)
+        })
+        .collect();
+    Ok(PasskeysPage {
+        layout,
+        list,
+        link_session: signed.by_link(),
+    })
+}
+
+pub(crate) async fn register_start(
+    State(state): State<AppState>,
+    posted: Posted<Empty>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
+    let user = users::by_id(&state.db, signed.viewer.user_id())
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    let existing = credentials(&passkeys::of_user(&state.db, user.id).await?);
+    let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
+    let (options, ceremony) = webauthn(&state.config)?
+        .start_passkey_registration(user.id, &user.email, &user.name, Some(exclude))
+        .map_err(|e| AppError::Internal(format!("passkey registration: {e}")))?;
+    // Signing in with the passkey alone needs the device to keep it (a discoverable key).
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| AppError::Internal(format!("passkey options: {e}")))?;
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("required");
+    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = json!(true);
+    begin(&state, Some(user.id), Purpose::Register, options, ceremony).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FinishForm {
+    ceremony: String,
+    credential: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub(crate) async fn register_finish(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<FinishForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let form = &posted.form;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
+    let user_id = signed.viewer.user_id();
+    let Some((Some(owner), saved)) =
+        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::Register).await?
+    else {
+        return Ok(refuse(
+            StatusCode::CONFLICT,
+            "That request ran out or was already used. Press the button again.",
+        ));
+    };
+    if owner != user_id {
+        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
+    }
+    let Ok(ceremony) = serde_json::from_str(&saved) else {
+        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
+    };
+    let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential) else {
+        return Ok(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Your device's answer could not be read.",
+        ));
+    };
+    let passkey = match webauthn(&state.config)?.finish_passkey_registration(&answer, &ceremony) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey registration refused");
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your device's answer did not check out. Try again, or use another device.",
+            ));
+        }
+    };
+    let name = if form.name.trim().is_empty() {
+        "Passkey"
+    } else {
+        form.name.as_str()
+    };
+    let stored =
+        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
+    let added = passkeys::add(
+        &state.db,
+        user_id,
+        signed.session.id,
+        name,
+        &credential_key(passkey.cred_id()),
+        &stored,
+        &info.by(signed),
+    )
+    .await;
+    match added {
+        Ok(_) => Ok(Json(json!({ "redirect": "/account/passkeys" })).into_response()),
+        Err(portico_db::DbError::Invalid(e)) => {
+            Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, &e.message))
+        }
+        Err(e) if e.is_unique_violation() => Ok(refuse(
+            StatusCode::CONFLICT,
+            "That passkey is registered already.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
+    let id = parse_id(&id)?;
+    passkeys::remove(
+        &state.db,
+        signed.viewer.user_id(),
+        signed.session.id,
+        id,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to("/account/passkeys").into_response())
+}
+
+// ---------------------------------------------------------------- signing in with one alone
+
+pub(crate) async fn sign_in_start(State(state): State<AppState>) -> Result<Response, AppError> {
+    let (options, ceremony) = webauthn(&state.config)?
+        .start_discoverable_authentication()
+        .map_err(|e| AppError::Internal(format!("passkey sign-in: {e}")))?;
+    begin(&state, None, Purpose::SignIn, options, ceremony).await
+}
+
+/// Checks an assertion against the passkey it names, of `expected` when given; returns the
+/// passkey's owner, after recording the use.
+async fn verify(
+    state: &AppState,
+    answer: &PublicKeyCredential,
+    check: impl FnOnce(
+        &Webauthn,
+        &Passkey,
+    ) -> Result<webauthn_rs::prelude::AuthenticationResult, String>,
+    expected: Option<uuid::Uuid>,
+) -> Result<Option<uuid::Uuid>, AppError> {
+    let key = credential_key(answer.get_credential_id());
+    let Some(stored) = passkeys::by_credential(&state.db, &key).await? else {
+        return Ok(None);
+    };
+    if expected.is_some_and(|u| u != stored.user_id) {
+        return Ok(None);
+    }
+    let Ok(mut passkey) = serde_json::from_str::<Passkey>(&stored.credential) else {
+        return Ok(None);
+    };
+    let result = match check(&webauthn(&state.config)?, &passkey) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey assertion refused");
+            return Ok(None);
+        }
+    };
+    passkey.update_credential(&result);
+    let saved =
+        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
+    passkeys::used(&state.db, stored.id, &saved).await?;
+    Ok(Some(stored.user_id))
+}
+
+pub(crate) async fn sign_in_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Form(form): Form<FinishForm>,
+) -> Result<Response, AppError> {
+    let address_key = format!("address:{}", info.ip);
+    if let Some(wait) = throttled(&state, &address_key, &address_key).await? {
+        let secs = wait.whole_seconds().max(1);
+        return Ok(refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many sign-in attempts. Wait {secs} seconds, then try again."),
+        ));
+    }
+    let failed = || async {
+        throttle::record_failure(&state.db, &[&address_key]).await?;
+        let origin = info.anonymous("passkey", None);
+        audit::record(
+            &state.db,
+            &origin,
+            audit::Event::new(None, "auth.passkey.failed"),
+        )
+        .await?;
+        Ok::<_, AppError>(refuse(
+            StatusCode::UNAUTHORIZED,
+            "That passkey could not sign you in. Use your password, or try again.",
+        ))
+    };
+    let Some((_, saved)) =
+        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::SignIn).await?
+    else {
+        return failed().await;
+    };
+    let (Ok(ceremony), Ok(answer)) = (
+        serde_json::from_str::<webauthn_rs::prelude::DiscoverableAuthentication>(&saved),
+        serde_json::from_str::<PublicKeyCredential>(&form.credential),
+    ) else {
+        return failed().await;
+    };
+    let claimed = webauthn(&state.config)?
+        .identify_discoverable_authentication(&answer)
+        .ok()
+        .map(|(user, _)| user);
+    let Some(claimed) = claimed else {
+        return failed().await;
+    };
+    let owner = verify(
+        &state,
+        &answer,
+        |w, p| {
+            w.finish_discoverable_authentication_v2(&answer, ceremony, p)
+                .map_err(|e| e.to_string())
+        },
+        Some(claimed),
+    )
+    .await?;
+    let user = match owner {
+        Some(id) => users::by_id(&state.db, id).await?.filter(|u| u.active),
+        None => None,
+    };
+    let Some(user) = user else {
+        return failed().await;
+    };
+    // The passkey checked the person's presence and verified them: it is both steps.
+    let next = safe_next(&form.next).to_string();
+    match begin_session(&state, &headers, &info, &user, "passkey", false, &next).await? {
+        SignedIn::Yes { cookie, target } => {
+            Ok(([(SET_COOKIE, cookie)], Json(json!({ "redirect": target }))).into_response())
+        }
+        SignedIn::Closed(message) => Ok(refuse(StatusCode::FORBIDDEN, &message)),
+        SignedIn::Nowhere => failed().await,
+    }
+}
+
+// ---------------------------------------------------------------- the second step
+
+pub(crate) async fn second_step_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(session) = super::two_factor::pending(&state, &headers).await? else {
+        return Ok(refuse(StatusCode::UNAUTHORIZED, "Sign in again."));
+    };
+    let list = credentials(&passkeys::of_user(&state.db, session.user_id).await?);
+    if list.is_empty() {
+        return Ok(refuse(
+            StatusCode::CONFLICT,
+            "You have no passkey. Use the code from your app.",
+        ));
+    }
+    let (options, ceremony) = webauthn(&state.config)?
+        .start_passkey_authentication(&list)
+        .map_err(|e| AppError::Internal(format!("passkey second step: {e}")))?;
+    begin(
+        &state,
+        Some(session.user_id),
+        Purpose::SecondStep,
+        options,
+        ceremony,
+    )
+    .await
+}
+
+pub(crate) async fn second_step_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Form(form): Form<FinishForm>,
+) -> Result<Response, AppError> {
+    let Some(session) = super::two_factor::pending(&state, &headers).await? else {
+        return Ok(refuse(StatusCode::UNAUTHORIZED, "Sign in again."));
+    };
+    let refused = || {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "That passkey did not check out. Try again, or use the code from your app.",
+        )
+    };
+    let Some((Some(owner), saved)) =
+        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::SecondStep).await?
+    else {
+        return Ok(refused());
+    };
+    let (true, Ok(ceremony), Ok(answer)) = (
+        owner == session.user_id,
+        serde_json::from_str::<webauthn_rs::prelude::PasskeyAuthentication>(&saved),
+        serde_json::from_str::<PublicKeyCredential>(&form.credential),
+    ) else {
+        return Ok(refused());
+    };
+    let checked = verify(
+        &state,
+        &answer,
+        |w, _| {
+            w.finish_passkey_authentication(&answer, &ceremony)
+                .map_err(|e| e.to_string())
+        },
+        Some(session.user_id),
+    )
+    .await?;
+    if checked.is_none() {
+        return Ok(refused());
+    }
+    let user = users::by_id(&state.db, session.user_id)
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    let done = super::two_factor::complete_second_step(
+        &state, &info, &session, &user, "passkey", &form.next,
+    )
+    .await?;
+    // The script follows the redirect itself; the cookie comes with this answer.
+    let target = done
+        .headers()
+        .get(axum::http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("/")
+        .to_string();
+    let mut out = Json(json!({ "redirect": target })).into_response();
+    for cookie in done.headers().get_all(SET_COOKIE) {
+        out.headers_mut().append(SET_COOKIE, cookie.clone());
+    }
+    Ok(out)
+}
