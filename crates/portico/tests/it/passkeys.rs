@@ -99,7 +99,7 @@ both! {
         // Tampered: a flipped signature fails, and uses the ceremony up.
         let mut forged: Value = serde_json::from_str(&credential).unwrap();
         let sig = forged["response"]["signature"].as_str().unwrap().to_string();
-        let flipped = if sig.starts_with('A') { format!("B{}", &sig[1..]) } else { format!("A{}", &sig[1..]) };
+        let flipped = match sig.strip_prefix('A') { Some(rest) => format!("B{rest}"), None => format!("A{}", &sig[1..]) };
         forged["response"]["signature"] = Value::String(flipped);
         let refused = finish(&http, &ceremony, &forged.to_string()).await;
         assert_eq!(refused.status, 401);
