@@ -223,7 +223,7 @@ pub async fn portal_users(
     let client = get(db, viewer, client_id).await?;
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT cu.id AS client_user_id, u.id AS user_id, u.email, u.name, cu.is_client_admin, cu.active, \
-                u.picture_version, u.password_hash IS NULL AS pending, \
+                u.picture_version, (u.password_hash IS NULL AND NOT EXISTS (SELECT 1 FROM passkeys pk WHERE pk.user_id = u.id)) AS pending, \
                 cu.insurance_provider, cu.insurance_member_id, cu.insurance_group \
          FROM client_users cu JOIN users u ON u.id = cu.user_id WHERE cu.client_id = $1 AND cu.firm_id = $2 \
          ORDER BY u.name"

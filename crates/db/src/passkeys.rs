@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
-use crate::{Db, DbError, new_id, now, on_db, on_tx, sessions};
+use crate::{Db, DbError, Tx, new_id, now, on_db, on_tx, sessions};
 
 /// The most passkeys one person keeps.
 pub const MAX_PER_PERSON: i64 = 20;
@@ -47,9 +47,24 @@ pub async fn add(
     credential: &str,
     origin: &Origin,
 ) -> Result<StoredPasskey, DbError> {
-    let name = portico_core::validate::text("name", name, 80)?;
     let mut tx = db.begin().await?;
-    let count: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+    let stored = insert(&mut tx, user_id, name, credential_id, credential, origin).await?;
+    tx.commit().await?;
+    sessions::end_others(db, user_id, keep_session).await?;
+    Ok(stored)
+}
+
+/// Keeps a new passkey inside the caller's transaction, with its audit event.
+pub async fn insert(
+    tx: &mut Tx,
+    user_id: Uuid,
+    name: &str,
+    credential_id: &str,
+    credential: &str,
+    origin: &Origin,
+) -> Result<StoredPasskey, DbError> {
+    let name = portico_core::validate::text("name", name, 80)?;
+    let count: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
         .bind(user_id).fetch_one(&mut **c).await)?;
     if count >= MAX_PER_PERSON {
         return Err(portico_core::Invalid::new(
@@ -60,21 +75,19 @@ pub async fn add(
         )
         .into());
     }
-    let stored: StoredPasskey = on_tx!(&mut tx, c => sqlx::query_as(
+    let stored: StoredPasskey = on_tx!(&mut *tx, c => sqlx::query_as(
         "INSERT INTO passkeys (id, user_id, credential_id, name, credential, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *"
     ).bind(new_id()).bind(user_id).bind(credential_id).bind(&name).bind(credential).bind(now())
     .fetch_one(&mut **c).await)?;
     audit::append(
-        &mut tx,
+        tx,
         origin,
         Event::new(None, "auth.passkey.add")
             .object("user", user_id)
             .detail(format!("passkey={}", stored.id)),
     )
     .await?;
-    tx.commit().await?;
-    sessions::end_others(db, user_id, keep_session).await?;
     Ok(stored)
 }
 
@@ -118,6 +131,8 @@ pub enum Purpose {
     Register,
     SignIn,
     SecondStep,
+    /// Registering the first passkey from an invitation link, instead of a password.
+    Invitation,
 }
 
 impl Purpose {
@@ -126,6 +141,7 @@ impl Purpose {
             Purpose::Register => "register",
             Purpose::SignIn => "sign_in",
             Purpose::SecondStep => "second_step",
+            Purpose::Invitation => "invitation",
         }
     }
 }

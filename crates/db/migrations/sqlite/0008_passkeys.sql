@@ -14,7 +14,7 @@ CREATE INDEX passkeys_by_user ON passkeys (user_id);
 CREATE TABLE webauthn_ceremonies (
     key_hash BLOB PRIMARY KEY,
     user_id BLOB REFERENCES users(id),
-    purpose TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in', 'second_step')),
+    purpose TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in', 'second_step', 'invitation')),
     state TEXT NOT NULL,
     expires_at TEXT NOT NULL
 );

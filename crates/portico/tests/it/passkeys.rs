@@ -175,3 +175,47 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn an_invitee_uses_a_passkey_instead_of_a_password(backend: Backend) {
+        let Some(chrome) = Chrome::start().await else { return };
+        let port = SmtpSink::free_port();
+        let app = TestApp::start_with(backend, |c| {
+            c.bind = format!("127.0.0.1:{port}");
+            c.public_url = Some(format!("http://localhost:{port}"));
+        }).await;
+        let base = format!("http://localhost:{port}");
+        let f = Fixture::new(&app.db).await;
+        let client = &f.a.clients[0].0;
+        let staff = Browser::new(&base);
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}", client.id);
+        let sent = staff.submit(&page, &format!("{page}/invite"), &[("name", "Pia Key"), ("email", "pia@example.com")]).await;
+        assert_eq!(sent.status, 303);
+        let mail = app.smtp.wait_for(1, Duration::from_secs(10)).await;
+        let path = crate::support::smtp::set_password_path(&mail.last().unwrap().data);
+
+        chrome.add_authenticator().await;
+        chrome.window(390, 844).await;
+        chrome.goto(&format!("{base}{path}")).await;
+        assert!(chrome.displayed("button[data-passkey=register]").await);
+        chrome.click("button[data-passkey=register]").await;
+        let landed = chrome.wait_until(|u| u.ends_with("/portal")).await;
+        assert!(landed.ends_with("/portal"), "{landed}: {}", chrome.source().await);
+        // No longer pending for staff; the link is used up.
+        let users = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id).await.unwrap();
+        let pia = users.iter().find(|u| u.email == "pia@example.com").unwrap();
+        assert!(!pia.pending && pia.active);
+        assert_eq!(Browser::new(&base).get(&path).await.status, 410);
+        let again = Browser::new(&base).post(&format!("{path}/passkey/start"), &[]).await;
+        assert_eq!(again.status, 410);
+        // And the passkey signs her in later.
+        chrome.click("details.menu summary").await;
+        chrome.click("details.menu form[action='/logout'] button").await;
+        chrome.wait_for_url("/login?notice=signed_out").await;
+        chrome.click("button[data-passkey=sign-in]").await;
+        assert!(chrome.wait_for_url("/portal").await.ends_with("/portal"));
+        chrome.quit().await;
+        app.stop().await;
+    }
+}

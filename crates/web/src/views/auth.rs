@@ -374,6 +374,46 @@ async fn registration_keys(
 /// Wrong registration keys allowed per link before it must wait.
 const KEY_TRIES: i64 = 5;
 
+/// Checks the registration key typed for an invitation link, when the firm asked for one;
+/// `Some` is the refusal to show. Wrong keys count against the link.
+pub(crate) async fn check_registration_key(
+    state: &AppState,
+    link_hash: &[u8],
+    usable: &tokens::Usable,
+    typed: &str,
+    firm_name: &str,
+) -> Result<Option<(StatusCode, String)>, AppError> {
+    use base64::Engine;
+    use subtle::ConstantTimeEq;
+    let keys = registration_keys(state, usable).await?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let key = format!(
+        "registration-key:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(link_hash)
+    );
+    if throttle::failures(&state.db, &key).await?.count >= KEY_TRIES {
+        return Ok(Some((
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many wrong registration keys. Ask {firm_name} to check the key, or try again in an hour."
+            ),
+        )));
+    }
+    let typed = crate::tokens::hash_registration_key(typed);
+    if !keys.iter().any(|k| bool::from(k.as_slice().ct_eq(&typed))) {
+        throttle::record_failure(&state.db, &[&key]).await?;
+        return Ok(Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "That registration key does not match. Type the key {firm_name} gave you, like ABCD-2345."
+            ),
+        )));
+    }
+    Ok(None)
+}
+
 #[derive(Deserialize)]
 pub(crate) struct SetPasswordForm {
     password: String,
@@ -409,34 +449,16 @@ pub(crate) async fn set_password(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let keys = registration_keys(&state, &usable).await?;
-    let needs_key = !keys.is_empty();
+    let needs_key = !registration_keys(&state, &usable).await?.is_empty();
     let refuse = |status: StatusCode, error: String| {
         let mut page = SetPasswordPage::new(&token, true, user.email.clone(), Some(error));
         page.needs_key = needs_key;
         (status, page).into_response()
     };
-    if needs_key {
-        use base64::Engine;
-        use subtle::ConstantTimeEq;
-        let key = format!(
-            "registration-key:{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash)
-        );
-        if throttle::failures(&state.db, &key).await?.count >= KEY_TRIES {
-            let message = format!(
-                "Too many wrong registration keys. Ask {firm_name} to check the key, or try again in an hour."
-            );
-            return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, message));
-        }
-        let typed = crate::tokens::hash_registration_key(&form.registration_key);
-        if !keys.iter().any(|k| bool::from(k.as_slice().ct_eq(&typed))) {
-            throttle::record_failure(&state.db, &[&key]).await?;
-            let message = format!(
-                "That registration key does not match. Type the key {firm_name} gave you, like ABCD-2345."
-            );
-            return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, message));
-        }
+    if let Some((status, message)) =
+        check_registration_key(&state, &hash, &usable, &form.registration_key, &firm_name).await?
+    {
+        return Ok(refuse(status, message));
     }
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())

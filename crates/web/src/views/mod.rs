@@ -38,6 +38,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::set_password_page).post(auth::set_password),
         )
         .route("/set-password/{token}/renew", post(auth::renew_link))
+        .route(
+            "/set-password/{token}/passkey/start",
+            post(passkeys::invitation_start),
+        )
+        .route(
+            "/set-password/{token}/passkey/finish",
+            post(passkeys::invitation_finish),
+        )
         .route("/forgot-password", get(reset::page).post(reset::request))
         .route("/a/{token}", get(links::show).post(links::open))
         .route("/a/{token}/send", post(links::resend))

@@ -446,3 +446,143 @@ pub(crate) async fn second_step_finish(
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------- accepting an invitation
+
+#[derive(Deserialize)]
+pub(crate) struct InvitationForm {
+    #[serde(default)]
+    registration_key: String,
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// The invitation link, still usable, its person, and their firm's name.
+async fn invitation(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(portico_db::tokens::Usable, users::User, String)>, AppError> {
+    let hash = hash_token(token);
+    let Some(usable) =
+        portico_db::tokens::peek(&state.db, &hash, portico_db::tokens::SET_PASSWORD).await?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = users::by_id(&state.db, usable.user_id).await? else {
+        return Ok(None);
+    };
+    let firm_name = match usable.firm_id {
+        Some(id) => portico_db::firms::by_id(&state.db, id)
+            .await?
+            .map(|f| f.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(Some((usable, user, firm_name)))
+}
+
+const LINK_GONE: &str =
+    "This link has expired or was already used. Reload the page to have a new one sent.";
+
+/// An invitee who would rather not have a password registers a passkey instead.
+pub(crate) async fn invitation_start(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<InvitationForm>,
+) -> Result<Response, AppError> {
+    let Some((usable, user, firm_name)) = invitation(&state, &token).await? else {
+        return Ok(refuse(StatusCode::GONE, LINK_GONE));
+    };
+    let link_hash = hash_token(&token);
+    if let Some((status, message)) = super::auth::check_registration_key(
+        &state,
+        &link_hash,
+        &usable,
+        &form.registration_key,
+        &firm_name,
+    )
+    .await?
+    {
+        return Ok(refuse(status, &message));
+    }
+    let (options, ceremony) = webauthn(&state.config)?
+        .start_passkey_registration(user.id, &user.email, &user.name, None)
+        .map_err(|e| AppError::Internal(format!("passkey registration: {e}")))?;
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| AppError::Internal(format!("passkey options: {e}")))?;
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("required");
+    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = json!(true);
+    begin(
+        &state,
+        Some(user.id),
+        Purpose::Invitation,
+        options,
+        ceremony,
+    )
+    .await
+}
+
+/// Finishes it: the link is used up, the passkey kept, and the person signed in.
+pub(crate) async fn invitation_finish(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    info: ReqInfo,
+    Form(form): Form<InvitationForm>,
+) -> Result<Response, AppError> {
+    let Some((usable, user, _)) = invitation(&state, &token).await? else {
+        return Ok(refuse(StatusCode::GONE, LINK_GONE));
+    };
+    let Some((Some(owner), saved)) =
+        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::Invitation).await?
+    else {
+        return Ok(refuse(
+            StatusCode::CONFLICT,
+            "That request ran out or was already used. Press the button again.",
+        ));
+    };
+    let (true, Ok(ceremony), Ok(answer)) = (
+        owner == user.id,
+        serde_json::from_str(&saved),
+        serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential),
+    ) else {
+        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
+    };
+    let passkey = match webauthn(&state.config)?.finish_passkey_registration(&answer, &ceremony) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey registration refused");
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your device's answer did not check out. Try again, or choose a password.",
+            ));
+        }
+    };
+    let stored =
+        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
+    let origin = info.anonymous(&user.email, Some(user.id));
+    let mut tx = state.db.begin().await?;
+    let link_hash = hash_token(&token);
+    if portico_db::tokens::consume(&mut tx, &link_hash, portico_db::tokens::SET_PASSWORD)
+        .await?
+        .is_none()
+    {
+        return Ok(refuse(StatusCode::GONE, LINK_GONE));
+    }
+    let key = credential_key(passkey.cred_id());
+    passkeys::insert(&mut tx, user.id, "Passkey", &key, &stored, &origin).await?;
+    if let Some(firm) = usable.firm_id {
+        portico_db::clients::clear_registration_keys(&mut tx, user.id, firm).await?;
+    }
+    tx.commit().await?;
+    portico_db::sessions::end_all_for_user(&state.db, user.id).await?;
+    match begin_session(&state, &headers, &info, &user, "passkey", false, "/").await? {
+        SignedIn::Yes { cookie, target } => {
+            Ok(([(SET_COOKIE, cookie)], Json(json!({ "redirect": target }))).into_response())
+        }
+        SignedIn::Closed(message) => Ok(refuse(StatusCode::FORBIDDEN, &message)),
+        SignedIn::Nowhere => Ok(Json(json!({ "redirect": "/login" })).into_response()),
+    }
+}
