@@ -25,6 +25,7 @@ pub mod seed;
 pub mod sessions;
 pub mod shares;
 pub mod signals;
+pub mod tasks;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -6,7 +6,7 @@
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
-use portico_db::{comments, files, matters, messages};
+use portico_db::{comments, files, matters, messages, tasks};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -54,6 +54,12 @@ pub(crate) const SECTIONS: &[Section] = &[
         href: "/portal/matters",
         allowed: everyone,
         card: matters_card,
+    },
+    Section {
+        nav: Some("Tasks"),
+        href: "/portal/tasks",
+        allowed: everyone,
+        card: tasks_card,
     },
     Section {
         nav: Some("Messages"),
@@ -112,6 +118,30 @@ fn matters_card<'a>(
             total: Some(total),
             waiting: 0,
             empty: "Nothing shared with you yet.",
+        })
+    })
+}
+
+fn tasks_card<'a>(
+    state: &'a AppState,
+    viewer: &'a Viewer,
+) -> BoxFuture<'a, Result<Card, AppError>> {
+    Box::pin(async move {
+        let (list, open) = tasks::next_for_portal(&state.db, viewer, CARD_ITEMS).await?;
+        Ok(Card {
+            title: "Tasks",
+            href: "/portal/tasks",
+            items: list
+                .into_iter()
+                .map(|t| CardItem {
+                    href: "/portal/tasks".into(),
+                    detail: t.due_on.map(|d| format!("due {d}")).unwrap_or_default(),
+                    label: t.title,
+                })
+                .collect(),
+            total: Some(open),
+            waiting: 0,
+            empty: "Nothing to do.",
         })
     })
 }

@@ -24,6 +24,7 @@ mod shares;
 mod storage;
 mod support;
 mod switch;
+mod tasks;
 mod tenancy;
 mod terms;
 mod throttle;

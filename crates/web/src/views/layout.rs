@@ -106,6 +106,17 @@ impl Layout {
         self.format(t, "%Y-%m-%d %H:%M %Z")
     }
 
+    /// Today's date in the person's zone.
+    pub(crate) fn today(&self) -> time::Date {
+        let now = jiff::Timestamp::now().to_zoned(self.tz.clone());
+        time::Month::try_from(now.month() as u8)
+            .ok()
+            .and_then(|m| {
+                time::Date::from_calendar_date(now.year().into(), m, now.day() as u8).ok()
+            })
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().date())
+    }
+
     /// The day of a moment in the person's zone.
     pub(crate) fn day(&self, t: &time::OffsetDateTime) -> String {
         self.format(t, "%Y-%m-%d")

@@ -20,6 +20,7 @@ mod reset;
 mod settings;
 mod staff;
 mod switch;
+mod tasks;
 mod terms;
 mod two_factor;
 
@@ -151,6 +152,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/portal/messages/{id}/{seq}/edit", post(messages::edit))
         .route("/staff/messages/{id}/{seq}/delete", post(messages::delete))
         .route("/messages/{id}/live", get(messages::live))
+        .route("/portal/tasks", get(tasks::portal_list))
+        .route("/portal/tasks/{id}/done", post(tasks::set_done))
+        .route("/staff/tasks/{id}/done", post(tasks::set_done))
+        .route(
+            "/staff/clients/{id}/tasks",
+            get(tasks::staff_list).post(tasks::create),
+        )
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/live", get(notifications::live))

@@ -1,0 +1,205 @@
+//! Tasks: what the firm asks a client to do, optionally about a matter and by a date. Anyone
+//! of the client ticks a task off (and may undo it); staff see who did and when.
+
+use portico_core::{Invalid, Viewer, validate};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::audit::{self, Event, Origin};
+use crate::notifications::{self, Notice};
+use crate::{Db, DbError, clients, matters, new_id, now, on_db, on_tx};
+
+/// How many tasks of each kind a page lists.
+pub const PAGE: i64 = 100;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Task {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub matter_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub due_on: Option<Date>,
+    pub created_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+    pub completed_by_name: Option<String>,
+    pub matter_title: Option<String>,
+}
+
+/// What staff type to give a client a task.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    pub matter_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    /// `YYYY-MM-DD`, or empty for no date.
+    pub due_on: String,
+}
+
+/// Gives a client a task (staff only); the client's people are notified.
+pub async fn create(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    new: &NewTask,
+    origin: &Origin,
+) -> Result<Uuid, DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    let client = clients::get(db, viewer, client_id).await?;
+    let matter_id = match new.matter_id {
+        Some(id) => {
+            let m = matters::get(db, viewer, id).await?;
+            if m.client_id != client.id {
+                return Err(DbError::NotFound);
+            }
+            Some(m.id)
+        }
+        None => None,
+    };
+    let title = validate::text("title", &new.title, 200)?;
+    let description = validate::optional_text("description", new.description.trim(), 5_000)?;
+    let due_on = match new.due_on.trim() {
+        "" => None,
+        raw => Some(
+            Date::parse(
+                raw,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| {
+                Invalid::new("due_on", "Give the date as YYYY-MM-DD, or leave it empty.")
+            })?,
+        ),
+    };
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO tasks (id, firm_id, client_id, matter_id, title, description, due_on, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ).bind(id).bind(client.firm_id).bind(client.id).bind(matter_id).bind(&title).bind(&description)
+    .bind(due_on).bind(viewer.user_id()).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(client.firm_id), "task.create")
+            .object("task", id)
+            .detail(format!("client={}", client.id)),
+    )
+    .await?;
+    let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+    ).bind(client.firm_id).bind(client.id).fetch_all(&mut **c).await)?;
+    let notice = Notice {
+        firm_id: client.firm_id,
+        kind: "task",
+        summary: "The firm gave you a task",
+        href: "/portal/tasks",
+    };
+    notifications::raise(&mut tx, &notice, &people).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A client's tasks as the viewer may see them: open ones by due date (undated last), or
+/// completed ones newest first; `offset` pages on. Clients see tasks of closed matters no more.
+pub async fn for_client(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    completed: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Task>, DbError> {
+    let client = clients::get(db, viewer, client_id).await?;
+    let order = if completed {
+        "t.completed_at DESC, t.id DESC"
+    } else {
+        "(t.due_on IS NULL), t.due_on, t.created_at, t.id"
+    };
+    let sql = format!(
+        "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
+                u.name AS completed_by_name, m.title AS matter_title \
+         FROM tasks t LEFT JOIN users u ON u.id = t.completed_by LEFT JOIN matters m ON m.id = t.matter_id \
+         WHERE t.firm_id = $1 AND t.client_id = $2 AND ((t.completed_at IS NOT NULL) = $3) \
+         AND (t.matter_id IS NULL OR m.portal_open OR $4) ORDER BY {order} LIMIT $5 OFFSET $6"
+    );
+    Ok(
+        on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.firm_id).bind(client.id).bind(completed).bind(viewer.is_staff())
+        .bind(limit).bind(offset).fetch_all(p).await)?,
+    )
+}
+
+/// The client's next open tasks and how many are open, in one statement: the dashboard card.
+pub async fn next_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Task>, i64), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        task: Task,
+        open_total: i64,
+    }
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+        "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
+                NULL AS completed_by_name, m.title AS matter_title, COUNT(*) OVER () AS open_total \
+         FROM tasks t LEFT JOIN matters m ON m.id = t.matter_id \
+         WHERE t.firm_id = $1 AND t.client_id = $2 AND t.completed_at IS NULL \
+         AND (t.matter_id IS NULL OR m.portal_open) \
+         ORDER BY (t.due_on IS NULL), t.due_on, t.created_at, t.id LIMIT $3"
+    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+    let total = rows.first().map_or(0, |r| r.open_total);
+    Ok((rows.into_iter().map(|r| r.task).collect(), total))
+}
+
+/// Ticks a task off, or back on (`done = false`): its client's people, or staff. Doing what is
+/// already done changes nothing. Returns the task's client.
+pub async fn set_done(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+    done: bool,
+    origin: &Origin,
+) -> Result<Uuid, DbError> {
+    let found: Option<(Uuid, Option<Uuid>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT client_id, matter_id FROM tasks WHERE id = $1 AND firm_id = $2"
+    ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?;
+    let (client_id, matter_id) = found.ok_or(DbError::NotFound)?;
+    if viewer.client_scope().is_some_and(|own| own != client_id) {
+        return Err(DbError::NotFound);
+    }
+    if let Some(m) = matter_id {
+        matters::get(db, viewer, m).await?;
+    }
+    let (at, by) = if done {
+        (Some(now()), Some(viewer.user_id()))
+    } else {
+        (None, None)
+    };
+    let mut tx = db.begin().await?;
+    let changed = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE tasks SET completed_at = $3, completed_by = $4 \
+         WHERE id = $1 AND firm_id = $2 AND ((completed_at IS NULL) = $5)"
+    ).bind(id).bind(viewer.firm_id()).bind(at).bind(by).bind(done)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if changed > 0 {
+        audit::append(
+            &mut tx,
+            origin,
+            Event::new(
+                Some(viewer.firm_id()),
+                if done { "task.complete" } else { "task.reopen" },
+            )
+            .object("task", id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(client_id)
+}

@@ -1,0 +1,100 @@
+//! Tasks: staff give a client tasks; the client ticks them off and may undo it; staff see who
+//! did and when; overdue ones stand out; more than a page of either kind pages on.
+
+use portico_db::audit::Origin;
+use portico_db::tasks::{self, NewTask};
+
+use crate::both;
+use crate::support::fixture::{PASSWORD, client_viewer};
+use crate::support::{Backend, Fixture, TestApp};
+
+both! {
+    async fn a_client_ticks_off_the_firms_tasks_and_staff_see_who_did(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, matters) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+
+        let page = format!("/staff/clients/{}/tasks", client.id);
+        let given = staff.submit(&page, &page, &[("title", "Sign the <engagement> letter"), ("due_on", "2020-01-31"), ("matter", &matters[0].id.to_string())]).await;
+        assert_eq!(given.status, 303, "{}", given.body);
+        staff.submit(&page, &page, &[("title", "Send your passport scan"), ("description", "Both pages.")]).await;
+
+        // The client sees them on the dashboard and the tasks page; the dated one is overdue.
+        let home = person.get("/portal").await.body;
+        assert!(home.contains("Tasks") && home.contains("Sign the &#60;engagement&#62; letter") && home.contains("due 2020-01-31") && home.contains("See all (2)"));
+        assert!(person.get("/notifications").await.body.contains("The firm gave you a task"));
+        let list = person.get("/portal/tasks").await.body;
+        assert!(list.contains("Overdue: was due 2020-01-31") && list.contains("Both pages."));
+        let (first, second) = (list.find("engagement").unwrap(), list.find("passport").unwrap());
+        assert!(first < second, "dated tasks first");
+
+        // Ticked off: staff see by whom and when; undone: open again.
+        let id = tasks::for_client(&app.db, &f.a.owner, client.id, false, 10, 0).await.unwrap()[0].id;
+        let done = person.submit("/portal/tasks", &format!("/portal/tasks/{id}/done"), &[("done", "true")]).await;
+        assert_eq!(done.status, 303);
+        let staff_view = staff.get(&page).await.body;
+        assert!(staff_view.contains("Done by Client 1 Person on"), "{staff_view}");
+        // Ticking twice changes nothing.
+        person.submit("/portal/tasks", &format!("/portal/tasks/{id}/done"), &[("done", "true")]).await;
+        let events = portico_db::audit::recent_for_firm(&app.db, &f.a.owner, 50).await.unwrap();
+        assert_eq!(events.iter().filter(|e| e.action == "task.complete").count(), 1);
+        person.submit("/portal/tasks", &format!("/portal/tasks/{id}/done"), &[("done", "false")]).await;
+        assert!(person.get("/portal/tasks").await.body.contains("Nothing done yet."));
+
+        // Hostile: another client's and another firm's task, the wrong side, no token, bad input.
+        let viewer_b = client_viewer(&app.db, &f.a.owner, f.a.clients[1].0.id).await;
+        let other = tasks::create(&app.db, &f.a.owner, f.a.clients[1].0.id, &NewTask { title: "Theirs".into(), ..Default::default() }, &Origin::system("test")).await.unwrap();
+        let foreign = tasks::create(&app.db, &f.b.owner, f.b.clients[0].0.id, &NewTask { title: "Foreign".into(), ..Default::default() }, &Origin::system("test")).await.unwrap();
+        let csrf = person.get("/portal/tasks").await.csrf();
+        for t in [other, foreign] {
+            assert_eq!(person.post(&format!("/portal/tasks/{t}/done"), &[("csrf", csrf.as_str()), ("done", "true")]).await.status, 404);
+        }
+        assert!(tasks::for_client(&app.db, &viewer_b, f.a.clients[1].0.id, true, 10, 0).await.unwrap().is_empty());
+        assert_eq!(person.post(&format!("/staff/tasks/{id}/done"), &[("csrf", csrf.as_str()), ("done", "true")]).await.status, 404);
+        assert_eq!(person.post(&format!("/portal/tasks/{id}/done"), &[("done", "true")]).await.status, 403);
+        assert_eq!(person.post(&format!("/portal/tasks/{id}/done"), &[("csrf", csrf.as_str()), ("done", "maybe")]).await.status, 422);
+        assert_eq!(staff.get(&format!("/staff/clients/{}/tasks", f.b.clients[0].0.id)).await.status, 404);
+        let bad_date = staff.submit(&page, &page, &[("title", "Dated"), ("due_on", "31/01/2020")]).await;
+        assert_eq!(bad_date.status, 422);
+        assert!(bad_date.body.contains("YYYY-MM-DD") && bad_date.body.contains("31/01/2020"));
+        assert_eq!(staff.submit(&page, &page, &[("title", &"t".repeat(201))]).await.status, 422);
+        let wrong_matter = staff.submit(&page, &page, &[("title", "x"), ("matter", &f.a.clients[1].2[0].id.to_string())]).await;
+        assert_eq!(wrong_matter.status, 404);
+        // A closed matter's task is hidden from the client.
+        portico_db::matters::set_portal_open(&app.db, &f.a.owner, matters[0].id, false, &Origin::system("test")).await.unwrap();
+        assert!(!person.get("/portal/tasks").await.body.contains("engagement"));
+        assert_eq!(person.post(&format!("/portal/tasks/{id}/done"), &[("csrf", csrf.as_str()), ("done", "true")]).await.status, 404);
+        app.stop().await;
+    }
+
+    async fn a_hundred_open_and_a_hundred_done_then_paging(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let origin = Origin::system("test");
+        let mut ids = Vec::new();
+        for n in 0..230 {
+            let new = NewTask { title: format!("Task {n:03}"), due_on: format!("2030-01-{:02}", n % 28 + 1), ..Default::default() };
+            ids.push(tasks::create(&app.db, &f.a.owner, client.id, &new, &origin).await.unwrap());
+        }
+        for id in &ids[..105] {
+            tasks::set_done(&app.db, &f.a.owner, *id, true, &origin).await.unwrap();
+        }
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let count = |body: &str, what: &str| body.matches(what).count();
+        let first = person.get("/portal/tasks").await.body;
+        assert_eq!(count(&first, "value=\"true\""), 100, "100 open");
+        assert_eq!(count(&first, "value=\"false\""), 100, "the last 100 done");
+        assert!(first.contains("More to do") && first.contains("Earlier done"));
+        let next = person.get("/portal/tasks?open=2&done=2").await.body;
+        assert_eq!(count(&next, "value=\"true\""), 25);
+        assert_eq!(count(&next, "value=\"false\""), 5);
+        assert!(!next.contains("More to do") && !next.contains("Earlier done"));
+        app.stop().await;
+    }
+}

@@ -1,0 +1,262 @@
+//! Tasks, both sides: staff give a client tasks and see who ticked them off; the client ticks
+//! them off (and may undo it). Up to 100 open and the last 100 done on one page, then paged.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::tasks::{self, NewTask, Task};
+use portico_db::{DbError, clients, matters};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::layout::Layout;
+use super::parse_id;
+use crate::error::AppError;
+use crate::forms::Posted;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+pub(crate) struct Row {
+    pub task: Task,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub done: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks.html")]
+pub(crate) struct TasksPage {
+    layout: Layout,
+    heading: String,
+    back: Option<(String, String)>,
+    open: Vec<Row>,
+    done: Vec<Row>,
+    /// Where the "done" forms post, without the task id.
+    toggle_base: &'static str,
+    /// Staff: where a new task is posted, and the client's matters.
+    create_action: Option<String>,
+    matters: Vec<matters::Matter>,
+    error: Option<String>,
+    draft: (String, String, String),
+    more_open: Option<String>,
+    more_done: Option<String>,
+    page_open: i64,
+    page_done: i64,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    open: Option<i64>,
+    #[serde(default)]
+    done: Option<i64>,
+}
+
+async fn page(
+    state: &AppState,
+    signed: &Signed,
+    client_id: Uuid,
+    q: &PageQuery,
+) -> Result<TasksPage, AppError> {
+    let viewer = &signed.viewer;
+    let client = clients::get(&state.db, viewer, client_id).await?;
+    let (page_open, page_done) = (q.open.unwrap_or(1).max(1), q.done.unwrap_or(1).max(1));
+    let mut open = tasks::for_client(
+        &state.db,
+        viewer,
+        client.id,
+        false,
+        tasks::PAGE + 1,
+        (page_open - 1) * tasks::PAGE,
+    )
+    .await?;
+    let mut done = tasks::for_client(
+        &state.db,
+        viewer,
+        client.id,
+        true,
+        tasks::PAGE + 1,
+        (page_done - 1) * tasks::PAGE,
+    )
+    .await?;
+    let staff = viewer.is_staff();
+    let base = if staff {
+        format!("/staff/clients/{}/tasks", client.id)
+    } else {
+        "/portal/tasks".to_string()
+    };
+    let more = |list: &mut Vec<Task>, href: String| {
+        (list.len() as i64 > tasks::PAGE).then(|| {
+            list.truncate(tasks::PAGE as usize);
+            href
+        })
+    };
+    let more_open = more(
+        &mut open,
+        format!("{base}?open={}&done={page_done}", page_open + 1),
+    );
+    let more_done = more(
+        &mut done,
+        format!("{base}?open={page_open}&done={}", page_done + 1),
+    );
+    let layout = if staff {
+        Layout::new(
+            signed,
+            format!("Tasks of {}", client.name),
+            "/staff/clients",
+        )
+    } else {
+        Layout::new(signed, "Tasks", "/portal/tasks")
+    };
+    let today = layout.today();
+    let rows = |list: Vec<Task>| {
+        list.into_iter()
+            .map(|task| Row {
+                due: task.due_on.map(|d| d.to_string()),
+                overdue: task.completed_at.is_none() && task.due_on.is_some_and(|d| d < today),
+                done: task.completed_at.map(|t| {
+                    format!(
+                        "Done by {} on {}",
+                        task.completed_by_name.as_deref().unwrap_or("the client"),
+                        layout.when(&t)
+                    )
+                }),
+                task,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (open, done) = (rows(open), rows(done));
+    Ok(TasksPage {
+        heading: if staff {
+            format!("Tasks of {}", client.name)
+        } else {
+            "Tasks".into()
+        },
+        back: staff.then(|| (format!("/staff/clients/{}", client.id), client.name.clone())),
+        open,
+        done,
+        toggle_base: if staff {
+            "/staff/tasks"
+        } else {
+            "/portal/tasks"
+        },
+        create_action: staff.then(|| format!("/staff/clients/{}/tasks", client.id)),
+        matters: if staff {
+            matters::for_client(&state.db, viewer, client.id).await?
+        } else {
+            Vec::new()
+        },
+        error: None,
+        draft: Default::default(),
+        more_open,
+        more_done,
+        page_open,
+        page_done,
+        layout,
+    })
+}
+
+pub(crate) async fn portal_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<PageQuery>,
+) -> Result<TasksPage, AppError> {
+    let client = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    page(&state, &signed, client, &q).await
+}
+
+pub(crate) async fn staff_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<TasksPage, AppError> {
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    page(&state, &signed, parse_id(&id)?, &q).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewForm {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    due_on: String,
+    #[serde(default)]
+    matter: String,
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<NewForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let client = parse_id(&id)?;
+    let f = &posted.form;
+    let new = NewTask {
+        matter_id: match f.matter.as_str() {
+            "" => None,
+            raw => Some(parse_id(raw)?),
+        },
+        title: f.title.clone(),
+        description: f.description.clone(),
+        due_on: f.due_on.clone(),
+    };
+    match tasks::create(&state.db, &signed.viewer, client, &new, &info.by(signed)).await {
+        Ok(_) => {
+            state.jobs_waiting.notify_one();
+            Ok(Redirect::to(&format!("/staff/clients/{client}/tasks")).into_response())
+        }
+        Err(DbError::Invalid(e)) => {
+            let mut p = page(&state, signed, client, &PageQuery::default()).await?;
+            p.error = Some(e.message);
+            p.draft = (f.title.clone(), f.description.clone(), f.due_on.clone());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DoneForm {
+    done: bool,
+}
+
+/// Ticks a task off or back on, from either side; the URL's side must be the viewer's.
+pub(crate) async fn set_done(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    uri: Uri,
+    posted: Posted<DoneForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if uri.path().starts_with("/staff/") != signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let id = parse_id(&id)?;
+    let client = tasks::set_done(
+        &state.db,
+        &signed.viewer,
+        id,
+        posted.form.done,
+        &info.by(signed),
+    )
+    .await?;
+    let back = if signed.viewer.is_staff() {
+        format!("/staff/clients/{client}/tasks")
+    } else {
+        "/portal/tasks".to_string()
+    };
+    Ok(Redirect::to(&back).into_response())
+}
