@@ -203,3 +203,31 @@ pub async fn set_done(
     tx.commit().await?;
     Ok(client_id)
 }
+
+/// Reminds clients of open tasks due by tomorrow (or overdue), once per task: each becomes a
+/// notification for the client's people. Safe on several servers at once: a task is claimed by
+/// the update that marks it reminded. Returns how many tasks were reminded.
+pub async fn send_reminders(db: &Db) -> Result<usize, DbError> {
+    let t = now();
+    let by = (t + time::Duration::days(1)).date();
+    let mut tx = db.begin().await?;
+    let due: Vec<(Uuid, Uuid)> = on_tx!(&mut tx, c => sqlx::query_as(
+        "UPDATE tasks SET reminded_at = $1 WHERE id IN (\
+           SELECT id FROM tasks WHERE completed_at IS NULL AND reminded_at IS NULL AND due_on <= $2 LIMIT 200) \
+         AND reminded_at IS NULL RETURNING firm_id, client_id"
+    ).bind(t).bind(by).fetch_all(&mut **c).await)?;
+    for (firm_id, client_id) in &due {
+        let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
+            "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+        ).bind(firm_id).bind(client_id).fetch_all(&mut **c).await)?;
+        let notice = Notice {
+            firm_id: *firm_id,
+            kind: "task",
+            summary: "A task is due",
+            href: "/portal/tasks",
+        };
+        notifications::raise(&mut tx, &notice, &people).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}

@@ -52,6 +52,9 @@ impl Worker {
             }
             if since_signals.elapsed() > Duration::from_secs(60) {
                 since_signals = std::time::Instant::now();
+                if let Err(e) = portico_db::tasks::send_reminders(&self.db).await {
+                    tracing::warn!(error = %e, "could not send task reminders");
+                }
                 if let Err(e) = portico_db::signals::purge(&self.db).await {
                     tracing::warn!(error = %e, "could not purge old live-update signals");
                 }

@@ -10,6 +10,8 @@ CREATE TABLE tasks (
     created_by UUID NOT NULL REFERENCES users(id),
     created_at TIMESTAMPTZ NOT NULL,
     completed_at TIMESTAMPTZ,
-    completed_by UUID REFERENCES users(id)
+    completed_by UUID REFERENCES users(id),
+    -- When the client was reminded that it is due (once per task).
+    reminded_at TIMESTAMPTZ
 );
 CREATE INDEX tasks_by_client ON tasks (firm_id, client_id, completed_at, due_on);

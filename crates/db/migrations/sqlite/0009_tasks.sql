@@ -10,6 +10,8 @@ CREATE TABLE tasks (
     created_by BLOB NOT NULL REFERENCES users(id),
     created_at TEXT NOT NULL,
     completed_at TEXT,
-    completed_by BLOB REFERENCES users(id)
+    completed_by BLOB REFERENCES users(id),
+    -- When the client was reminded that it is due (once per task).
+    reminded_at TEXT
 );
 CREATE INDEX tasks_by_client ON tasks (firm_id, client_id, completed_at, due_on);

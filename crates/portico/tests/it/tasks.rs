@@ -97,4 +97,28 @@ both! {
         assert!(!next.contains("More to do") && !next.contains("Earlier done"));
         app.stop().await;
     }
+
+    async fn clients_are_reminded_once_of_tasks_falling_due(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, _, _) = &f.a.clients[0];
+        let origin = Origin::system("test");
+        let viewer = client_viewer(&app.db, &f.a.owner, client.id).await;
+        let soon = (portico_db::now() + time::Duration::days(1)).date().to_string();
+        let later = (portico_db::now() + time::Duration::days(10)).date().to_string();
+        for (title, due) in [("Soon", soon.as_str()), ("Overdue", "2020-01-01"), ("Later", later.as_str()), ("Undated", "")] {
+            tasks::create(&app.db, &f.a.owner, client.id, &NewTask { title: title.into(), due_on: due.into(), ..Default::default() }, &origin).await.unwrap();
+        }
+        let done = tasks::create(&app.db, &f.a.owner, client.id, &NewTask { title: "Done".into(), due_on: "2020-01-01".into(), ..Default::default() }, &origin).await.unwrap();
+        tasks::set_done(&app.db, &viewer, done, true, &origin).await.unwrap();
+        portico_db::notifications::mark_read(&app.db, &viewer, None).await.unwrap();
+
+        // Two servers' workers racing: two tasks are due, each reminded once.
+        let (a, b) = tokio::join!(tasks::send_reminders(&app.db), tasks::send_reminders(&app.db));
+        assert_eq!(a.unwrap() + b.unwrap(), 2);
+        assert_eq!(tasks::send_reminders(&app.db).await.unwrap(), 0);
+        let list = portico_db::notifications::list(&app.db, &viewer, 20).await.unwrap();
+        assert_eq!(list.iter().filter(|n| n.summary == "A task is due" && n.read_at.is_none()).count(), 2);
+        app.stop().await;
+    }
 }
