@@ -113,6 +113,13 @@ pub(crate) async fn insert(
     Ok(stored)
 }
 
+/// How many bytes of files a firm keeps.
+pub async fn firm_bytes(db: &Db, firm_id: Uuid) -> Result<i64, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE firm_id = $1"
+    ).bind(firm_id).fetch_one(p).await)?)
+}
+
 /// One file, if the viewer may have it: staff of its firm; its client when they uploaded it
 /// or it is shared with them now. Anything else is `NotFound`.
 pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbError> {

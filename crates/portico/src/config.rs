@@ -70,6 +70,8 @@ pub struct StorageSection {
     pub allow_http: bool,
     /// Largest file one upload may carry, in bytes (default 5 GiB).
     pub max_file_bytes: u64,
+    /// Most bytes of files one firm may keep; unset for no limit.
+    pub firm_quota_bytes: Option<u64>,
 }
 
 impl Default for StorageSection {
@@ -84,6 +86,7 @@ impl Default for StorageSection {
             secret_access_key: None,
             allow_http: false,
             max_file_bytes: 5 * 1024 * 1024 * 1024,
+            firm_quota_bytes: None,
         }
     }
 }

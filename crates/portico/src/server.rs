@@ -123,6 +123,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         client_ip_header: config.client_ip_header()?,
         mail_attempts: config.jobs.max_attempts,
         max_file_bytes: config.storage.max_file_bytes,
+        firm_quota_bytes: config.storage.firm_quota_bytes,
     };
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);

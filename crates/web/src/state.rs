@@ -24,6 +24,8 @@ pub struct WebConfig {
     pub mail_attempts: i64,
     /// Largest file accepted by an upload, in bytes.
     pub max_file_bytes: u64,
+    /// Most bytes of files one firm may keep, if limited.
+    pub firm_quota_bytes: Option<u64>,
 }
 
 impl WebConfig {

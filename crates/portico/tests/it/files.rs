@@ -226,4 +226,30 @@ both! {
         assert_eq!(staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share")]).await.status, 422);
         app.stop().await;
     }
+
+    async fn a_firm_over_its_storage_quota_keeps_no_more_files(backend: Backend) {
+        let app = TestApp::start_with(backend, |c| c.storage.firm_quota_bytes = Some(1024 * 1024)).await;
+        let f = Fixture::new(&app.db).await;
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let client = &f.a.clients[0].0;
+        let page = format!("/staff/clients/{}/files", client.id);
+        let action = format!("{page}/upload");
+        assert_eq!(upload(&staff, &page, &action, &[("first.bin", bytes(700 * 1024, 1))]).await.status, 303);
+        let objects = app.storage.list("").await.unwrap().len();
+        // The second would pass the per-file limit but not the firm's quota: refused while
+        // streaming, nothing kept.
+        let refused = upload(&staff, &page, &action, &[("second.bin", bytes(700 * 1024, 2))]).await;
+        assert_eq!(refused.status, 413);
+        assert!(refused.body.contains("storage is full"), "{}", refused.body);
+        assert_eq!(app.storage.list("").await.unwrap().len(), objects);
+        assert_eq!(portico_db::files::for_client(&app.db, &f.a.owner, client.id, 10).await.unwrap().len(), 1);
+        // What is left still fits smaller files; another firm has its own quota.
+        assert_eq!(upload(&staff, &page, &action, &[("small.bin", bytes(200 * 1024, 3))]).await.status, 303);
+        let other = app.browser();
+        other.login(&f.b.owner_email, PASSWORD).await;
+        let theirs = format!("/staff/clients/{}/files", f.b.clients[0].0.id);
+        assert_eq!(upload(&other, &theirs, &format!("{theirs}/upload"), &[("theirs.bin", bytes(700 * 1024, 4))]).await.status, 303);
+        app.stop().await;
+    }
 }

@@ -160,6 +160,13 @@ fn too_large(max: u64) -> AppError {
     ))
 }
 
+fn quota_full() -> AppError {
+    AppError::TooLarge(
+        "The firm's file storage is full, so this file cannot be kept. Please tell the firm; nothing was stored."
+            .into(),
+    )
+}
+
 /// Streams one multipart file field into storage under a new key, hashing and counting it;
 /// over the limit, the upload stops, nothing is kept and the answer is 413.
 pub(crate) async fn store_field(
@@ -170,7 +177,18 @@ pub(crate) async fn store_field(
     let name = field.file_name().unwrap_or("file").to_string();
     let id = new_id();
     let key = format!("firms/{}/files/{id}", viewer.firm_id());
-    let max = state.config.max_file_bytes;
+    // The smaller of the per-file limit and what is left of the firm's quota, checked before
+    // the first byte and while the bytes stream.
+    let mut max = state.config.max_file_bytes;
+    if let Some(quota) = state.config.firm_quota_bytes {
+        let used = files::firm_bytes(&state.db, viewer.firm_id()).await?.max(0) as u64;
+        let left = quota.saturating_sub(used);
+        if left == 0 {
+            return Err(quota_full());
+        }
+        max = max.min(left);
+    }
+    let per_file = max == state.config.max_file_bytes;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut head: Vec<u8> = Vec::new();
@@ -190,7 +208,11 @@ pub(crate) async fn store_field(
     });
     let stored = state.storage.put_stream(&key, body).await;
     if over {
-        return Err(too_large(max));
+        return Err(if per_file {
+            too_large(max)
+        } else {
+            quota_full()
+        });
     }
     stored.map_err(|e| {
         AppError::Invalid(format!(
