@@ -570,6 +570,71 @@ pub async fn mark_read(
     Ok(())
 }
 
+/// Adds people of the conversation's client to it: staff may add any of the client's active
+/// portal users, a client user their colleagues. They are notified; the history is theirs to
+/// read from then on.
+pub async fn add_people(
+    db: &Db,
+    viewer: &Viewer,
+    conversation: &Conversation,
+    people: &[Uuid],
+    origin: &Origin,
+) -> Result<usize, DbError> {
+    if people.is_empty() {
+        return Err(Invalid::new("to", "Tick the people to add.").into());
+    }
+    if people.len() > MAX_RECIPIENTS {
+        return Err(Invalid::new(
+            "to",
+            format!("Add at most {MAX_RECIPIENTS} people at once."),
+        )
+        .into());
+    }
+    let portal_users: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+    ).bind(conversation.firm_id).bind(conversation.client_id).fetch_all(p).await)?;
+    if people.iter().any(|u| !portal_users.contains(u)) {
+        return Err(Invalid::new("to", "Choose people from this client's portal users.").into());
+    }
+    let mut tx = db.begin().await?;
+    let mut added = Vec::new();
+    for user_id in people {
+        let n = on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO conversation_members (conversation_id, user_id, firm_id, side, read_seq, added_at) \
+             VALUES ($1, $2, $3, 'client', 0, $4) ON CONFLICT (conversation_id, user_id) DO NOTHING"
+        ).bind(conversation.id).bind(user_id).bind(conversation.firm_id).bind(now())
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        if n > 0 {
+            added.push(*user_id);
+        }
+    }
+    if !added.is_empty() {
+        audit::append(
+            &mut tx,
+            origin,
+            Event::new(Some(conversation.firm_id), "conversation.add_people")
+                .object("conversation", conversation.id)
+                .detail(format!("added={}", added.len())),
+        )
+        .await?;
+        let notice = Notice {
+            firm_id: conversation.firm_id,
+            kind: "message",
+            summary: "You were added to a conversation",
+            href: &href_for(false, conversation.id),
+        };
+        let others: Vec<Uuid> = added
+            .into_iter()
+            .filter(|u| *u != viewer.user_id())
+            .collect();
+        notifications::raise(&mut tx, &notice, &others).await?;
+        tx.commit().await?;
+        return Ok(others.len());
+    }
+    tx.commit().await?;
+    Ok(0)
+}
+
 /// The people taking part, staff first.
 pub async fn members(db: &Db, conversation: &Conversation) -> Result<Vec<Member>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(

@@ -584,3 +584,48 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn people_of_the_client_can_be_added_to_a_conversation_later(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, client_email, _) = &f.a.clients[0];
+        let colleague = portico_db::clients::add_portal_user(&app.db, &f.a.owner, client.id, "second@alpha-clients.example", "Sam Second", false, &Origin::system("test")).await.unwrap();
+        crate::support::fixture::set_password(&app.db, colleague.user_id).await;
+        let person = app.browser();
+        person.login(client_email, PASSWORD).await;
+        let cole = app.browser();
+        cole.login("second@alpha-clients.example", PASSWORD).await;
+        let csrf = person.get("/portal/messages/new").await.csrf();
+        let started = person.post("/portal/messages", &[("csrf", csrf.as_str()), ("title", "Just me"), ("body", "Private so far")]).await;
+        let href = started.location.unwrap();
+        assert_eq!(cole.get(&href).await.status, 404);
+
+        // The client adds the colleague, who then reads the whole history and is notified.
+        let page = person.get(&href).await.body;
+        assert!(page.contains("Add people") && page.contains("Sam Second"));
+        let added = person.submit(&href, &format!("{href}/people"), &[("to", &colleague.user_id.to_string())]).await;
+        assert_eq!(added.status, 303);
+        assert!(cole.get(&href).await.body.contains("Private so far"));
+        assert!(cole.get("/notifications").await.body.contains(&href));
+        assert!(!person.get(&href).await.body.contains("Add people"), "nobody left to add");
+
+        // Someone not of this client, nobody ticked, another client's conversation: refused.
+        let id = conversation_id(&href);
+        let stranger = portico_db::clients::portal_users(&app.db, &f.a.owner, f.a.clients[1].0.id).await.unwrap()[0].user_id;
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let staff_href = format!("/staff/messages/{id}");
+        assert_eq!(staff.submit(&staff_href, &format!("{staff_href}/people"), &[("to", &stranger.to_string())]).await.status, 422);
+        assert_eq!(staff.submit(&staff_href, &format!("{staff_href}/people"), &[]).await.status, 422);
+        assert_eq!(staff.submit(&staff_href, &format!("{staff_href}/people"), &[("to", "nope")]).await.status, 422);
+        let other = app.browser();
+        other.login(&f.a.clients[1].1, PASSWORD).await;
+        let csrf = other.get("/portal/messages").await.csrf();
+        let me = portico_db::clients::portal_users(&app.db, &f.a.owner, f.a.clients[1].0.id).await.unwrap()[0].user_id;
+        assert_eq!(other.post(&format!("/portal/messages/{id}/people"), &[("csrf", csrf.as_str()), ("to", &me.to_string())]).await.status, 404);
+        let members = messages::members(&app.db, &messages::get(&app.db, &f.a.owner, id).await.unwrap()).await.unwrap();
+        assert_eq!(members.iter().filter(|m| m.side == "client").count(), 2, "nobody else of the client was added");
+        app.stop().await;
+    }
+}

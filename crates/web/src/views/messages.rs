@@ -295,6 +295,8 @@ pub(crate) struct ConversationPage {
     newest: bool,
     error: Option<String>,
     draft: String,
+    /// The client's people who could be added: (user id, name).
+    addable: Vec<(Uuid, String)>,
 }
 
 #[derive(Template)]
@@ -336,6 +338,16 @@ async fn conversation_page(
         .map(|m| show(signed, &layout, m, &members, &marks, &base))
         .collect();
     let client = clients::get(&state.db, viewer, conversation.client_id).await?;
+    let addable = if signed.by_link() {
+        Vec::new()
+    } else {
+        clients::portal_users(&state.db, viewer, client.id)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && !members.iter().any(|m| m.user_id == u.user_id))
+            .map(|u| (u.user_id, u.name))
+            .collect()
+    };
     let matter = match conversation.matter_id {
         Some(mid) => {
             let m = matters::get(&state.db, viewer, mid).await?;
@@ -362,7 +374,45 @@ async fn conversation_page(
         newest,
         error: None,
         draft: String::new(),
+        addable,
     })
+}
+
+/// Adds people of the client to a conversation, from either side.
+pub(crate) async fn add_people(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    uri: Uri,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    check_side(&uri, signed)?;
+    if signed.by_link() {
+        return Err(AppError::LinkSession);
+    }
+    let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let mut people = Vec::new();
+    for (_, v) in posted.form.iter().filter(|(k, _)| k == "to") {
+        people.push(
+            Uuid::parse_str(v)
+                .map_err(|_| AppError::Invalid("The people to add could not be read.".into()))?,
+        );
+    }
+    let origin = info.by(signed);
+    match messages::add_people(&state.db, &signed.viewer, &conversation, &people, &origin).await {
+        Ok(_) => {
+            state.jobs_waiting.notify_one();
+            let to = messages::href_for(signed.viewer.is_staff(), conversation.id);
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(DbError::Invalid(e)) => {
+            let mut p = conversation_page(&state, signed, conversation.id, None).await?;
+            p.error = Some(e.message);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(crate) async fn view(

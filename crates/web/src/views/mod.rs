@@ -148,6 +148,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/messages/{id}/reply", post(messages::reply))
         .route("/portal/messages/{id}/reply", post(messages::reply))
         .route("/staff/messages/{id}/resolve", post(messages::resolve))
+        .route("/staff/messages/{id}/people", post(messages::add_people))
+        .route("/portal/messages/{id}/people", post(messages::add_people))
         .route("/staff/messages/{id}/{seq}/edit", post(messages::edit))
         .route("/portal/messages/{id}/{seq}/edit", post(messages::edit))
         .route("/staff/messages/{id}/{seq}/delete", post(messages::delete))
