@@ -183,9 +183,9 @@ pub async fn start(
         .into());
     }
     // The people on the client's side: each must be an active portal user of this client.
-    let portal_users: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
-        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
-    ).bind(client.firm_id).bind(client.id).fetch_all(p).await)?;
+    // (Refused below, the transaction simply rolls back.)
+    let mut tx = db.begin().await?;
+    let portal_users = notifications::client_people(&mut tx, client.firm_id, client.id).await?;
     if let Some(stranger) = new.recipients.iter().find(|u| !portal_users.contains(u)) {
         tracing::debug!(%stranger, "recipient is not a portal user of this client");
         return Err(Invalid::new(
@@ -214,7 +214,6 @@ pub async fn start(
 
     let id = new_id();
     let t = now();
-    let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(
         "INSERT INTO conversations (id, firm_id, client_id, matter_id, title, started_by, last_seq, last_message_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)"
@@ -590,13 +589,12 @@ pub async fn add_people(
         )
         .into());
     }
-    let portal_users: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
-        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
-    ).bind(conversation.firm_id).bind(conversation.client_id).fetch_all(p).await)?;
+    let mut tx = db.begin().await?;
+    let portal_users =
+        notifications::client_people(&mut tx, conversation.firm_id, conversation.client_id).await?;
     if people.iter().any(|u| !portal_users.contains(u)) {
         return Err(Invalid::new("to", "Choose people from this client's portal users.").into());
     }
-    let mut tx = db.begin().await?;
     let mut added = Vec::new();
     for user_id in people {
         let n = on_tx!(&mut tx, c => sqlx::query(

@@ -133,6 +133,17 @@ pub async fn take(tx: &mut Tx, user_id: Uuid, firm_id: Uuid) -> Result<Option<Ba
     }))
 }
 
+/// The active portal users of a client: the people who hear of what the firm gives them.
+pub async fn client_people(
+    tx: &mut Tx,
+    firm_id: Uuid,
+    client_id: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
+    ).bind(firm_id).bind(client_id).fetch_all(&mut **c).await)?)
+}
+
 /// The active staff of a firm who hear of client actions nobody in particular is following.
 pub async fn firm_staff(tx: &mut Tx, firm_id: Uuid) -> Result<Vec<Uuid>, DbError> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(

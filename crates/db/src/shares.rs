@@ -59,9 +59,7 @@ pub async fn share(
         )
         .await?;
         // The client's people hear that something is waiting for them.
-        let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
-        ).bind(viewer.firm_id()).bind(client_id).fetch_all(&mut **c).await)?;
+        let people = notifications::client_people(&mut tx, viewer.firm_id(), client_id).await?;
         let (summary, href) = match item_type {
             "file" => ("The firm shared a file with you", "/portal/files"),
             _ => ("The firm shared something with you", "/portal"),

@@ -87,9 +87,7 @@ pub async fn create(
             .detail(format!("client={}", client.id)),
     )
     .await?;
-    let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
-    ).bind(client.firm_id).bind(client.id).fetch_all(&mut **c).await)?;
+    let people = notifications::client_people(&mut tx, client.firm_id, client.id).await?;
     let notice = Notice {
         firm_id: client.firm_id,
         kind: "task",
@@ -217,9 +215,7 @@ pub async fn send_reminders(db: &Db) -> Result<usize, DbError> {
          AND reminded_at IS NULL RETURNING firm_id, client_id"
     ).bind(t).bind(by).fetch_all(&mut **c).await)?;
     for (firm_id, client_id) in &due {
-        let people: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
-            "SELECT user_id FROM client_users WHERE firm_id = $1 AND client_id = $2 AND active"
-        ).bind(firm_id).bind(client_id).fetch_all(&mut **c).await)?;
+        let people = notifications::client_people(&mut tx, *firm_id, *client_id).await?;
         let notice = Notice {
             firm_id: *firm_id,
             kind: "task",

@@ -11,7 +11,7 @@ use portico_db::{DbError, access_log, clients};
 use serde::Deserialize;
 
 use super::layout::Layout;
-use super::parse_id;
+use super::{check_side, parse_id};
 use crate::error::AppError;
 use crate::forms::Posted;
 use crate::request::ReqInfo;
@@ -128,10 +128,8 @@ pub(crate) async fn comment(
     posted: Posted<CommentForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let staff_url = uri.path().starts_with("/staff/");
-    if staff_url != signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    check_side(&uri, signed)?;
+    let staff_url = signed.viewer.is_staff();
     let id = parse_id(&id)?;
     let origin = info.by(signed);
     match comments::add(&state.db, &signed.viewer, id, &posted.form.body, &origin).await {

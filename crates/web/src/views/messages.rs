@@ -19,7 +19,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::Layout;
-use super::parse_id;
+use super::{check_side, parse_id};
 use crate::error::AppError;
 use crate::forms::Posted;
 use crate::request::ReqInfo;
@@ -30,16 +30,6 @@ use crate::state::AppState;
 const PAGE: i64 = 50;
 /// Conversations a list shows.
 const LISTED: i64 = 100;
-
-/// The URL's side (`/staff/…` or `/portal/…`) must be the viewer's; the other side's URLs
-/// simply do not exist for them.
-fn check_side(uri: &Uri, signed: &Signed) -> Result<(), AppError> {
-    if uri.path().starts_with("/staff/") == signed.viewer.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
 
 fn list_href(signed: &Signed) -> &'static str {
     if signed.viewer.is_staff() {

@@ -199,6 +199,19 @@ fn file_uploads() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
+/// The URL's side (`/staff/…` or `/portal/…`) must be the viewer's; the other side's URLs
+/// simply do not exist for them.
+pub(crate) fn check_side(
+    uri: &axum::http::Uri,
+    signed: &crate::session::Signed,
+) -> Result<(), crate::AppError> {
+    if uri.path().starts_with("/staff/") == signed.viewer.is_staff() {
+        Ok(())
+    } else {
+        Err(crate::AppError::NotFound)
+    }
+}
+
 /// Parses an id from a URL; anything that is not one is simply not found.
 pub(crate) fn parse_id(raw: &str) -> Result<uuid::Uuid, crate::AppError> {
     uuid::Uuid::parse_str(raw).map_err(|_| crate::AppError::NotFound)

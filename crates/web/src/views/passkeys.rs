@@ -14,7 +14,8 @@ use portico_db::{audit, throttle, users};
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{
-    Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Webauthn, WebauthnBuilder,
+    CredentialID, Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Webauthn,
+    WebauthnBuilder,
 };
 
 use super::auth::{Empty, SignedIn, begin_session, safe_next, throttled};
@@ -61,6 +62,74 @@ fn credentials(list: &[passkeys::StoredPasskey]) -> Vec<Passkey> {
 fn credential_key(id: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+/// Starts registering a passkey for `user` that the device keeps (a discoverable key), so it
+/// can later sign in alone; `exclude` are the person's passkeys already registered.
+fn start_registration(
+    state: &AppState,
+    user: &users::User,
+    exclude: Option<Vec<CredentialID>>,
+) -> Result<(serde_json::Value, webauthn_rs::prelude::PasskeyRegistration), AppError> {
+    let (options, ceremony) = webauthn(&state.config)?
+        .start_passkey_registration(user.id, &user.email, &user.name, exclude)
+        .map_err(|e| AppError::Internal(format!("passkey registration: {e}")))?;
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| AppError::Internal(format!("passkey options: {e}")))?;
+    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("required");
+    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = json!(true);
+    Ok((options, ceremony))
+}
+
+/// A registration checked out: the passkey's credential key and its state as stored.
+struct Registered {
+    key: String,
+    stored: String,
+}
+
+/// Finishes a registration ceremony of `purpose` begun for `user_id`, once: the new passkey,
+/// or the refusal the page's script shows.
+async fn finish_registration(
+    state: &AppState,
+    purpose: Purpose,
+    user_id: uuid::Uuid,
+    ceremony_key: &str,
+    credential: &str,
+) -> Result<Result<Registered, Response>, AppError> {
+    let Some((Some(owner), saved)) =
+        passkeys::take(&state.db, &hash_token(ceremony_key), purpose).await?
+    else {
+        return Ok(Err(refuse(
+            StatusCode::CONFLICT,
+            "That request ran out or was already used. Press the button again.",
+        )));
+    };
+    let (true, Ok(ceremony), Ok(answer)) = (
+        owner == user_id,
+        serde_json::from_str(&saved),
+        serde_json::from_str::<RegisterPublicKeyCredential>(credential),
+    ) else {
+        return Ok(Err(refuse(
+            StatusCode::CONFLICT,
+            "Your device's answer could not be read. Press the button again.",
+        )));
+    };
+    let passkey = match webauthn(&state.config)?.finish_passkey_registration(&answer, &ceremony) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey registration refused");
+            return Ok(Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your device's answer did not check out. Try again, or use another device.",
+            )));
+        }
+    };
+    let stored =
+        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
+    Ok(Ok(Registered {
+        key: credential_key(passkey.cred_id()),
+        stored,
+    }))
 }
 
 /// Keeps a ceremony's state and answers with its key and the browser's options.
@@ -125,14 +194,7 @@ pub(crate) async fn register_start(
         .ok_or(AppError::SignInRequired)?;
     let existing = credentials(&passkeys::of_user(&state.db, user.id).await?);
     let exclude = existing.iter().map(|p| p.cred_id().clone()).collect();
-    let (options, ceremony) = webauthn(&state.config)?
-        .start_passkey_registration(user.id, &user.email, &user.name, Some(exclude))
-        .map_err(|e| AppError::Internal(format!("passkey registration: {e}")))?;
-    // Signing in with the passkey alone needs the device to keep it (a discoverable key).
-    let mut options = serde_json::to_value(options)
-        .map_err(|e| AppError::Internal(format!("passkey options: {e}")))?;
-    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("required");
-    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = json!(true);
+    let (options, ceremony) = start_registration(&state, &user, Some(exclude))?;
     begin(&state, Some(user.id), Purpose::Register, options, ceremony).await
 }
 
@@ -157,50 +219,30 @@ pub(crate) async fn register_finish(
         return Err(AppError::LinkSession);
     }
     let user_id = signed.viewer.user_id();
-    let Some((Some(owner), saved)) =
-        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::Register).await?
-    else {
-        return Ok(refuse(
-            StatusCode::CONFLICT,
-            "That request ran out or was already used. Press the button again.",
-        ));
-    };
-    if owner != user_id {
-        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
-    }
-    let Ok(ceremony) = serde_json::from_str(&saved) else {
-        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
-    };
-    let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential) else {
-        return Ok(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Your device's answer could not be read.",
-        ));
-    };
-    let passkey = match webauthn(&state.config)?.finish_passkey_registration(&answer, &ceremony) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::info!(error = %e, "passkey registration refused");
-            return Ok(refuse(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Your device's answer did not check out. Try again, or use another device.",
-            ));
-        }
+    let registered = match finish_registration(
+        &state,
+        Purpose::Register,
+        user_id,
+        &form.ceremony,
+        &form.credential,
+    )
+    .await?
+    {
+        Ok(r) => r,
+        Err(refused) => return Ok(refused),
     };
     let name = if form.name.trim().is_empty() {
         "Passkey"
     } else {
         form.name.as_str()
     };
-    let stored =
-        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
     let added = passkeys::add(
         &state.db,
         user_id,
         signed.session.id,
         name,
-        &credential_key(passkey.cred_id()),
-        &stored,
+        &registered.key,
+        &registered.stored,
         &info.by(signed),
     )
     .await;
@@ -507,13 +549,7 @@ pub(crate) async fn invitation_start(
     {
         return Ok(refuse(status, &message));
     }
-    let (options, ceremony) = webauthn(&state.config)?
-        .start_passkey_registration(user.id, &user.email, &user.name, None)
-        .map_err(|e| AppError::Internal(format!("passkey registration: {e}")))?;
-    let mut options = serde_json::to_value(options)
-        .map_err(|e| AppError::Internal(format!("passkey options: {e}")))?;
-    options["publicKey"]["authenticatorSelection"]["residentKey"] = json!("required");
-    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = json!(true);
+    let (options, ceremony) = start_registration(&state, &user, None)?;
     begin(
         &state,
         Some(user.id),
@@ -535,33 +571,18 @@ pub(crate) async fn invitation_finish(
     let Some((usable, user, _)) = invitation(&state, &token).await? else {
         return Ok(refuse(StatusCode::GONE, LINK_GONE));
     };
-    let Some((Some(owner), saved)) =
-        passkeys::take(&state.db, &hash_token(&form.ceremony), Purpose::Invitation).await?
-    else {
-        return Ok(refuse(
-            StatusCode::CONFLICT,
-            "That request ran out or was already used. Press the button again.",
-        ));
+    let registered = match finish_registration(
+        &state,
+        Purpose::Invitation,
+        user.id,
+        &form.ceremony,
+        &form.credential,
+    )
+    .await?
+    {
+        Ok(r) => r,
+        Err(refused) => return Ok(refused),
     };
-    let (true, Ok(ceremony), Ok(answer)) = (
-        owner == user.id,
-        serde_json::from_str(&saved),
-        serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential),
-    ) else {
-        return Ok(refuse(StatusCode::CONFLICT, "Press the button again."));
-    };
-    let passkey = match webauthn(&state.config)?.finish_passkey_registration(&answer, &ceremony) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::info!(error = %e, "passkey registration refused");
-            return Ok(refuse(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Your device's answer did not check out. Try again, or choose a password.",
-            ));
-        }
-    };
-    let stored =
-        serde_json::to_string(&passkey).map_err(|e| AppError::Internal(format!("passkey: {e}")))?;
     let origin = info.anonymous(&user.email, Some(user.id));
     let mut tx = state.db.begin().await?;
     let link_hash = hash_token(&token);
@@ -571,8 +592,15 @@ pub(crate) async fn invitation_finish(
     {
         return Ok(refuse(StatusCode::GONE, LINK_GONE));
     }
-    let key = credential_key(passkey.cred_id());
-    passkeys::insert(&mut tx, user.id, "Passkey", &key, &stored, &origin).await?;
+    passkeys::insert(
+        &mut tx,
+        user.id,
+        "Passkey",
+        &registered.key,
+        &registered.stored,
+        &origin,
+    )
+    .await?;
     if let Some(firm) = usable.firm_id {
         portico_db::clients::clear_registration_keys(&mut tx, user.id, firm).await?;
     }

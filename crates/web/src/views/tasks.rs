@@ -12,7 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::Layout;
-use super::parse_id;
+use super::{check_side, parse_id};
 use crate::error::AppError;
 use crate::forms::Posted;
 use crate::request::ReqInfo;
@@ -241,9 +241,7 @@ pub(crate) async fn set_done(
     posted: Posted<DoneForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if uri.path().starts_with("/staff/") != signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    check_side(&uri, signed)?;
     let id = parse_id(&id)?;
     let client = tasks::set_done(
         &state.db,
