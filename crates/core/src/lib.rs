@@ -1,6 +1,7 @@
 //! Portico's domain: who is asking (the [`Viewer`]), what they may do, and the rules that
 //! input must keep. Nothing here does I/O.
 
+pub mod forms;
 pub mod throttle;
 pub mod validate;
 pub mod viewer;

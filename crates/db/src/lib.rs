@@ -13,6 +13,7 @@ pub mod comments;
 mod connect;
 mod error;
 pub mod files;
+pub mod forms;
 pub mod firms;
 pub mod jobs;
 pub mod matters;

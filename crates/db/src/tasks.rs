@@ -24,6 +24,8 @@ pub struct Task {
     pub completed_at: Option<OffsetDateTime>,
     pub completed_by_name: Option<String>,
     pub matter_title: Option<String>,
+    /// The client's form that completes this task when submitted.
+    pub form_id: Option<Uuid>,
 }
 
 /// What staff type to give a client a task.
@@ -34,6 +36,19 @@ pub struct NewTask {
     pub description: String,
     /// `YYYY-MM-DD`, or empty for no date.
     pub due_on: String,
+}
+
+/// A due date as staff type it: `YYYY-MM-DD`, or empty for none.
+pub fn parse_due(raw: &str) -> Result<Option<Date>, Invalid> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => Date::parse(
+            raw,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(Some)
+        .map_err(|_| Invalid::new("due_on", "Give the date as YYYY-MM-DD, or leave it empty.")),
+    }
 }
 
 /// Gives a client a task (staff only); the client's people are notified.
@@ -60,18 +75,7 @@ pub async fn create(
     };
     let title = validate::text("title", &new.title, 200)?;
     let description = validate::optional_text("description", new.description.trim(), 5_000)?;
-    let due_on = match new.due_on.trim() {
-        "" => None,
-        raw => Some(
-            Date::parse(
-                raw,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| {
-                Invalid::new("due_on", "Give the date as YYYY-MM-DD, or leave it empty.")
-            })?,
-        ),
-    };
+    let due_on = parse_due(&new.due_on)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(
@@ -117,7 +121,7 @@ pub async fn for_client(
     };
     let sql = format!(
         "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
-                u.name AS completed_by_name, m.title AS matter_title \
+                u.name AS completed_by_name, m.title AS matter_title, t.form_id \
          FROM tasks t LEFT JOIN users u ON u.id = t.completed_by LEFT JOIN matters m ON m.id = t.matter_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND ((t.completed_at IS NOT NULL) = $3) \
          AND (t.matter_id IS NULL OR m.portal_open OR $4) ORDER BY {order} LIMIT $5 OFFSET $6"
@@ -146,7 +150,7 @@ pub async fn next_for_portal(
     }
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
         "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
-                NULL AS completed_by_name, m.title AS matter_title, COUNT(*) OVER () AS open_total \
+                NULL AS completed_by_name, m.title AS matter_title, t.form_id, COUNT(*) OVER () AS open_total \
          FROM tasks t LEFT JOIN matters m ON m.id = t.matter_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND t.completed_at IS NULL \
          AND (t.matter_id IS NULL OR m.portal_open) \
@@ -165,12 +169,17 @@ pub async fn set_done(
     done: bool,
     origin: &Origin,
 ) -> Result<Uuid, DbError> {
-    let found: Option<(Uuid, Option<Uuid>)> = on_db!(db, p => sqlx::query_as(
-        "SELECT client_id, matter_id FROM tasks WHERE id = $1 AND firm_id = $2"
+    let found: Option<(Uuid, Option<Uuid>, Option<Uuid>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT client_id, matter_id, form_id FROM tasks WHERE id = $1 AND firm_id = $2"
     ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?;
-    let (client_id, matter_id) = found.ok_or(DbError::NotFound)?;
+    let (client_id, matter_id, form_id) = found.ok_or(DbError::NotFound)?;
     if viewer.client_scope().is_some_and(|own| own != client_id) {
         return Err(DbError::NotFound);
+    }
+    if form_id.is_some() {
+        return Err(DbError::Conflict(
+            "This task is done by submitting its form.".into(),
+        ));
     }
     if let Some(m) = matter_id {
         matters::get(db, viewer, m).await?;

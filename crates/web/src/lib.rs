@@ -12,6 +12,7 @@ mod metrics;
 mod middleware;
 pub mod notification_mail;
 mod passwords;
+mod pdf;
 mod pictures;
 mod request;
 mod rich;

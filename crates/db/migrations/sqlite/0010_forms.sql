@@ -1,0 +1,73 @@
+-- Forms and questionnaires. A template's questions live in numbered versions that never
+-- change once written; a client's form keeps the version it was sent with.
+CREATE TABLE form_templates (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL,
+    created_by BLOB NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX form_templates_by_firm ON form_templates (firm_id, title);
+CREATE TABLE form_versions (
+    template_id BLOB NOT NULL REFERENCES form_templates(id),
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    created_by BLOB NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (template_id, version)
+);
+-- A form sent to a client: its draft answers (JSON, each with the revision that last changed
+-- it), the draft's revision, and whether it is submitted.
+CREATE TABLE form_assignments (
+    id BLOB PRIMARY KEY,
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    client_id BLOB NOT NULL REFERENCES clients(id),
+    matter_id BLOB REFERENCES matters(id),
+    template_id BLOB NOT NULL REFERENCES form_templates(id),
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    answers TEXT NOT NULL DEFAULT '{}',
+    rev INTEGER NOT NULL DEFAULT 0,
+    saved_at TEXT,
+    saved_by BLOB REFERENCES users(id),
+    review_comment TEXT NOT NULL DEFAULT '',
+    sent_by BLOB NOT NULL REFERENCES users(id),
+    sent_at TEXT NOT NULL,
+    submitted_at TEXT,
+    submitted_by BLOB REFERENCES users(id)
+);
+CREATE INDEX form_assignments_by_client ON form_assignments (firm_id, client_id, sent_at);
+CREATE INDEX form_assignments_by_template ON form_assignments (template_id, submitted_at);
+-- Every submission as it was sent, with the hash of its content; reopening keeps them.
+CREATE TABLE form_submissions (
+    id BLOB PRIMARY KEY,
+    assignment_id BLOB NOT NULL REFERENCES form_assignments(id),
+    firm_id BLOB NOT NULL REFERENCES firms(id),
+    seq INTEGER NOT NULL,
+    answers TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    submitted_by BLOB NOT NULL REFERENCES users(id),
+    submitted_at TEXT NOT NULL,
+    ip TEXT NOT NULL DEFAULT '',
+    UNIQUE (assignment_id, seq)
+);
+-- Electronic signatures: who signed which field of which submission, what they agreed to,
+-- when, from where, and the hash of the content they signed.
+CREATE TABLE form_signatures (
+    submission_id BLOB NOT NULL REFERENCES form_submissions(id),
+    field_id TEXT NOT NULL,
+    signer_id BLOB NOT NULL REFERENCES users(id),
+    typed_name TEXT NOT NULL,
+    drawn BOOLEAN NOT NULL,
+    consent TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    ip TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (submission_id, field_id)
+);
+-- A task may stand for filling in a form: submitting it ticks the task off.
+ALTER TABLE tasks ADD COLUMN form_id BLOB REFERENCES form_assignments(id);
