@@ -21,8 +21,12 @@ pub(crate) struct Section {
     pub href: &'static str,
     /// Whether this viewer's permissions allow the section.
     pub allowed: fn(&Viewer) -> bool,
-    pub card: for<'a> fn(&'a AppState, &'a Viewer) -> BoxFuture<'a, Result<Card, AppError>>,
+    /// How to load its dashboard card; `None` for a page without a card (its items show on
+    /// another card).
+    pub card: Option<CardLoader>,
 }
+
+type CardLoader = for<'a> fn(&'a AppState, &'a Viewer) -> BoxFuture<'a, Result<Card, AppError>>;
 
 /// A dashboard card: the latest few items and how many there are in all.
 pub(crate) struct Card {
@@ -53,31 +57,38 @@ pub(crate) const SECTIONS: &[Section] = &[
         nav: Some("Matters"),
         href: "/portal/matters",
         allowed: everyone,
-        card: matters_card,
+        card: Some(matters_card),
     },
     Section {
         nav: Some("Tasks"),
         href: "/portal/tasks",
         allowed: everyone,
-        card: tasks_card,
+        card: Some(tasks_card),
+    },
+    // Forms to fill in come with a task each, so they show on the tasks card.
+    Section {
+        nav: Some("Forms"),
+        href: "/portal/forms",
+        allowed: everyone,
+        card: None,
     },
     Section {
         nav: Some("Messages"),
         href: "/portal/messages",
         allowed: everyone,
-        card: messages_card,
+        card: Some(messages_card),
     },
     Section {
         nav: Some("Files"),
         href: "/portal/files",
         allowed: everyone,
-        card: files_card,
+        card: Some(files_card),
     },
     Section {
         nav: None,
         href: "/portal/matters",
         allowed: everyone,
-        card: comments_card,
+        card: Some(comments_card),
     },
 ];
 
@@ -85,7 +96,9 @@ pub(crate) const SECTIONS: &[Section] = &[
 pub(crate) async fn cards(state: &AppState, viewer: &Viewer) -> Result<Vec<Card>, AppError> {
     let mut out = Vec::new();
     for section in SECTIONS.iter().filter(|s| (s.allowed)(viewer)) {
-        out.push((section.card)(state, viewer).await?);
+        if let Some(card) = section.card {
+            out.push(card(state, viewer).await?);
+        }
     }
     Ok(out)
 }
@@ -134,7 +147,9 @@ fn tasks_card<'a>(
             items: list
                 .into_iter()
                 .map(|t| CardItem {
-                    href: "/portal/tasks".into(),
+                    href: t
+                        .form_id
+                        .map_or_else(|| "/portal/tasks".into(), |f| format!("/portal/forms/{f}")),
                     detail: t.due_on.map(|d| format!("due {d}")).unwrap_or_default(),
                     label: t.title,
                 })

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod colleagues;
 mod files;
+mod forms;
 mod hostile;
 mod invitations;
 mod jobs;

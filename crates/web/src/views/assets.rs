@@ -10,6 +10,7 @@ use crate::state::AppState;
 const STYLESHEET: &str = include_str!("../../static/portico.css");
 const SCRIPT: &str = include_str!("../../static/live.js");
 const PASSKEYS: &str = include_str!("../../static/passkeys.js");
+const FORMS: &str = include_str!("../../static/forms.js");
 
 pub(crate) async fn stylesheet() -> impl IntoResponse {
     (
@@ -21,26 +22,29 @@ pub(crate) async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The one script: live updates on pages that have them.
-pub(crate) async fn script() -> impl IntoResponse {
+fn script_response(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        SCRIPT,
+        body,
     )
+}
+
+/// Live updates on pages that have them.
+pub(crate) async fn script() -> impl IntoResponse {
+    script_response(SCRIPT)
 }
 
 /// The passkey ceremonies' script, on the pages that offer them.
 pub(crate) async fn passkeys_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        PASSKEYS,
-    )
+    script_response(PASSKEYS)
+}
+
+/// Form pages: conditions, saving as the client types, drawn signatures.
+pub(crate) async fn forms_script() -> impl IntoResponse {
+    script_response(FORMS)
 }
 
 /// The firm's colour as a CSS custom property. Served as a stylesheet so pages need no inline

@@ -38,6 +38,7 @@ impl Layout {
                 ("/staff", "Home"),
                 ("/staff/clients", "Clients"),
                 ("/staff/messages", "Messages"),
+                ("/staff/forms", "Forms"),
             ]
         } else {
             let mut v = vec![("/portal", "Home")];

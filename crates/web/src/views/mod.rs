@@ -7,6 +7,8 @@ mod audit;
 mod auth;
 mod colleagues;
 mod files;
+mod form_builder;
+mod forms;
 mod health;
 mod layout;
 mod links;
@@ -121,6 +123,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/portico.css", get(assets::stylesheet))
         .route("/static/live.js", get(assets::script))
         .route("/static/passkeys.js", get(assets::passkeys_script))
+        .route("/static/forms.js", get(assets::forms_script))
         .route("/account/passkeys", get(passkeys::list))
         .route("/account/passkeys/start", post(passkeys::register_start))
         .route("/account/passkeys/finish", post(passkeys::register_finish))
@@ -161,6 +164,24 @@ pub(crate) fn routes() -> Router<AppState> {
             "/staff/clients/{id}/tasks",
             get(tasks::staff_list).post(tasks::create),
         )
+        .route(
+            "/staff/forms",
+            get(form_builder::list).post(form_builder::create),
+        )
+        .route("/staff/forms/{id}", get(form_builder::show))
+        .route("/staff/forms/{id}/edit", post(form_builder::edit))
+        .route("/staff/forms/{id}/sent", get(forms::sent))
+        .route("/staff/forms/{id}/export.csv", get(forms::export_csv))
+        .route(
+            "/staff/clients/{id}/forms",
+            get(forms::staff_list).post(forms::send),
+        )
+        .route("/staff/client-forms/{id}", get(forms::review))
+        .route("/staff/client-forms/{id}/reopen", post(forms::reopen))
+        .route("/staff/client-forms/{id}/pdf", get(forms::pdf))
+        .route("/portal/forms", get(forms::portal_list))
+        .route("/portal/forms/{id}", get(forms::fill))
+        .route("/portal/forms/{id}/pdf", get(forms::pdf))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::read_all))
         .route("/notifications/live", get(notifications::live))
@@ -190,6 +211,7 @@ fn picture_uploads() -> Router<AppState> {
 fn file_uploads() -> Router<AppState> {
     Router::new()
         .route("/portal/files/upload", post(files::portal_upload))
+        .route("/portal/forms/{id}", post(forms::save))
         .route("/staff/messages/{id}/upload", post(messages::reply_upload))
         .route("/portal/messages/{id}/upload", post(messages::reply_upload))
         .route(

@@ -36,6 +36,8 @@ pub(crate) struct TasksPage {
     done: Vec<Row>,
     /// Where the "done" forms post, without the task id.
     toggle_base: &'static str,
+    /// Where a task's form is, without the form's id.
+    form_base: &'static str,
     /// Staff: where a new task is posted, and the client's matters.
     create_action: Option<String>,
     matters: Vec<matters::Matter>,
@@ -142,6 +144,11 @@ async fn page(
             "/staff/tasks"
         } else {
             "/portal/tasks"
+        },
+        form_base: if staff {
+            "/staff/client-forms"
+        } else {
+            "/portal/forms"
         },
         create_action: staff.then(|| format!("/staff/clients/{}/tasks", client.id)),
         matters: if staff {

@@ -1,0 +1,203 @@
+//! Forms and questionnaires: staff build a form and send it; the client fills it over several
+//! visits and submits; conditions, required fields, signatures, review, reopening and exports.
+
+use portico_db::forms;
+
+use crate::both;
+use crate::support::fixture::{PASSWORD, client_viewer};
+use crate::support::{Backend, Browser, Fixture, TestApp};
+
+/// Makes one builder change at `version`; returns the response.
+async fn edit(staff: &Browser, tid: &str, version: i64, fields: &[(&str, &str)]) -> crate::support::browser::Page {
+    let page = format!("/staff/forms/{tid}");
+    let v = version.to_string();
+    let mut all = vec![("version", v.as_str())];
+    all.extend_from_slice(fields);
+    staff.submit(&page, &format!("{page}/edit"), &all).await
+}
+
+/// Builds the questionnaire of the walkthrough through the builder; returns the template id.
+async fn build(app: &TestApp, staff: &Browser) -> String {
+    let made = staff.submit("/staff/forms", "/staff/forms", &[("title", "Visa questionnaire <b>2026</b>")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let tid = made.location.unwrap().rsplit('/').next().unwrap().to_string();
+    let steps: Vec<Vec<(&str, &str)>> = vec![
+        vec![("op", "section"), ("section", "0"), ("title", "About you")],
+        vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "Full name <script>alert(1)</script>"), ("required", "on"), ("max", "100")],
+        vec![("op", "add_field"), ("section", "0"), ("kind", "yes_no"), ("label", "Are you married?"), ("required", "on")],
+        vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "Spouse's name"), ("required", "on"), ("show_if", "q3=yes")],
+        vec![("op", "add_field"), ("section", "0"), ("kind", "number"), ("label", "Age"), ("min", "18"), ("max", "130")],
+        vec![("op", "add_section"), ("title", "Details")],
+        vec![("op", "add_field"), ("section", "1"), ("kind", "multi_choice"), ("label", "Languages"), ("options", "English\nSpanish\nFrench")],
+        vec![("op", "add_field"), ("section", "1"), ("kind", "address"), ("label", "Home address"), ("required", "on")],
+        vec![("op", "add_field"), ("section", "1"), ("kind", "short_text"), ("label", "Receipt number"), ("pattern", "[A-Z]{3}[0-9]{10}")],
+        vec![("op", "add_section"), ("title", "Signature")],
+        vec![("op", "add_field"), ("section", "2"), ("kind", "signature"), ("label", "Sign the questionnaire"), ("required", "on")],
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let r = edit(staff, &tid, i as i64 + 1, step).await;
+        assert_eq!(r.status, 303, "step {i}: {}", r.body);
+    }
+    let _ = app;
+    tid
+}
+
+/// Posts a form page as the page's own form would, with its token and revision.
+async fn post_page(person: &Browser, fid: &str, page: usize, fields: &[(&str, &str)], go: &str) -> crate::support::browser::Page {
+    let shown = person.get(&format!("/portal/forms/{fid}?page={page}")).await;
+    let csrf = shown.csrf();
+    let rev = between(&shown.body, "name=\"rev\" value=\"", "\"");
+    let p = page.to_string();
+    let mut all = vec![("csrf", csrf.as_str()), ("rev", rev.as_str()), ("page", p.as_str()), ("go", go)];
+    let qs: Vec<String> = shown.body.match_indices("name=\"q\" value=\"").map(|(i, m)| {
+        let rest = &shown.body[i + m.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }).collect();
+    for q in &qs {
+        all.push(("q", q.as_str()));
+    }
+    all.extend_from_slice(fields);
+    person.post(&format!("/portal/forms/{fid}"), &all).await
+}
+
+fn between(body: &str, start: &str, end: &str) -> String {
+    let i = body.find(start).unwrap_or_else(|| panic!("{start} in {body}")) + start.len();
+    body[i..i + body[i..].find(end).unwrap()].to_string()
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, pypdf\nr = pypdf.PdfReader(sys.argv[1])\nprint(''.join(p.extract_text() for p in r.pages))"])
+        .arg(&path)
+        .output()
+        .expect("python3 runs (pypdf is installed by .ci/run)");
+    assert!(out.status.success(), "pypdf read the PDF: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+both! {
+    async fn a_questionnaire_filled_over_three_visits_then_reviewed_reopened_and_exported(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let tid = build(&app, &staff).await;
+        let builder = staff.get(&format!("/staff/forms/{tid}")).await.body;
+        assert!(builder.contains("Version 12") && builder.contains("Shown when “Are you married?” is “yes”"));
+        assert!(builder.contains("Full name &#60;script&#62;") && !builder.contains("<script>alert"));
+
+        // Staff send it; the client sees a task and a notification.
+        let forms_page = format!("/staff/clients/{}/forms", client.id);
+        let sent = staff.submit(&forms_page, &forms_page, &[("template", &tid), ("due_on", "2030-01-31")]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let fid = forms::for_client(&app.db, &f.a.owner, client.id).await.unwrap()[0].id.to_string();
+
+        // Visit 1: the name, then "save and continue later".
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        assert!(person.get("/portal").await.body.contains(&format!("/portal/forms/{fid}")));
+        assert!(person.get("/notifications").await.body.contains("The firm sent you a form to fill in"));
+        let page1 = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(page1.contains("Page 1 of 3") && page1.contains("Full name &#60;script&#62;"));
+        assert!(page1.contains("data-show-if=\"f.q3\"") && page1.contains("Only if you answered “Yes” to “Are you married?”"));
+        let saved = post_page(&person, &fid, 1, &[("f.q2", "Ana =SUM(1,2)"), ("f.q3", "no"), ("f.q4", "")], "save").await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+
+        // Visit 2 (another session): the answers are there; on to page 2, partly filled.
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let again = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(again.contains("value=\"Ana =SUM(1,2)\"") && again.contains("value=\"no\" checked"));
+        let next = post_page(&person, &fid, 1, &[("f.q2", "Ana =SUM(1,2)"), ("f.q3", "no"), ("f.q5", "40")], "next").await;
+        assert_eq!(next.location.as_deref(), Some(format!("/portal/forms/{fid}?page=2").as_str()));
+        post_page(&person, &fid, 2, &[("f.q6", "English"), ("f.q6", "French"), ("f.q7.line1", "1 Main St"), ("f.q7.city", "Springfield")], "save").await;
+
+        // Staff change the template meanwhile: the client's form keeps its version and answers.
+        let v = forms::template(&app.db, &f.a.owner, tid.parse().unwrap()).await.unwrap().0.version;
+        assert_eq!(edit(&staff, &tid, v, &[("op", "field"), ("field", "q2"), ("kind", "number"), ("label", "Renamed"), ("required", "on")]).await.status, 303);
+        assert_eq!(edit(&staff, &tid, v + 1, &[("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "New required question"), ("required", "on")]).await.status, 303);
+        let kept = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(kept.contains("Full name") && !kept.contains("Renamed") && !kept.contains("New required question"));
+        assert!(kept.contains("value=\"Ana =SUM(1,2)\""));
+
+        // Visit 3: submitting with the address incomplete and no signature points at both.
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let refused = post_page(&person, &fid, 3, &[], "submit").await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains("2 questions need attention"), "{}", refused.body);
+        let problems = between(&refused.body, "<ul class=\"problems\">", "</ul>");
+        assert!(problems.contains(&format!("/portal/forms/{fid}?page=2&#38;check=1#q-q7")), "{problems}");
+        assert!(true && refused.body.contains("Give at least the street, city and country."));
+        assert!(refused.body.contains("#q-q9") && refused.body.contains("Sign here"));
+        post_page(&person, &fid, 2, &[("f.q6", "English"), ("f.q7.line1", "1 Main St"), ("f.q7.city", "Springfield"), ("f.q7.country", "US"), ("f.q8", "bad")], "next").await;
+        // A receipt number not in the asked form is refused at submission, pointedly.
+        let pattern = post_page(&person, &fid, 3, &[("f.q9.name", "Ana Client"), ("f.q9.agree", "yes")], "submit").await;
+        assert_eq!(pattern.status, 422);
+        assert!(pattern.body.contains("Receipt number") && pattern.body.contains("not in the form asked for"));
+        post_page(&person, &fid, 2, &[("f.q6", "English"), ("f.q7.line1", "1 Main St"), ("f.q7.city", "Springfield"), ("f.q7.country", "US"), ("f.q8", "IOE0123456789")], "next").await;
+        let done = post_page(&person, &fid, 3, &[("f.q9.name", "Ana Client"), ("f.q9.agree", "yes")], "submit").await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        // The spouse question was hidden (not married), so it was not required.
+        let view = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(view.contains("Submitted") && view.contains("Signed by Ana Client (typed)") && !view.contains("name=\"rev\""));
+        assert!(!view.contains("Spouse"));
+        // Read-only afterwards, and a replayed submit is refused.
+        let csrf = person.get("/portal/forms").await.csrf();
+        let raw = person.post(&format!("/portal/forms/{fid}"), &[("csrf", csrf.as_str()), ("rev", "99"), ("page", "3"), ("go", "submit"), ("q", "q9"), ("f.q9.name", "Other"), ("f.q9.agree", "yes")]).await;
+        assert_eq!(raw.status, 409, "{}", raw.body);
+        assert!(raw.body.contains("submitted"));
+
+        // The task is done; staff were notified; audit has the submission and the signature.
+        assert!(person.get("/portal/tasks").await.body.contains("Nothing to do."));
+        assert!(staff.get("/notifications").await.body.contains("A client submitted a form"));
+        let events = portico_db::audit::recent_for_firm(&app.db, &f.a.owner, 100).await.unwrap();
+        let submit = events.iter().find(|e| e.action == "form.submit").expect("form.submit audited");
+        let sign = events.iter().find(|e| e.action == "form.sign").expect("form.sign audited");
+        let hash = submit.detail.rsplit("sha256=").next().unwrap().to_string();
+        assert!(sign.detail.contains(&hash) && sign.detail.contains("Ana Client"));
+
+        // Staff review: answers, the signature record with time and address, the hash.
+        let review = staff.get(&format!("/staff/client-forms/{fid}")).await.body;
+        assert!(review.contains("English") && !review.contains("French"));
+        assert!(review.contains("1 Main St, Springfield, US") && review.contains(&hash) && review.contains("from 127.0.0.1"));
+        let pdf = staff.get(&format!("/staff/client-forms/{fid}/pdf")).await;
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        let pdf_bytes = reqwest_bytes(&staff, &format!("/staff/client-forms/{fid}/pdf")).await;
+        let text = pdf_text(&pdf_bytes);
+        assert!(text.contains("Ana =SUM(1,2)") && text.contains("1 Main St, Springfield, US") && text.contains(&hash[..16]), "{text}");
+        // The client may download their own copy; another client may not.
+        assert_eq!(person.get(&format!("/portal/forms/{fid}/pdf")).await.status, 200);
+
+        // Ask for changes: the client sees the comment and can edit; a second submission.
+        let asked = staff.submit(&format!("/staff/client-forms/{fid}"), &format!("/staff/client-forms/{fid}/reopen"), &[("comment", "Please add your age <i>again</i>")]).await;
+        assert_eq!(asked.status, 303);
+        let reopened = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(reopened.contains("The firm asked for changes: Please add your age &#60;i&#62;again&#60;/i&#62;"));
+        post_page(&person, &fid, 1, &[("f.q2", "=HYPERLINK(\"http://evil\",\"x\")"), ("f.q3", "no"), ("f.q5", "41")], "next").await;
+        assert_eq!(post_page(&person, &fid, 3, &[("f.q9.name", "Ana Client"), ("f.q9.agree", "yes")], "submit").await.status, 303);
+        let (subs, sigs) = forms::submissions(&app.db, &f.a.owner, fid.parse().unwrap()).await.unwrap();
+        assert_eq!(subs.len(), 2);
+        assert_eq!(sigs.len(), 2);
+        assert!(subs[0].answers.contains("41") && subs[1].answers.contains("40"), "earlier submissions stay as they were");
+
+        // CSV: one row per client, formulas neutralised, the current wording as the header.
+        let csv = reqwest_bytes(&staff, &format!("/staff/forms/{tid}/export.csv")).await;
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.starts_with("Client,Submitted,Submitted by,Form version,Content SHA-256,Renamed,"), "{csv}");
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""), "{csv}");
+        assert_eq!(csv.lines().count(), 2, "{csv}");
+        app.stop().await;
+    }
+}
+
+async fn reqwest_bytes(b: &Browser, path: &str) -> Vec<u8> {
+    let req = b.with_cookie(b.raw().get(b.url(path)));
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.bytes().await.unwrap().to_vec()
+}
