@@ -201,3 +201,232 @@ async fn reqwest_bytes(b: &Browser, path: &str) -> Vec<u8> {
     assert_eq!(res.status(), 200, "{path}");
     res.bytes().await.unwrap().to_vec()
 }
+
+/// A one-page form of `n` short questions (q1..qn) plus a yes/no (y) and one shown when it is yes (s).
+fn definition(n: usize) -> portico_core::forms::Definition {
+    use portico_core::forms::{Condition, Definition, Field, Kind, Section};
+    let field = |id: &str, kind: Kind, required: bool| Field {
+        id: id.into(),
+        kind,
+        label: format!("Question {id}"),
+        help: String::new(),
+        required,
+        options: if kind == Kind::SingleChoice { vec!["Red".into(), "Blue".into()] } else { Vec::new() },
+        min: None,
+        max: None,
+        pattern: String::new(),
+        show_if: None,
+        consent: String::new(),
+    };
+    let mut fields: Vec<Field> = (1..=n).map(|i| field(&format!("q{i}"), Kind::ShortText, false)).collect();
+    fields.push(field("y", Kind::YesNo, true));
+    let mut s = field("s", Kind::ShortText, true);
+    s.show_if = Some(Condition { field: "y".into(), equals: "yes".into() });
+    fields.push(s);
+    fields.push(field("c", Kind::SingleChoice, false));
+    fields.push(field("n", Kind::Number, false));
+    Definition {
+        sections: vec![
+            Section { title: "One".into(), help: String::new(), fields },
+            Section { title: "Two".into(), help: String::new(), fields: vec![field("p2", Kind::ShortText, false)] },
+        ],
+        next_field: 100,
+    }
+}
+
+/// A template with [`definition`] sent to `client`; returns (template, form).
+async fn sent(app: &TestApp, owner: &portico_core::Viewer, client: uuid::Uuid, n: usize) -> (uuid::Uuid, uuid::Uuid) {
+    let origin = portico_db::audit::Origin::system("test");
+    let t = forms::create_template(&app.db, owner, "Intake", "", &origin).await.unwrap();
+    forms::save_definition(&app.db, owner, t, 1, &definition(n), &origin).await.unwrap();
+    let id = forms::send(&app.db, owner, &forms::Send { template_id: t, client_id: client, ..Default::default() }, &origin).await.unwrap();
+    (t, id)
+}
+
+fn page_fields(n: usize) -> Vec<String> {
+    let mut v: Vec<String> = (1..=n).map(|i| format!("q{i}")).collect();
+    v.extend(["y", "s", "c", "n"].map(String::from));
+    v
+}
+
+async fn raw_post(b: &Browser, fid: uuid::Uuid, csrf: &str, rev: i64, extra: &[(&str, &str)], auto: bool) -> crate::support::browser::Page {
+    let rev = rev.to_string();
+    let go = extra.iter().find(|(k, _)| *k == "go").map_or("save", |(_, v)| *v);
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.into()), ("rev".into(), rev), ("page".into(), "1".into()), ("go".into(), go.into())];
+    for q in page_fields(3) {
+        form.push(("q".into(), q));
+    }
+    form.extend(extra.iter().filter(|(k, _)| *k != "go").map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut req = b.raw().post(b.url(&format!("/portal/forms/{fid}"))).header("origin", b.url("")).form(&form);
+    if auto {
+        req = req.header("x-autosave", "1");
+    }
+    b.send(req).await
+}
+
+both! {
+    async fn hostile_and_malformed_answers_are_refused_and_lose_nothing(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let (tid, fid) = sent(&app, &f.a.owner, client.id, 3).await;
+        let (_, other) = sent(&app, &f.a.owner, f.a.clients[1].0.id, 3).await;
+        let (tid_b, foreign) = sent(&app, &f.b.owner, f.b.clients[0].0.id, 3).await;
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let csrf = person.get("/portal/forms").await.csrf();
+        let rev = |body: &str| between(body, "name=\"rev\" value=\"", "\"").parse::<i64>().unwrap();
+
+        // A good first save to keep.
+        let first = raw_post(&person, fid, &csrf, 0, &[("f.q1", "keep me")], false).await;
+        assert_eq!(first.status, 303, "{}", first.body);
+
+        // Another client's and another firm's form, by id: not there.
+        for id in [other, foreign] {
+            assert_eq!(person.get(&format!("/portal/forms/{id}")).await.status, 404);
+            assert_eq!(raw_post(&person, id, &csrf, 0, &[("f.q1", "x")], false).await.status, 404);
+            assert_eq!(person.get(&format!("/portal/forms/{id}/pdf")).await.status, 404);
+        }
+        // The wrong side, and staff of another firm.
+        assert_eq!(person.get(&format!("/staff/client-forms/{fid}")).await.status, 404);
+        assert_eq!(person.get(&format!("/staff/forms/{tid}")).await.status, 404);
+        assert_eq!(person.get(&format!("/staff/client-forms/{fid}/pdf")).await.status, 404);
+        let staff_b = app.browser();
+        staff_b.login(&f.b.owner_email, PASSWORD).await;
+        assert_eq!(staff_b.get(&format!("/staff/client-forms/{fid}")).await.status, 404);
+        assert_eq!(staff_b.get(&format!("/staff/forms/{tid}/export.csv")).await.status, 404);
+        assert_eq!(staff_b.get(&format!("/staff/forms/{tid}")).await.status, 404);
+        assert_eq!(staff_b.get(&format!("/staff/forms/{tid_b}")).await.status, 200);
+        let csrf_b = staff_b.get("/staff/forms").await.csrf();
+        assert_eq!(staff_b.post(&format!("/staff/forms/{tid}/edit"), &[("csrf", &csrf_b), ("version", "2"), ("op", "add_section"), ("title", "x")]).await.status, 404);
+        let to_a = staff_b.post(&format!("/staff/clients/{}/forms", client.id), &[("csrf", &csrf_b), ("template", &tid_b.to_string())]).await;
+        assert_eq!(to_a.status, 404);
+        assert_eq!(staff_b.post(&format!("/staff/clients/{}/forms", f.b.clients[0].0.id), &[("csrf", &csrf_b), ("template", &tid.to_string())]).await.status, 404);
+
+        // No token; wrong shapes; fields that do not exist; choices not offered; oversized.
+        let none = person.send(person.raw().post(person.url(&format!("/portal/forms/{fid}"))).header("origin", person.url("")).form(&[("rev", "1"), ("page", "1"), ("q", "q1"), ("f.q1", "x")])).await;
+        assert_eq!(none.status, 403);
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![("f.q1", "a"), ("f.q1", "b")], "wrong shape"),
+            (vec![("f.q999", "x")], "no such question"),
+            (vec![("f.p2", "from another page")], "no such question"),
+            (vec![("f.c", "Green")], "not one of the choices"),
+            (vec![("f.y", "maybe")], "answer yes or no"),
+            (vec![("f.q2", "bad\u{0}byte")], "control characters"),
+        ];
+        for (extra, says) in &cases {
+            let r = raw_post(&person, fid, &csrf, 1, extra, false).await;
+            assert_eq!(r.status, 422, "{extra:?}: {}", r.status);
+            assert!(r.body.contains(says), "{extra:?}: {}", r.body);
+        }
+        let long = "x".repeat(10_001);
+        let r = raw_post(&person, fid, &csrf, 1, &[("f.q2", &long)], false).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("at most 10000 characters"));
+        let huge = "x".repeat(5 * 1024 * 1024);
+        assert_eq!(raw_post(&person, fid, &csrf, 1, &[("f.q2", &huge)], false).await.status, 413);
+        let q999 = person.send(person.raw().post(person.url(&format!("/portal/forms/{fid}"))).header("origin", person.url("")).form(&[("csrf", csrf.as_str()), ("rev", "1"), ("page", "1"), ("q", "q999")])).await;
+        assert_eq!(q999.status, 422);
+        let wrong_type = person.send(person.raw().post(person.url(&format!("/portal/forms/{fid}"))).header("origin", person.url("")).header("content-type", "application/json").body("{}")).await;
+        assert_eq!(wrong_type.status, 422);
+        // Nothing was lost along the way.
+        let page = person.get(&format!("/portal/forms/{fid}")).await.body;
+        assert!(page.contains("value=\"keep me\""));
+        assert_eq!(rev(&page), 1);
+
+        // A number that is not one is kept in the draft but stops submission, pointedly; the
+        // question shown by "yes" is then required.
+        let saved = raw_post(&person, fid, &csrf, 1, &[("f.q1", "keep me"), ("f.n", "forty"), ("f.y", "yes"), ("f.q3", "<img src=x onerror=alert(1)>")], false).await;
+        assert_eq!(saved.status, 303);
+        let refused = raw_post(&person, fid, &csrf, 2, &[("f.q1", "keep me"), ("f.n", "forty"), ("f.y", "yes"), ("f.q3", "<img src=x onerror=alert(1)>"), ("go", "submit")], false).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains("Enter a number") && refused.body.contains("#q-s") && refused.body.contains("value=\"forty\""));
+        assert!(!refused.body.contains("<img src=x") && refused.body.contains("&#60;img src=x"));
+
+        // Two tabs on the same page: the later save of the same answer is refused by name and
+        // keeps what was typed; a save of another page merges.
+        let tab_a = person.get(&format!("/portal/forms/{fid}")).await.body;
+        let base = rev(&tab_a);
+        let a = raw_post(&person, fid, &csrf, base, &[("f.q1", "from tab A"), ("f.n", "40"), ("f.y", "yes"), ("f.s", "Sam"), ("f.q3", "<img src=x onerror=alert(1)>")], false).await;
+        assert_eq!(a.status, 303);
+        let b = raw_post(&person, fid, &csrf, base, &[("f.q1", "from tab B"), ("f.n", "40"), ("f.y", "yes"), ("f.s", "Sam"), ("f.q3", "<img src=x onerror=alert(1)>")], false).await;
+        assert_eq!(b.status, 409, "{}", b.body);
+        assert!(b.body.contains("changed in another window") && b.body.contains("Question q1") && b.body.contains("value=\"from tab B\""));
+        let auto = raw_post(&person, fid, &csrf, base, &[("f.q1", "from tab B")], true).await;
+        assert_eq!(auto.status, 409);
+        assert!(auto.body.contains("\"error\""));
+        let other_page = person.send(person.raw().post(person.url(&format!("/portal/forms/{fid}"))).header("origin", person.url("")).header("x-autosave", "1")
+            .form(&[("csrf", csrf.as_str()), ("rev", &base.to_string()), ("page", "2"), ("q", "p2"), ("f.p2", "page two")])).await;
+        assert_eq!(other_page.status, 200, "{}", other_page.body);
+        let merged = forms::get(&app.db, &client_viewer(&app.db, &f.a.owner, client.id).await, fid).await.unwrap();
+        assert_eq!(merged.answers["q1"].text(), "from tab A");
+        assert_eq!(merged.answers["p2"].text(), "page two");
+
+        // Two submits at once: one wins, the other is told it was already submitted.
+        let r = merged.assignment.rev;
+        let (x, y) = tokio::join!(
+            raw_post(&person, fid, &csrf, r, &[("f.q1", "from tab A"), ("f.n", "40"), ("f.y", "yes"), ("f.s", "Sam"), ("f.q3", "ok"), ("go", "submit")], false),
+            raw_post(&person, fid, &csrf, r, &[("f.q1", "from tab A"), ("f.n", "40"), ("f.y", "yes"), ("f.s", "Sam"), ("f.q3", "ok"), ("go", "submit")], false)
+        );
+        let mut codes = [x.status.as_u16(), y.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes[0], 303, "{} / {}", x.body, y.body);
+        assert_eq!(codes[1], 409);
+        let (subs, _) = forms::submissions(&app.db, &f.a.owner, fid).await.unwrap();
+        assert_eq!(subs.len(), 1);
+        // After submission the form is read-only.
+        let late = raw_post(&person, fid, &csrf, r + 1, &[("f.q1", "late")], true).await;
+        assert_eq!(late.status, 409);
+
+        // The builder refuses a stale page, bad rules and changes it does not make.
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let t = tid.to_string();
+        assert_eq!(edit(&staff, &t, 1, &[("op", "add_section"), ("title", "Late")]).await.status, 409);
+        let bad: Vec<Vec<(&str, &str)>> = vec![
+            vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "P"), ("pattern", "(")],
+            vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "C"), ("show_if", "p2=yes")],
+            vec![("op", "add_field"), ("section", "0"), ("kind", "single_choice"), ("label", "No choices")],
+            vec![("op", "add_field"), ("section", "0"), ("kind", "rocket"), ("label", "K")],
+            vec![("op", "add_field"), ("section", "9"), ("kind", "short_text"), ("label", "K")],
+            vec![("op", "add_field"), ("section", "0"), ("kind", "number"), ("label", "N"), ("min", "5"), ("max", "1")],
+            vec![("op", "remove_field"), ("field", "y")],
+            vec![("op", "explode")],
+        ];
+        for step in &bad {
+            let r = edit(&staff, &t, 2, step).await;
+            assert_eq!(r.status, 422, "{step:?}");
+        }
+        assert_eq!(forms::template(&app.db, &f.a.owner, tid).await.unwrap().0.version, 2);
+        app.stop().await;
+    }
+
+    async fn concurrent_saves_of_different_answers_all_land(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, _, _) = &f.a.clients[0];
+        let (_, fid) = sent(&app, &f.a.owner, client.id, 12).await;
+        let viewer = client_viewer(&app.db, &f.a.owner, client.id).await;
+        let saves = (1..=12).map(|i| {
+            let (db, viewer) = (app.db.clone(), viewer.clone());
+            tokio::spawn(async move {
+                let id = format!("q{i}");
+                let save = forms::Save {
+                    based_on: 0,
+                    fields: vec![id.clone()],
+                    answers: [(id, portico_core::forms::Value::Text(format!("answer {i}")))].into(),
+                };
+                matches!(forms::save_draft(&db, &viewer, fid, &save).await.unwrap(), forms::Saved::Done(_))
+            })
+        });
+        for s in saves {
+            assert!(s.await.unwrap(), "every save merged");
+        }
+        let filled = forms::get(&app.db, &viewer, fid).await.unwrap();
+        for i in 1..=12 {
+            assert_eq!(filled.answers[&format!("q{i}")].text(), format!("answer {i}"));
+        }
+        assert_eq!(filled.assignment.rev, 12);
+        app.stop().await;
+    }
+}
