@@ -303,7 +303,10 @@ impl Definition {
                 if f.kind.has_options() && f.options.is_empty() {
                     return Err(format!("“{}” needs at least one option.", f.label));
                 }
-                if f.options.iter().any(|o| o.trim().is_empty() || o.len() > 200) {
+                if f.options
+                    .iter()
+                    .any(|o| o.trim().is_empty() || o.len() > 200)
+                {
                     return Err(format!(
                         "Options of “{}” must be 1 to 200 characters.",
                         f.label
@@ -460,7 +463,9 @@ pub fn check_value(field: &Field, value: Option<&Value>) -> Option<String> {
                         .chars()
                         .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
             {
-                return Some("Enter a phone number with its area code, like +1 555 010 0199.".into());
+                return Some(
+                    "Enter a phone number with its area code, like +1 555 010 0199.".into(),
+                );
             }
             if !field.pattern.is_empty()
                 && !regex::Regex::new(&anchored(&field.pattern)).is_ok_and(|r| r.is_match(t))
@@ -485,12 +490,11 @@ pub fn check_value(field: &Field, value: Option<&Value>) -> Option<String> {
             }
             _ => Some("Enter a number, like 42 or 3.5.".into()),
         },
-        Kind::Date => time::Date::parse(
-            t,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_err()
-        .then(|| "Enter a date as YYYY-MM-DD.".into()),
+        Kind::Date => {
+            time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))
+                .is_err()
+                .then(|| "Enter a date as YYYY-MM-DD.".into())
+        }
         Kind::Address => {
             let missing = ["line1", "city", "country"]
                 .iter()
@@ -516,9 +520,7 @@ pub fn check_complete(def: &Definition, answers: &Answers) -> Vec<Problem> {
     let visible = def.visible(answers);
     def.fields()
         .filter(|f| visible.contains(f.id.as_str()))
-        .filter_map(|f| {
-            check_value(f, answers.get(&f.id)).map(|m| Problem::new(&f.id, m))
-        })
+        .filter_map(|f| check_value(f, answers.get(&f.id)).map(|m| Problem::new(&f.id, m)))
         .collect()
 }
 
@@ -617,7 +619,11 @@ mod tests {
             field: "a".into(),
             equals: "maybe".into(),
         });
-        assert!(def(vec![field("a", Kind::YesNo), b.clone()]).check().is_err());
+        assert!(
+            def(vec![field("a", Kind::YesNo), b.clone()])
+                .check()
+                .is_err()
+        );
         b.show_if = Some(Condition {
             field: "z".into(),
             equals: "yes".into(),

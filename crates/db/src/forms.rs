@@ -79,7 +79,10 @@ fn parse_draft(raw: &str) -> Result<Draft, DbError> {
 }
 
 fn plain(draft: &Draft) -> Answers {
-    draft.iter().map(|(k, s)| (k.clone(), s.v.clone())).collect()
+    draft
+        .iter()
+        .map(|(k, s)| (k.clone(), s.v.clone()))
+        .collect()
 }
 
 fn parse_definition(raw: &str) -> Result<Definition, DbError> {

@@ -164,10 +164,7 @@ pub(crate) fn document(title: &str, blocks: &[Block]) -> Vec<u8> {
     pdf.document_info(info)
         .title(TextStr(title))
         .producer(TextStr("Portico"));
-    for (font_ref, name) in [
-        (regular, &b"Helvetica"[..]),
-        (bold, &b"Helvetica-Bold"[..]),
-    ] {
+    for (font_ref, name) in [(regular, &b"Helvetica"[..]), (bold, &b"Helvetica-Bold"[..])] {
         pdf.type1_font(font_ref)
             .base_font(Name(name))
             .encoding_predefined(Name(b"WinAnsiEncoding"));
@@ -197,7 +194,11 @@ mod tests {
 
     #[test]
     fn long_words_and_paragraphs_wrap_within_the_line() {
-        let lines = wrap(&format!("short words then {}", "W".repeat(200)), 10.0, 400.0);
+        let lines = wrap(
+            &format!("short words then {}", "W".repeat(200)),
+            10.0,
+            400.0,
+        );
         assert!(lines.len() > 3);
         for l in &lines {
             assert!(l.chars().map(width).sum::<f32>() * 10.0 / 1000.0 <= 400.0);

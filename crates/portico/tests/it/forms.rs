@@ -8,7 +8,12 @@ use crate::support::fixture::{PASSWORD, client_viewer};
 use crate::support::{Backend, Browser, Fixture, TestApp};
 
 /// Makes one builder change at `version`; returns the response.
-async fn edit(staff: &Browser, tid: &str, version: i64, fields: &[(&str, &str)]) -> crate::support::browser::Page {
+async fn edit(
+    staff: &Browser,
+    tid: &str,
+    version: i64,
+    fields: &[(&str, &str)],
+) -> crate::support::browser::Page {
     let page = format!("/staff/forms/{tid}");
     let v = version.to_string();
     let mut all = vec![("version", v.as_str())];
@@ -18,21 +23,84 @@ async fn edit(staff: &Browser, tid: &str, version: i64, fields: &[(&str, &str)])
 
 /// Builds the questionnaire of the walkthrough through the builder; returns the template id.
 async fn build(app: &TestApp, staff: &Browser) -> String {
-    let made = staff.submit("/staff/forms", "/staff/forms", &[("title", "Visa questionnaire <b>2026</b>")]).await;
+    let made = staff
+        .submit(
+            "/staff/forms",
+            "/staff/forms",
+            &[("title", "Visa questionnaire <b>2026</b>")],
+        )
+        .await;
     assert_eq!(made.status, 303, "{}", made.body);
-    let tid = made.location.unwrap().rsplit('/').next().unwrap().to_string();
+    let tid = made
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     let steps: Vec<Vec<(&str, &str)>> = vec![
         vec![("op", "section"), ("section", "0"), ("title", "About you")],
-        vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "Full name <script>alert(1)</script>"), ("required", "on"), ("max", "100")],
-        vec![("op", "add_field"), ("section", "0"), ("kind", "yes_no"), ("label", "Are you married?"), ("required", "on")],
-        vec![("op", "add_field"), ("section", "0"), ("kind", "short_text"), ("label", "Spouse's name"), ("required", "on"), ("show_if", "q3=yes")],
-        vec![("op", "add_field"), ("section", "0"), ("kind", "number"), ("label", "Age"), ("min", "18"), ("max", "130")],
+        vec![
+            ("op", "add_field"),
+            ("section", "0"),
+            ("kind", "short_text"),
+            ("label", "Full name <script>alert(1)</script>"),
+            ("required", "on"),
+            ("max", "100"),
+        ],
+        vec![
+            ("op", "add_field"),
+            ("section", "0"),
+            ("kind", "yes_no"),
+            ("label", "Are you married?"),
+            ("required", "on"),
+        ],
+        vec![
+            ("op", "add_field"),
+            ("section", "0"),
+            ("kind", "short_text"),
+            ("label", "Spouse's name"),
+            ("required", "on"),
+            ("show_if", "q3=yes"),
+        ],
+        vec![
+            ("op", "add_field"),
+            ("section", "0"),
+            ("kind", "number"),
+            ("label", "Age"),
+            ("min", "18"),
+            ("max", "130"),
+        ],
         vec![("op", "add_section"), ("title", "Details")],
-        vec![("op", "add_field"), ("section", "1"), ("kind", "multi_choice"), ("label", "Languages"), ("options", "English\nSpanish\nFrench")],
-        vec![("op", "add_field"), ("section", "1"), ("kind", "address"), ("label", "Home address"), ("required", "on")],
-        vec![("op", "add_field"), ("section", "1"), ("kind", "short_text"), ("label", "Receipt number"), ("pattern", "[A-Z]{3}[0-9]{10}")],
+        vec![
+            ("op", "add_field"),
+            ("section", "1"),
+            ("kind", "multi_choice"),
+            ("label", "Languages"),
+            ("options", "English\nSpanish\nFrench"),
+        ],
+        vec![
+            ("op", "add_field"),
+            ("section", "1"),
+            ("kind", "address"),
+            ("label", "Home address"),
+            ("required", "on"),
+        ],
+        vec![
+            ("op", "add_field"),
+            ("section", "1"),
+            ("kind", "short_text"),
+            ("label", "Receipt number"),
+            ("pattern", "[A-Z]{3}[0-9]{10}"),
+        ],
         vec![("op", "add_section"), ("title", "Signature")],
-        vec![("op", "add_field"), ("section", "2"), ("kind", "signature"), ("label", "Sign the questionnaire"), ("required", "on")],
+        vec![
+            ("op", "add_field"),
+            ("section", "2"),
+            ("kind", "signature"),
+            ("label", "Sign the questionnaire"),
+            ("required", "on"),
+        ],
     ];
     for (i, step) in steps.iter().enumerate() {
         let r = edit(staff, &tid, i as i64 + 1, step).await;
@@ -43,16 +111,33 @@ async fn build(app: &TestApp, staff: &Browser) -> String {
 }
 
 /// Posts a form page as the page's own form would, with its token and revision.
-async fn post_page(person: &Browser, fid: &str, page: usize, fields: &[(&str, &str)], go: &str) -> crate::support::browser::Page {
-    let shown = person.get(&format!("/portal/forms/{fid}?page={page}")).await;
+async fn post_page(
+    person: &Browser,
+    fid: &str,
+    page: usize,
+    fields: &[(&str, &str)],
+    go: &str,
+) -> crate::support::browser::Page {
+    let shown = person
+        .get(&format!("/portal/forms/{fid}?page={page}"))
+        .await;
     let csrf = shown.csrf();
     let rev = between(&shown.body, "name=\"rev\" value=\"", "\"");
     let p = page.to_string();
-    let mut all = vec![("csrf", csrf.as_str()), ("rev", rev.as_str()), ("page", p.as_str()), ("go", go)];
-    let qs: Vec<String> = shown.body.match_indices("name=\"q\" value=\"").map(|(i, m)| {
-        let rest = &shown.body[i + m.len()..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }).collect();
+    let mut all = vec![
+        ("csrf", csrf.as_str()),
+        ("rev", rev.as_str()),
+        ("page", p.as_str()),
+        ("go", go),
+    ];
+    let qs: Vec<String> = shown
+        .body
+        .match_indices("name=\"q\" value=\"")
+        .map(|(i, m)| {
+            let rest = &shown.body[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
     for q in &qs {
         all.push(("q", q.as_str()));
     }
@@ -61,7 +146,10 @@ async fn post_page(person: &Browser, fid: &str, page: usize, fields: &[(&str, &s
 }
 
 fn between(body: &str, start: &str, end: &str) -> String {
-    let i = body.find(start).unwrap_or_else(|| panic!("{start} in {body}")) + start.len();
+    let i = body
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {body}"))
+        + start.len();
     body[i..i + body[i..].find(end).unwrap()].to_string()
 }
 
@@ -74,7 +162,11 @@ fn pdf_text(bytes: &[u8]) -> String {
         .arg(&path)
         .output()
         .expect("python3 runs (pypdf is installed by .ci/run)");
-    assert!(out.status.success(), "pypdf read the PDF: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pypdf read the PDF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -132,7 +224,7 @@ both! {
         assert!(refused.body.contains("2 questions need attention"), "{}", refused.body);
         let problems = between(&refused.body, "<ul class=\"problems\">", "</ul>");
         assert!(problems.contains(&format!("/portal/forms/{fid}?page=2&#38;check=1#q-q7")), "{problems}");
-        assert!(true && refused.body.contains("Give at least the street, city and country."));
+        assert!(refused.body.contains("Give at least the street, city and country."));
         assert!(refused.body.contains("#q-q9") && refused.body.contains("Sign here"));
         post_page(&person, &fid, 2, &[("f.q6", "English"), ("f.q7.line1", "1 Main St"), ("f.q7.city", "Springfield"), ("f.q7.country", "US"), ("f.q8", "bad")], "next").await;
         // A receipt number not in the asked form is refused at submission, pointedly.
@@ -211,35 +303,72 @@ fn definition(n: usize) -> portico_core::forms::Definition {
         label: format!("Question {id}"),
         help: String::new(),
         required,
-        options: if kind == Kind::SingleChoice { vec!["Red".into(), "Blue".into()] } else { Vec::new() },
+        options: if kind == Kind::SingleChoice {
+            vec!["Red".into(), "Blue".into()]
+        } else {
+            Vec::new()
+        },
         min: None,
         max: None,
         pattern: String::new(),
         show_if: None,
         consent: String::new(),
     };
-    let mut fields: Vec<Field> = (1..=n).map(|i| field(&format!("q{i}"), Kind::ShortText, false)).collect();
+    let mut fields: Vec<Field> = (1..=n)
+        .map(|i| field(&format!("q{i}"), Kind::ShortText, false))
+        .collect();
     fields.push(field("y", Kind::YesNo, true));
     let mut s = field("s", Kind::ShortText, true);
-    s.show_if = Some(Condition { field: "y".into(), equals: "yes".into() });
+    s.show_if = Some(Condition {
+        field: "y".into(),
+        equals: "yes".into(),
+    });
     fields.push(s);
     fields.push(field("c", Kind::SingleChoice, false));
     fields.push(field("n", Kind::Number, false));
     Definition {
         sections: vec![
-            Section { title: "One".into(), help: String::new(), fields },
-            Section { title: "Two".into(), help: String::new(), fields: vec![field("p2", Kind::ShortText, false)] },
+            Section {
+                title: "One".into(),
+                help: String::new(),
+                fields,
+            },
+            Section {
+                title: "Two".into(),
+                help: String::new(),
+                fields: vec![field("p2", Kind::ShortText, false)],
+            },
         ],
         next_field: 100,
     }
 }
 
 /// A template with [`definition`] sent to `client`; returns (template, form).
-async fn sent(app: &TestApp, owner: &portico_core::Viewer, client: uuid::Uuid, n: usize) -> (uuid::Uuid, uuid::Uuid) {
+async fn sent(
+    app: &TestApp,
+    owner: &portico_core::Viewer,
+    client: uuid::Uuid,
+    n: usize,
+) -> (uuid::Uuid, uuid::Uuid) {
     let origin = portico_db::audit::Origin::system("test");
-    let t = forms::create_template(&app.db, owner, "Intake", "", &origin).await.unwrap();
-    forms::save_definition(&app.db, owner, t, 1, &definition(n), &origin).await.unwrap();
-    let id = forms::send(&app.db, owner, &forms::Send { template_id: t, client_id: client, ..Default::default() }, &origin).await.unwrap();
+    let t = forms::create_template(&app.db, owner, "Intake", "", &origin)
+        .await
+        .unwrap();
+    forms::save_definition(&app.db, owner, t, 1, &definition(n), &origin)
+        .await
+        .unwrap();
+    let id = forms::send(
+        &app.db,
+        owner,
+        &forms::Send {
+            template_id: t,
+            client_id: client,
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
     (t, id)
 }
 
@@ -249,15 +378,39 @@ fn page_fields(n: usize) -> Vec<String> {
     v
 }
 
-async fn raw_post(b: &Browser, fid: uuid::Uuid, csrf: &str, rev: i64, extra: &[(&str, &str)], auto: bool) -> crate::support::browser::Page {
+async fn raw_post(
+    b: &Browser,
+    fid: uuid::Uuid,
+    csrf: &str,
+    rev: i64,
+    extra: &[(&str, &str)],
+    auto: bool,
+) -> crate::support::browser::Page {
     let rev = rev.to_string();
-    let go = extra.iter().find(|(k, _)| *k == "go").map_or("save", |(_, v)| *v);
-    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.into()), ("rev".into(), rev), ("page".into(), "1".into()), ("go".into(), go.into())];
+    let go = extra
+        .iter()
+        .find(|(k, _)| *k == "go")
+        .map_or("save", |(_, v)| *v);
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.into()),
+        ("rev".into(), rev),
+        ("page".into(), "1".into()),
+        ("go".into(), go.into()),
+    ];
     for q in page_fields(3) {
         form.push(("q".into(), q));
     }
-    form.extend(extra.iter().filter(|(k, _)| *k != "go").map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut req = b.raw().post(b.url(&format!("/portal/forms/{fid}"))).header("origin", b.url("")).form(&form);
+    form.extend(
+        extra
+            .iter()
+            .filter(|(k, _)| *k != "go")
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let mut req = b
+        .raw()
+        .post(b.url(&format!("/portal/forms/{fid}")))
+        .header("origin", b.url(""))
+        .form(&form);
     if auto {
         req = req.header("x-autosave", "1");
     }
@@ -427,6 +580,42 @@ both! {
             assert_eq!(filled.answers[&format!("q{i}")].text(), format!("answer {i}"));
         }
         assert_eq!(filled.assignment.rev, 12);
+        app.stop().await;
+    }
+}
+
+both! {
+    async fn a_link_by_email_opens_the_form_and_the_client_fills_it_in(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let (_, fid) = sent(&app, &f.a.owner, client.id, 3).await;
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let users = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id).await.unwrap();
+        let user = users.iter().find(|u| &u.email == email).unwrap();
+        let review = format!("/staff/client-forms/{fid}");
+        assert!(staff.get(&review).await.body.contains("Email a sign-in link to this form"));
+        // Someone of another client is not a recipient for this form.
+        let stranger = portico_db::clients::portal_users(&app.db, &f.a.owner, f.a.clients[1].0.id).await.unwrap().remove(0);
+        let refused = staff.submit(&review, &format!("{review}/link"), &[("client_user_id", &stranger.client_user_id.to_string())]).await;
+        assert_eq!(refused.status, 404);
+        let sent = staff.submit(&review, &format!("{review}/link"), &[("client_user_id", &user.client_user_id.to_string())]).await;
+        assert_eq!(sent.status, 303);
+        assert!(staff.get(sent.location.as_deref().unwrap()).await.body.contains("The link is on its way."));
+        let mail = app.smtp.wait_for(1, std::time::Duration::from_secs(10)).await;
+        assert!(!mail[0].data.contains("Intake"), "the email does not name the form");
+        let link = crate::support::smtp::link_path(&mail[0].data, "/a/");
+
+        // Opened on a phone: straight to the form, which the link session can fill in.
+        let phone = app.browser();
+        let opened = phone.post(&link, &[]).await;
+        assert_eq!(opened.location.as_deref(), Some(format!("/portal/forms/{fid}").as_str()));
+        let page = phone.get(&format!("/portal/forms/{fid}")).await;
+        assert!(page.body.contains("Question q1"));
+        let saved = raw_post(&phone, fid, &page.csrf(), 0, &[("f.q1", "via the link")], true).await;
+        assert_eq!(saved.status, 200, "{}", saved.body);
+        assert!(saved.body.contains("\"rev\":1"));
         app.stop().await;
     }
 }

@@ -114,14 +114,17 @@ pub(crate) struct SectionRow {
     pub fields: Vec<FieldRow>,
 }
 
+/// A question a condition can depend on: its id, label, and `(id=answer, answer)` pairs.
+type Choice = (String, String, Vec<(String, String)>);
+
 #[derive(Template, WebTemplate)]
 #[template(path = "form_builder.html")]
 pub(crate) struct BuilderPage {
     layout: Layout,
     template: FormTemplate,
     sections: Vec<SectionRow>,
-    /// Questions with set answers, as (id, label, [(`id=answer`, answer)]), for conditions.
-    choices: Vec<(String, String, Vec<(String, String)>)>,
+    /// Questions with set answers, for conditions.
+    choices: Vec<Choice>,
     kinds: Vec<(&'static str, &'static str)>,
     error: Option<String>,
     default_consent: &'static str,

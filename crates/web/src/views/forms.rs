@@ -93,7 +93,11 @@ async fn client_list(
     let staff = viewer.is_staff();
     let list = forms::for_client(&state.db, viewer, client.id).await?;
     let layout = if staff {
-        Layout::new(signed, format!("Forms of {}", client.name), "/staff/clients")
+        Layout::new(
+            signed,
+            format!("Forms of {}", client.name),
+            "/staff/clients",
+        )
     } else {
         Layout::new(signed, "Forms", "/portal/forms")
     };
@@ -283,7 +287,12 @@ fn field_name(id: &str) -> String {
     format!("f.{id}")
 }
 
-fn question(f: &Field, value: Option<&Value>, def: &Definition, same_page: &HashSet<&str>) -> Question {
+fn question(
+    f: &Field,
+    value: Option<&Value>,
+    def: &Definition,
+    same_page: &HashSet<&str>,
+) -> Question {
     let v = value.cloned().unwrap_or(Value::Text(String::new()));
     let name = field_name(&f.id);
     Question {
@@ -351,7 +360,10 @@ fn summary(def: &Definition, answers: &Answers) -> Vec<ShownSection> {
                 .filter(|f| visible.contains(f.id.as_str()))
                 .map(|f| Shown {
                     label: f.label.clone(),
-                    answer: answers.get(&f.id).map(|v| v.display(f.kind)).unwrap_or_default(),
+                    answer: answers
+                        .get(&f.id)
+                        .map(|v| v.display(f.kind))
+                        .unwrap_or_default(),
                 })
                 .collect(),
         })
@@ -380,7 +392,9 @@ fn fill_page(
         .iter()
         .filter(|f| {
             visible.contains(f.id.as_str())
-                || f.show_if.as_ref().is_some_and(|c| here.contains(c.field.as_str()))
+                || f.show_if
+                    .as_ref()
+                    .is_some_and(|c| here.contains(c.field.as_str()))
         })
         .map(|f| {
             let mut q = question(f, answers.get(&f.id), def, &here);
@@ -390,7 +404,10 @@ fn fill_page(
             q
         })
         .collect::<Vec<_>>();
-    let asked: Vec<&Field> = def.fields().filter(|f| visible.contains(f.id.as_str())).collect();
+    let asked: Vec<&Field> = def
+        .fields()
+        .filter(|f| visible.contains(f.id.as_str()))
+        .collect();
     let answered = asked
         .iter()
         .filter(|f| answers.get(&f.id).is_some_and(|v| !v.is_empty()))
@@ -478,13 +495,12 @@ async fn field_text(
         .map_err(|_| AppError::Invalid("The page was cut off. Please try again.".into()))?
     {
         if buf.len() + chunk.len() > max {
-            return Err(AppError::TooLarge(
-                "An answer is too long to save.".into(),
-            ));
+            return Err(AppError::TooLarge("An answer is too long to save.".into()));
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| AppError::Invalid("The page could not be read as text.".into()))
+    String::from_utf8(buf)
+        .map_err(|_| AppError::Invalid("The page could not be read as text.".into()))
 }
 
 /// Reads a form page, as a plain form or (with file questions) multipart; the anti-forgery
@@ -637,7 +653,8 @@ fn page_answers(def: &Definition, page: usize, post: &PagePost) -> Result<Save, 
                 );
             }
             (_, None, None) if !matches!(f.kind, Kind::Address | Kind::Signature | Kind::File) => {
-                save.answers.insert(id.to_string(), Value::Text(value.clone()));
+                save.answers
+                    .insert(id.to_string(), Value::Text(value.clone()));
             }
             _ => {
                 return Err(AppError::Invalid(format!(
@@ -743,7 +760,10 @@ pub(crate) async fn save(
         "submit" => {
             return submit(&state, &signed, &info, id, rev, page).await;
         }
-        other => match other.strip_prefix("page:").and_then(|p| p.parse::<usize>().ok()) {
+        other => match other
+            .strip_prefix("page:")
+            .and_then(|p| p.parse::<usize>().ok())
+        {
             Some(p) => format!("{base}?page={p}"),
             None => "/portal/forms?saved=1".to_string(),
         },
@@ -774,7 +794,11 @@ async fn submit(
             p.error = Some(format!(
                 "The form cannot be submitted yet: {} {} need{} attention.",
                 problems.len(),
-                if problems.len() == 1 { "question" } else { "questions" },
+                if problems.len() == 1 {
+                    "question"
+                } else {
+                    "questions"
+                },
                 if problems.len() == 1 { "s" } else { "" }
             ));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
@@ -798,7 +822,9 @@ fn problem_links(def: &Definition, id: Uuid, problems: &[Problem]) -> Vec<Proble
                 page_of(def, &p.field),
                 p.field
             ),
-            label: def.field(&p.field).map_or(String::new(), |f| f.label.clone()),
+            label: def
+                .field(&p.field)
+                .map_or(String::new(), |f| f.label.clone()),
             message: p.message.clone(),
         })
         .collect()
@@ -824,6 +850,9 @@ pub(crate) struct ReviewPage {
     submissions: Vec<SubmissionView>,
     error: Option<String>,
     status: String,
+    /// The client's active portal users, who can be emailed a link to the form.
+    people: Vec<clients::PortalUser>,
+    notice: Option<&'static str>,
 }
 
 async fn review_page(state: &AppState, signed: &Signed, id: Uuid) -> Result<ReviewPage, AppError> {
@@ -867,22 +896,39 @@ async fn review_page(state: &AppState, signed: &Signed, id: Uuid) -> Result<Revi
                     .collect(),
             })
             .collect(),
+        people: clients::portal_users(&state.db, &signed.viewer, filled.assignment.client_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect(),
         a: filled.assignment,
         error: None,
+        notice: None,
         status,
         layout,
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReviewQuery {
+    #[serde(default)]
+    link_sent: Option<String>,
 }
 
 pub(crate) async fn review(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
+    Query(q): Query<ReviewQuery>,
 ) -> Result<ReviewPage, AppError> {
     if !signed.viewer.is_staff() {
         return Err(AppError::NotFound);
     }
-    review_page(&state, &signed, parse_id(&id)?).await
+    let mut p = review_page(&state, &signed, parse_id(&id)?).await?;
+    if q.link_sent.is_some() {
+        p.notice = Some("The link is on its way.");
+    }
+    Ok(p)
 }
 
 #[derive(Deserialize)]
@@ -901,7 +947,15 @@ pub(crate) async fn reopen(
         return Err(AppError::NotFound);
     }
     let id = parse_id(&id)?;
-    match forms::reopen(&state.db, &signed.viewer, id, &posted.form.comment, &info.by(signed)).await {
+    match forms::reopen(
+        &state.db,
+        &signed.viewer,
+        id,
+        &posted.form.comment,
+        &info.by(signed),
+    )
+    .await
+    {
         Ok(()) => {
             state.jobs_waiting.notify_one();
             Ok(Redirect::to(&format!("/staff/client-forms/{id}")).into_response())
@@ -918,12 +972,21 @@ pub(crate) async fn reopen(
 fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     (
         [
             (CONTENT_TYPE, content_type.to_string()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
         ],
         Bytes::from(body),
     )
@@ -943,7 +1006,9 @@ pub(crate) async fn pdf(
     let filled = forms::get(&state.db, &signed.viewer, id).await?;
     let (subs, sigs) = forms::submissions(&state.db, &signed.viewer, id).await?;
     let sub = subs.first().ok_or_else(|| {
-        AppError::Conflict("This form has not been submitted yet, so there is nothing to export.".into())
+        AppError::Conflict(
+            "This form has not been submitted yet, so there is nothing to export.".into(),
+        )
     })?;
     let layout = Layout::new(&signed, "", "");
     let answers = sub.answers();
@@ -1049,7 +1114,10 @@ pub(crate) async fn export_csv(
             r.submission.content_hash.clone(),
         ];
         cells.extend(columns.iter().map(|(cid, _, kind)| {
-            answers.get(cid).map(|v| v.display(*kind)).unwrap_or_default()
+            answers
+                .get(cid)
+                .map(|v| v.display(*kind))
+                .unwrap_or_default()
         }));
         out.push_str(&crate::csv::record(cells.iter().map(String::as_str)));
     }

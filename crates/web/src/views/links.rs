@@ -288,38 +288,80 @@ pub(crate) async fn send_for_matter(
         return Err(AppError::NotFound);
     }
     let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
-    let recipient = access_links::recipient(
-        &state.db,
-        &signed.viewer,
-        parse_id(&posted.form.client_user_id)?,
-    )
-    .await?;
-    if recipient.client_id != matter.client_id {
+    let target = format!("/portal/matters/{}", matter.id);
+    let to = Target {
+        client_id: matter.client_id,
+        path: &target,
+        label: &matter.title,
+    };
+    send(&state, &info, signed, &posted.form, to).await?;
+    Ok(Redirect::to(&format!("/staff/matters/{}?link_sent=1", matter.id)).into_response())
+}
+
+/// Staff email a portal user of the form's client a link to fill it in.
+pub(crate) async fn send_for_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<SendForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let form = portico_db::forms::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let a = form.assignment;
+    let target = format!("/portal/forms/{}", a.id);
+    let to = Target {
+        client_id: a.client_id,
+        path: &target,
+        label: &a.title,
+    };
+    send(&state, &info, signed, &posted.form, to).await?;
+    Ok(Redirect::to(&format!("/staff/client-forms/{}?link_sent=1", a.id)).into_response())
+}
+
+/// Where a link leads: a page of one client's portal.
+struct Target<'a> {
+    client_id: uuid::Uuid,
+    path: &'a str,
+    label: &'a str,
+}
+
+/// Makes and mails a link to `to` for the chosen portal user, who must be one of its client's.
+async fn send(
+    state: &AppState,
+    info: &ReqInfo,
+    signed: &crate::session::Signed,
+    form: &SendForm,
+    to: Target<'_>,
+) -> Result<(), AppError> {
+    let recipient =
+        access_links::recipient(&state.db, &signed.viewer, parse_id(&form.client_user_id)?).await?;
+    if recipient.client_id != to.client_id {
         return Err(AppError::NotFound);
     }
     let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
-    let target = format!("/portal/matters/{}", matter.id);
     let link = NewLink {
         token_hash: &[],
         client_user_id: recipient.client_user_id,
-        target: &target,
-        label: &matter.title,
+        target: to.path,
+        label: to.label,
     };
     let origin = info.by(signed);
     let mut tx = state.db.begin().await?;
-    let (to, name) = (&recipient.email, &recipient.name);
     mail_link(
-        &state,
+        state,
         &mut tx,
         &firm,
         recipient.user_id,
-        to,
-        name,
+        &recipient.email,
+        &recipient.name,
         link,
         &origin,
     )
     .await?;
     tx.commit().await?;
     state.jobs_waiting.notify_one();
-    Ok(Redirect::to(&format!("/staff/matters/{}?link_sent=1", matter.id)).into_response())
+    Ok(())
 }

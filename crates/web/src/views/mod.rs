@@ -178,6 +178,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/staff/client-forms/{id}", get(forms::review))
         .route("/staff/client-forms/{id}/reopen", post(forms::reopen))
+        .route("/staff/client-forms/{id}/link", post(links::send_for_form))
         .route("/staff/client-forms/{id}/pdf", get(forms::pdf))
         .route("/portal/forms", get(forms::portal_list))
         .route("/portal/forms/{id}", get(forms::fill))
