@@ -106,7 +106,7 @@
         var p = at(e);
         ctx.beginPath();
         ctx.moveTo(p[0], p[1]);
-        canvas.setPointerCapture(e.pointerId);
+        try { canvas.setPointerCapture(e.pointerId); } catch (err) { /* not a real pointer */ }
       });
       canvas.addEventListener('pointermove', function (e) {
         if (!drawing) { return; }

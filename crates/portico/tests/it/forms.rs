@@ -619,3 +619,76 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn on_a_phone_the_form_saves_itself_shows_conditional_questions_and_takes_a_drawn_signature(backend: Backend) {
+        use crate::support::webdriver::Chrome;
+        let Some(chrome) = Chrome::start().await else { return };
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let origin = portico_db::audit::Origin::system("test");
+        let mut def = definition(1);
+        def.sections[1].fields.push(portico_core::forms::Field {
+            id: "sig".into(),
+            kind: portico_core::forms::Kind::Signature,
+            label: "Sign here".into(),
+            help: String::new(),
+            required: true,
+            options: Vec::new(),
+            min: None,
+            max: None,
+            pattern: String::new(),
+            show_if: None,
+            consent: "I agree that this is my signature.".into(),
+        });
+        let t = forms::create_template(&app.db, &f.a.owner, "Intake", "", &origin).await.unwrap();
+        forms::save_definition(&app.db, &f.a.owner, t, 1, &def, &origin).await.unwrap();
+        let fid = forms::send(&app.db, &f.a.owner, &forms::Send { template_id: t, client_id: client.id, ..Default::default() }, &origin).await.unwrap();
+        let viewer = client_viewer(&app.db, &f.a.owner, client.id).await;
+
+        chrome.window(390, 844).await;
+        chrome.goto(&app.url("/login")).await;
+        chrome.fill("#email", email).await;
+        chrome.fill("#password", PASSWORD).await;
+        chrome.click("button[type=submit]").await;
+        chrome.wait_for_url("/portal").await;
+        chrome.goto(&app.url(&format!("/portal/forms/{fid}"))).await;
+
+        // The question shown by "yes" is hidden until "yes" is chosen.
+        assert!(!chrome.displayed("#q-s").await);
+        chrome.click("#q-y input[value=yes]").await;
+        assert!(chrome.displayed("#q-s").await);
+        chrome.fill("#i-s", "Sam").await;
+        chrome.fill("#i-q1", "typed in the browser").await;
+        // Saved without pressing anything.
+        let page = chrome.wait_for_page(|p| p.contains("Saved at")).await;
+        assert!(page.contains("Saved at"), "{page}");
+        let draft = forms::get(&app.db, &viewer, fid).await.unwrap();
+        assert_eq!(draft.answers["q1"].text(), "typed in the browser");
+        assert_eq!(draft.answers["s"].text(), "Sam");
+
+        // Page two: type the name, agree, draw, submit.
+        chrome.click("button[value=next]").await;
+        chrome.wait_until(|u| u.ends_with("page=2")).await;
+        chrome.fill("input[name='f.sig.name']", "Ana Client").await;
+        chrome.click("input[name='f.sig.agree']").await;
+        let drawn = chrome.run_async(
+            "const done = arguments[arguments.length - 1];\
+             const c = document.querySelector('canvas.signature-pad');\
+             const r = c.getBoundingClientRect();\
+             const ev = (type, x, y) => c.dispatchEvent(new PointerEvent(type, { clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true }));\
+             ev('pointerdown', 10, 10); ev('pointermove', 80, 60); ev('pointermove', 150, 20); ev('pointerup', 150, 20);\
+             done(document.querySelector('input[data-signature-pad]').value.slice(0, 22));",
+        ).await;
+        assert_eq!(drawn.as_str(), Some("data:image/png;base64,"));
+        chrome.wait_for_page(|p| p.contains("Saved at")).await;
+        chrome.click("button[value=submit]").await;
+        let page = chrome.wait_for_page(|p| p.contains("Signed by Ana Client")).await;
+        assert!(page.contains("Submitted") && page.contains("Signed by Ana Client (typed and drawn)"), "{page}");
+        let (_, sigs) = forms::submissions(&app.db, &f.a.owner, fid).await.unwrap();
+        assert!(sigs[0].drawn && sigs[0].consent == "I agree that this is my signature.");
+        chrome.quit().await;
+        app.stop().await;
+    }
+}
