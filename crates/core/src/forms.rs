@@ -265,6 +265,11 @@ impl Definition {
         self.fields().find(|f| f.id == id)
     }
 
+    /// Every question by id, for looking many up at once.
+    pub fn index(&self) -> std::collections::HashMap<&str, &Field> {
+        self.fields().map(|f| (f.id.as_str(), f)).collect()
+    }
+
     pub fn field_count(&self) -> usize {
         self.sections.iter().map(|s| s.fields.len()).sum()
     }

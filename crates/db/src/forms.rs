@@ -8,7 +8,8 @@
 //! overwrite each other. Submitting checks every shown field, keeps the submission with the
 //! hash of its content, and records each signature.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use portico_core::forms::{self, Answers, Definition, Problem, Value};
 use portico_core::{Invalid, Viewer, validate};
@@ -61,8 +62,10 @@ impl Assignment {
 #[derive(Debug, Clone)]
 pub struct Filled {
     pub assignment: Assignment,
-    pub definition: Definition,
+    pub definition: Arc<Definition>,
     pub answers: Answers,
+    /// The draft with the revision of each answer, for saving on top of it.
+    draft: Draft,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -363,25 +366,46 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Filled, DbError> 
         answers: plain(&draft),
         definition,
         assignment,
+        draft,
     })
+}
+
+/// Versions never change once written, so each is read and parsed once per process.
+static VERSIONS: LazyLock<Mutex<HashMap<(Uuid, i64), Arc<Definition>>>> =
+    LazyLock::new(Default::default);
+
+/// A template's questions at one version (the caller has checked the viewer may see them).
+async fn version(db: &Db, template_id: Uuid, version: i64) -> Result<Arc<Definition>, DbError> {
+    let key = (template_id, version);
+    if let Some(d) = VERSIONS.lock().expect("cache lock").get(&key) {
+        return Ok(d.clone());
+    }
+    let raw: String = on_db!(db, p => sqlx::query_scalar(
+        "SELECT definition FROM form_versions WHERE template_id = $1 AND version = $2"
+    ).bind(template_id).bind(version).fetch_one(p).await)?;
+    let parsed = Arc::new(parse_definition(&raw)?);
+    let mut cache = VERSIONS.lock().expect("cache lock");
+    if cache.len() >= 512 {
+        cache.clear();
+    }
+    cache.insert(key, parsed.clone());
+    Ok(parsed)
 }
 
 async fn fetch(
     db: &Db,
     viewer: &Viewer,
     id: Uuid,
-) -> Result<(Assignment, Definition, Draft), DbError> {
+) -> Result<(Assignment, Arc<Definition>, Draft), DbError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         a: Assignment,
         answers: String,
-        definition: String,
         portal_open: Option<bool>,
     }
     let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS}, a.answers, v.definition, m.portal_open {ASSIGNMENT_FROM} \
-         JOIN form_versions v ON v.template_id = a.template_id AND v.version = a.version \
+        "SELECT {ASSIGNMENT_COLUMNS}, a.answers, m.portal_open {ASSIGNMENT_FROM} \
          WHERE a.id = $1 AND a.firm_id = $2"
     );
     let row: Row = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -392,11 +416,8 @@ async fn fetch(
     {
         return Err(DbError::NotFound);
     }
-    Ok((
-        row.a,
-        parse_definition(&row.definition)?,
-        parse_draft(&row.answers)?,
-    ))
+    let definition = version(db, row.a.template_id, row.a.version).await?;
+    Ok((row.a, definition, parse_draft(&row.answers)?))
 }
 
 // ---- drafts ----------------------------------------------------------------------------------
@@ -424,21 +445,37 @@ pub enum Saved {
     Clash(Clash),
 }
 
-/// Saves part of a draft (clients of the form's client, while it is open). Refuses values no
-/// form page sends; keeps anything else, even if it is not yet valid, so nothing typed is lost.
-pub async fn save_draft(db: &Db, viewer: &Viewer, id: Uuid, save: &Save) -> Result<Saved, DbError> {
+/// Saves part of the draft of `form`, as [`get`] read it for this viewer (clients of the form's
+/// client, while it is open). Refuses values no form page sends; keeps anything else, even if
+/// it is not yet valid, so nothing typed is lost.
+pub async fn save_draft(
+    db: &Db,
+    viewer: &Viewer,
+    form: &Filled,
+    save: &Save,
+) -> Result<Saved, DbError> {
     if viewer.is_staff() {
         return Err(DbError::NotFound);
     }
-    for _ in 0..8 {
-        let (assignment, def, mut draft) = fetch(db, viewer, id).await?;
+    let id = form.assignment.id;
+    for attempt in 0..32 {
+        let (assignment, def, mut draft) = if attempt == 0 {
+            (
+                form.assignment.clone(),
+                form.definition.clone(),
+                form.draft.clone(),
+            )
+        } else {
+            fetch(db, viewer, id).await?
+        };
         if !assignment.is_open() {
             return Err(DbError::Conflict(
                 "This form has been submitted and can no longer be changed. Ask the firm to reopen it if something needs correcting.".into(),
             ));
         }
+        let index = def.index();
         for key in save.fields.iter().chain(save.answers.keys()) {
-            if def.field(key).is_none() {
+            if !index.contains_key(key.as_str()) {
                 return Err(Invalid::new(
                     "answers",
                     "The form has no such question; reload the page.",
@@ -447,7 +484,7 @@ pub async fn save_draft(db: &Db, viewer: &Viewer, id: Uuid, save: &Save) -> Resu
             }
         }
         for (key, value) in &save.answers {
-            let field = def.field(key).expect("checked above");
+            let field = index[key.as_str()];
             forms::check_shape(field, value).map_err(|p| Invalid::new("answers", p.message))?;
         }
         let current_rev = assignment.rev;
@@ -455,7 +492,7 @@ pub async fn save_draft(db: &Db, viewer: &Viewer, id: Uuid, save: &Save) -> Resu
         let mut clashes = Vec::new();
         let mut changed = false;
         for key in &save.fields {
-            let field = def.field(key).expect("checked above");
+            let field = index[key.as_str()];
             let new = save.answers.get(key).cloned();
             let old = draft.get(key);
             if old.map(|s| &s.v) == new.as_ref()

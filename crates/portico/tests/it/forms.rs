@@ -569,7 +569,8 @@ both! {
                     fields: vec![id.clone()],
                     answers: [(id, portico_core::forms::Value::Text(format!("answer {i}")))].into(),
                 };
-                matches!(forms::save_draft(&db, &viewer, fid, &save).await.unwrap(), forms::Saved::Done(_))
+                let form = forms::get(&db, &viewer, fid).await.unwrap();
+                matches!(forms::save_draft(&db, &viewer, &form, &save).await.unwrap(), forms::Saved::Done(_))
             })
         });
         for s in saves {

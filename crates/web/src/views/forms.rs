@@ -603,7 +603,9 @@ async fn read_post(
 fn page_answers(def: &Definition, page: usize, post: &PagePost) -> Result<Save, AppError> {
     let wrong = || AppError::Invalid("The form has no such question; reload the page.".into());
     let section = def.sections.get(page.wrapping_sub(1)).ok_or_else(wrong)?;
-    let on_page = |id: &str| section.fields.iter().find(|f| f.id == id);
+    let here: std::collections::HashMap<&str, &Field> =
+        section.fields.iter().map(|f| (f.id.as_str(), f)).collect();
+    let on_page = |id: &str| here.get(id).copied();
     let mut save = Save {
         based_on: post
             .one("rev")
@@ -611,18 +613,21 @@ fn page_answers(def: &Definition, page: usize, post: &PagePost) -> Result<Save, 
             .ok_or_else(|| AppError::Invalid("The page could not be read; reload it.".into()))?,
         ..Default::default()
     };
-    let shown: Vec<&str> = post
+    let shown: HashSet<&str> = post
         .pairs
         .iter()
         .filter(|(k, _)| k == "q")
         .map(|(_, v)| v.as_str())
         .collect();
-    for id in &shown {
-        let f = on_page(id).ok_or_else(wrong)?;
-        if f.kind != Kind::File {
-            save.fields.push(f.id.clone());
-        }
+    if shown.iter().any(|id| !here.contains_key(id)) {
+        return Err(wrong());
     }
+    save.fields = section
+        .fields
+        .iter()
+        .filter(|f| f.kind != Kind::File && shown.contains(f.id.as_str()))
+        .map(|f| f.id.clone())
+        .collect();
     for (key, value) in &post.pairs {
         let Some(rest) = key.strip_prefix("f.") else {
             continue;
@@ -632,7 +637,7 @@ fn page_answers(def: &Definition, page: usize, post: &PagePost) -> Result<Save, 
             None => (rest, None),
         };
         let f = on_page(id)
-            .filter(|f| shown.contains(&f.id.as_str()))
+            .filter(|f| shown.contains(f.id.as_str()))
             .ok_or_else(wrong)?;
         let entry = save.answers.get_mut(id);
         match (f.kind, part, entry) {
@@ -718,14 +723,17 @@ pub(crate) async fn save(
         Err(e) => return Err(e),
     };
     // What the page showed, with the posted answers over the saved ones, for re-showing it.
-    let mut shown = filled.answers.clone();
-    for f in &save.fields {
-        match save.answers.get(f) {
-            Some(v) => shown.insert(f.clone(), v.clone()),
-            None => shown.remove(f),
-        };
-    }
-    let rev = match forms::save_draft(&state.db, &signed.viewer, id, &save).await {
+    let shown = || {
+        let mut shown = filled.answers.clone();
+        for f in &save.fields {
+            match save.answers.get(f) {
+                Some(v) => shown.insert(f.clone(), v.clone()),
+                None => shown.remove(f),
+            };
+        }
+        shown
+    };
+    let rev = match forms::save_draft(&state.db, &signed.viewer, &filled, &save).await {
         Ok(Saved::Done(rev)) => rev,
         Ok(Saved::Clash(c)) => {
             let message = format!(
@@ -739,15 +747,19 @@ pub(crate) async fn save(
                     serde_json::json!({ "error": message, "rev": c.rev }),
                 ));
             }
-            let mut p = fill_page(&signed, &filled, page, &shown, false);
+            let mut p = fill_page(&signed, &filled, page, &shown(), false);
             p.rev = c.rev;
             p.error = Some(message);
             return Ok((StatusCode::CONFLICT, p).into_response());
         }
         Err(DbError::Invalid(e)) => {
-            return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, e.message, &shown));
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.message,
+                &shown(),
+            ));
         }
-        Err(DbError::Conflict(m)) => return Ok(refuse(StatusCode::CONFLICT, m, &shown)),
+        Err(DbError::Conflict(m)) => return Ok(refuse(StatusCode::CONFLICT, m, &shown())),
         Err(e) => return Err(e.into()),
     };
     if auto {
