@@ -371,8 +371,10 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Filled, DbError> 
 }
 
 /// Versions never change once written, so each is read and parsed once per process.
-static VERSIONS: LazyLock<Mutex<HashMap<(Uuid, i64), Arc<Definition>>>> =
-    LazyLock::new(Default::default);
+static VERSIONS: LazyLock<Mutex<Versions>> = LazyLock::new(Default::default);
+
+/// Parsed versions by (template, version).
+type Versions = HashMap<(Uuid, i64), Arc<Definition>>;
 
 /// A template's questions at one version (the caller has checked the viewer may see them).
 async fn version(db: &Db, template_id: Uuid, version: i64) -> Result<Arc<Definition>, DbError> {
