@@ -58,9 +58,12 @@ pub struct AppState {
     /// This process's fan-out of the database's change signals, for live pages.
     pub live: crate::live::Hub,
     pub(crate) metrics: Arc<Metrics>,
+    /// Writes form drafts in groups that share one commit.
+    pub(crate) drafts: portico_db::forms::Writer,
 }
 
 impl AppState {
+    /// The state of one server; starts its draft writer, so it is made on the runtime.
     pub fn new(
         db: Db,
         storage: Storage,
@@ -70,6 +73,7 @@ impl AppState {
         live: crate::live::Hub,
     ) -> AppState {
         AppState {
+            drafts: portico_db::forms::Writer::start(db.clone()),
             db,
             storage,
             config: Arc::new(config),

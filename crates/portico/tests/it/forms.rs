@@ -560,8 +560,9 @@ both! {
         let (client, _, _) = &f.a.clients[0];
         let (_, fid) = sent(&app, &f.a.owner, client.id, 12).await;
         let viewer = client_viewer(&app.db, &f.a.owner, client.id).await;
+        let writer = forms::Writer::start(app.db.clone());
         let saves = (1..=12).map(|i| {
-            let (db, viewer) = (app.db.clone(), viewer.clone());
+            let (db, viewer, writer) = (app.db.clone(), viewer.clone(), writer.clone());
             tokio::spawn(async move {
                 let id = format!("q{i}");
                 let save = forms::Save {
@@ -570,7 +571,7 @@ both! {
                     answers: [(id, portico_core::forms::Value::Text(format!("answer {i}")))].into(),
                 };
                 let form = forms::get(&db, &viewer, fid).await.unwrap();
-                matches!(forms::save_draft(&db, &viewer, &form, &save).await.unwrap(), forms::Saved::Done(_))
+                matches!(forms::save_draft(&db, &writer, &viewer, &form, &save).await.unwrap(), forms::Saved::Done(_))
             })
         });
         for s in saves {

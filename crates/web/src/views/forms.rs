@@ -733,35 +733,36 @@ pub(crate) async fn save(
         }
         shown
     };
-    let rev = match forms::save_draft(&state.db, &signed.viewer, &filled, &save).await {
-        Ok(Saved::Done(rev)) => rev,
-        Ok(Saved::Clash(c)) => {
-            let message = format!(
-                "These answers were changed in another window since this page was opened: {}. \
+    let rev =
+        match forms::save_draft(&state.db, &state.drafts, &signed.viewer, &filled, &save).await {
+            Ok(Saved::Done(rev)) => rev,
+            Ok(Saved::Clash(c)) => {
+                let message = format!(
+                    "These answers were changed in another window since this page was opened: {}. \
                  Your answers are still below; check them and save again.",
-                c.labels.join(", ")
-            );
-            if auto {
-                return Ok(json(
-                    StatusCode::CONFLICT,
-                    serde_json::json!({ "error": message, "rev": c.rev }),
+                    c.labels.join(", ")
+                );
+                if auto {
+                    return Ok(json(
+                        StatusCode::CONFLICT,
+                        serde_json::json!({ "error": message, "rev": c.rev }),
+                    ));
+                }
+                let mut p = fill_page(&signed, &filled, page, &shown(), false);
+                p.rev = c.rev;
+                p.error = Some(message);
+                return Ok((StatusCode::CONFLICT, p).into_response());
+            }
+            Err(DbError::Invalid(e)) => {
+                return Ok(refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    e.message,
+                    &shown(),
                 ));
             }
-            let mut p = fill_page(&signed, &filled, page, &shown(), false);
-            p.rev = c.rev;
-            p.error = Some(message);
-            return Ok((StatusCode::CONFLICT, p).into_response());
-        }
-        Err(DbError::Invalid(e)) => {
-            return Ok(refuse(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e.message,
-                &shown(),
-            ));
-        }
-        Err(DbError::Conflict(m)) => return Ok(refuse(StatusCode::CONFLICT, m, &shown())),
-        Err(e) => return Err(e.into()),
-    };
+            Err(DbError::Conflict(m)) => return Ok(refuse(StatusCode::CONFLICT, m, &shown())),
+            Err(e) => return Err(e.into()),
+        };
     if auto {
         return Ok(json(StatusCode::OK, serde_json::json!({ "rev": rev })));
     }
