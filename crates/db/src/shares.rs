@@ -153,11 +153,23 @@ pub async fn is_visible(
     let Some(client_id) = viewer.client_scope() else {
         return Ok(true);
     };
+    is_shared_with_client(db, viewer.firm_id(), client_id, item_type, item_id).await
+}
+
+/// Whether a client's people see one item through a live share (with the client, or with one
+/// of its open matters).
+pub async fn is_shared_with_client(
+    db: &Db,
+    firm_id: Uuid,
+    client_id: Uuid,
+    item_type: &str,
+    item_id: Uuid,
+) -> Result<bool, DbError> {
     let n: i64 = on_db!(db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
          WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = $3 AND s.item_id = $4 \
          AND (s.matter_id IS NULL OR m.portal_open)"
-    ).bind(viewer.firm_id()).bind(client_id).bind(item_type).bind(item_id).fetch_one(p).await)?;
+    ).bind(firm_id).bind(client_id).bind(item_type).bind(item_id).fetch_one(p).await)?;
     Ok(n > 0)
 }
 

@@ -26,6 +26,13 @@ pub struct Task {
     pub matter_title: Option<String>,
     /// The client's form that completes this task when submitted.
     pub form_id: Option<Uuid>,
+    /// A document to read, and its name.
+    pub file_id: Option<Uuid>,
+    pub file_name: Option<String>,
+    /// The task asks for a file; the client's upload through it ticks it off.
+    pub wants_upload: bool,
+    pub upload_id: Option<Uuid>,
+    pub upload_name: Option<String>,
 }
 
 /// What staff type to give a client a task.
@@ -36,6 +43,10 @@ pub struct NewTask {
     pub description: String,
     /// `YYYY-MM-DD`, or empty for no date.
     pub due_on: String,
+    /// A file of the client's, which the client can see, to read.
+    pub file_id: Option<Uuid>,
+    /// Ask the client for a file.
+    pub wants_upload: bool,
 }
 
 /// A due date as staff type it: `YYYY-MM-DD`, or empty for none.
@@ -76,13 +87,36 @@ pub async fn create(
     let title = validate::text("title", &new.title, 200)?;
     let description = validate::optional_text("description", new.description.trim(), 5_000)?;
     let due_on = parse_due(&new.due_on)?;
+    if let Some(file_id) = new.file_id {
+        let file = crate::files::get(db, viewer, file_id).await?;
+        if file.client_id != client.id {
+            return Err(DbError::NotFound);
+        }
+        if file.uploaded_side != "client"
+            && !crate::shares::is_shared_with_client(
+                db,
+                client.firm_id,
+                client.id,
+                crate::files::ITEM,
+                file.id,
+            )
+            .await?
+        {
+            return Err(Invalid::new(
+                "file_id",
+                "Share the document with the client first, so they can read it.",
+            )
+            .into());
+        }
+    }
     let id = new_id();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO tasks (id, firm_id, client_id, matter_id, title, description, due_on, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO tasks (id, firm_id, client_id, matter_id, title, description, due_on, created_by, created_at, \
+         file_id, wants_upload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ).bind(id).bind(client.firm_id).bind(client.id).bind(matter_id).bind(&title).bind(&description)
-    .bind(due_on).bind(viewer.user_id()).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    .bind(due_on).bind(viewer.user_id()).bind(now()).bind(new.file_id).bind(new.wants_upload)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     audit::append(
         &mut tx,
         origin,
@@ -121,8 +155,10 @@ pub async fn for_client(
     };
     let sql = format!(
         "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
-                u.name AS completed_by_name, m.title AS matter_title, t.form_id \
+                u.name AS completed_by_name, m.title AS matter_title, t.form_id, t.file_id, f.name AS file_name, \
+                t.wants_upload, t.upload_id, up.name AS upload_name \
          FROM tasks t LEFT JOIN users u ON u.id = t.completed_by LEFT JOIN matters m ON m.id = t.matter_id \
+         LEFT JOIN files f ON f.id = t.file_id LEFT JOIN files up ON up.id = t.upload_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND ((t.completed_at IS NOT NULL) = $3) \
          AND (t.matter_id IS NULL OR m.portal_open OR $4) ORDER BY {order} LIMIT $5 OFFSET $6"
     );
@@ -150,7 +186,8 @@ pub async fn next_for_portal(
     }
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
         "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
-                NULL AS completed_by_name, m.title AS matter_title, t.form_id, COUNT(*) OVER () AS open_total \
+                NULL AS completed_by_name, m.title AS matter_title, t.form_id, t.file_id, NULL AS file_name, \
+                t.wants_upload, NULL AS upload_id, NULL AS upload_name, COUNT(*) OVER () AS open_total \
          FROM tasks t LEFT JOIN matters m ON m.id = t.matter_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND t.completed_at IS NULL \
          AND (t.matter_id IS NULL OR m.portal_open) \
@@ -209,6 +246,59 @@ pub async fn set_done(
     }
     tx.commit().await?;
     Ok(client_id)
+}
+
+/// Fulfils a task that asks for a file with the client's upload (already recorded as one of
+/// the client's files): the task is done and points at it. Only the task's client, while the
+/// task is open.
+pub async fn fulfil(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+    file_id: Uuid,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::NotFound);
+    };
+    let mut tx = db.begin().await?;
+    let changed = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE tasks SET completed_at = $4, completed_by = $5, upload_id = $6 \
+         WHERE id = $1 AND firm_id = $2 AND client_id = $3 AND wants_upload AND completed_at IS NULL"
+    ).bind(id).bind(viewer.firm_id()).bind(client_id).bind(now()).bind(viewer.user_id()).bind(file_id)
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if changed == 0 {
+        return Err(DbError::Conflict(
+            "This task no longer waits for a file. Your file is kept with your files.".into(),
+        ));
+    }
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(viewer.firm_id()), "task.complete")
+            .object("task", id)
+            .detail(format!("file={file_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An open task of the viewer's client that asks for a file, if `id` is one.
+pub async fn open_upload_task(db: &Db, viewer: &Viewer, id: Uuid) -> Result<(), DbError> {
+    let client_id = viewer.client_scope().ok_or(DbError::NotFound)?;
+    let found: Option<(bool, Option<OffsetDateTime>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT t.wants_upload, t.completed_at FROM tasks t LEFT JOIN matters m ON m.id = t.matter_id \
+         WHERE t.id = $1 AND t.firm_id = $2 AND t.client_id = $3 AND (t.matter_id IS NULL OR m.portal_open)"
+    ).bind(id).bind(viewer.firm_id()).bind(client_id).fetch_optional(p).await)?;
+    match found {
+        None => Err(DbError::NotFound),
+        Some((false, _)) => Err(Invalid::new("file", "This task does not ask for a file.").into()),
+        Some((true, Some(_))) => Err(DbError::Conflict(
+            "This task is already done; the firm has your file.".into(),
+        )),
+        Some((true, None)) => Ok(()),
+    }
 }
 
 /// Reminds clients of open tasks due by tomorrow (or overdue), once per task: each becomes a

@@ -69,5 +69,9 @@ CREATE TABLE form_signatures (
     content_hash TEXT NOT NULL,
     PRIMARY KEY (submission_id, field_id)
 );
--- A task may stand for filling in a form: submitting it ticks the task off.
+-- A task may stand for filling in a form (submitting it ticks the task off), point at a
+-- document to read, or ask for a file (the client's upload through it ticks it off).
 ALTER TABLE tasks ADD COLUMN form_id UUID REFERENCES form_assignments(id);
+ALTER TABLE tasks ADD COLUMN file_id UUID REFERENCES files(id);
+ALTER TABLE tasks ADD COLUMN wants_upload BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE tasks ADD COLUMN upload_id UUID REFERENCES files(id);

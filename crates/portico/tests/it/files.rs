@@ -6,7 +6,7 @@ use crate::support::fixture::PASSWORD;
 use crate::support::{Backend, Browser, Fixture, TestApp};
 
 /// Uploads files through a page's form: the token first, then each (name, bytes).
-async fn upload(
+pub(crate) async fn upload(
     b: &Browser,
     page: &str,
     action: &str,

@@ -122,3 +122,70 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn a_task_points_at_a_document_or_asks_for_a_file_that_the_clients_upload_fulfils(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (client, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let files_page = format!("/staff/clients/{}/files", client.id);
+        let up = crate::files::upload(&staff, &files_page, &format!("{files_page}/upload"), &[("engagement.pdf", b"%PDF-1.4 letter".to_vec()), ("internal.txt", b"notes".to_vec())]).await;
+        assert_eq!(up.status, 303);
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, client.id, 10).await.unwrap();
+        let letter = listed.iter().find(|x| x.name == "engagement.pdf").unwrap().id;
+        let internal = listed.iter().find(|x| x.name == "internal.txt").unwrap().id;
+        portico_db::files::share(&app.db, &f.a.owner, client.id, &[letter], portico_db::shares::Audience::Client(client.id), &Origin::system("test")).await.unwrap();
+
+        // A document to read: only one the client can see, of this client.
+        let page = format!("/staff/clients/{}/tasks", client.id);
+        let form = staff.get(&page).await.body;
+        assert!(form.contains("engagement.pdf") && !form.contains("internal.txt"));
+        let unshared = staff.submit(&page, &page, &[("title", "Read this"), ("document", &internal.to_string())]).await;
+        assert_eq!(unshared.status, 422);
+        assert!(unshared.body.contains("Share the document with the client first"));
+        let other_up = crate::files::upload(&staff, &format!("/staff/clients/{}/files", f.a.clients[1].0.id), &format!("/staff/clients/{}/files/upload", f.a.clients[1].0.id), &[("theirs.txt", b"x".to_vec())]).await;
+        assert_eq!(other_up.status, 303);
+        let theirs = portico_db::files::for_client(&app.db, &f.a.owner, f.a.clients[1].0.id, 10).await.unwrap()[0].id;
+        assert_eq!(staff.submit(&page, &page, &[("title", "Read theirs"), ("document", &theirs.to_string())]).await.status, 404);
+        assert_eq!(staff.submit(&page, &page, &[("title", "Read the engagement letter"), ("document", &letter.to_string())]).await.status, 303);
+        assert_eq!(staff.submit(&page, &page, &[("title", "Send your passport scan"), ("wants_upload", "on")]).await.status, 303);
+        let list = person.get("/portal/tasks").await.body;
+        assert!(list.contains(&format!("href=\"/files/{letter}\"")) && list.contains("Read “engagement.pdf”"));
+        assert!(list.contains("/upload\" enctype=\"multipart/form-data\""));
+        assert_eq!(person.get(&format!("/files/{letter}")).await.status, 200);
+
+        // The client answers the request with a file: the task is done and staff see the file.
+        let open = tasks::for_client(&app.db, &f.a.owner, client.id, false, 10, 0).await.unwrap();
+        let request = open.iter().find(|t| t.wants_upload).unwrap().id;
+        let plain = open.iter().find(|t| !t.wants_upload).unwrap().id;
+        let action = format!("/portal/tasks/{request}/upload");
+        // Hostile first: no token, a task that asks for no file, another client's request.
+        let no_token = person.send(person.raw().post(person.url(&action)).header("origin", person.url(""))
+            .multipart(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt")))).await;
+        assert_eq!(no_token.status, 403);
+        assert_eq!(crate::files::upload(&person, "/portal/tasks", &format!("/portal/tasks/{plain}/upload"), &[("p.jpg", b"x".to_vec())]).await.status, 422);
+        let theirs_task = tasks::create(&app.db, &f.a.owner, f.a.clients[1].0.id, &NewTask { title: "Theirs".into(), wants_upload: true, ..Default::default() }, &Origin::system("test")).await.unwrap();
+        assert_eq!(crate::files::upload(&person, "/portal/tasks", &format!("/portal/tasks/{theirs_task}/upload"), &[("p.jpg", b"x".to_vec())]).await.status, 404);
+        let files_before = portico_db::files::for_client(&app.db, &f.a.owner, client.id, 50).await.unwrap().len();
+        assert_eq!(files_before, 2, "nothing was stored for refused uploads");
+
+        let sent = crate::files::upload(&person, "/portal/tasks", &action, &[("../../passport scan.jpg", b"\xff\xd8\xff passport".to_vec())]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let staff_view = staff.get(&page).await.body;
+        assert!(staff_view.contains("Done by Client 1 Person on") && staff_view.contains("passport scan.jpg"), "{staff_view}");
+        assert!(staff.get("/notifications").await.body.contains("A client uploaded a file"));
+        // A second upload to the same request is refused; the first stays.
+        let again = crate::files::upload(&person, "/portal/tasks", &action, &[("again.jpg", b"x".to_vec())]).await;
+        assert_eq!(again.status, 409);
+        let done = tasks::for_client(&app.db, &f.a.owner, client.id, true, 10, 0).await.unwrap();
+        let fulfilled = done.iter().find(|t| t.id == request).unwrap();
+        assert_eq!(fulfilled.upload_name.as_deref(), Some("passport scan.jpg"));
+        let bytes = portico_db::files::get(&app.db, &f.a.owner, fulfilled.upload_id.unwrap()).await.unwrap();
+        assert_eq!(bytes.size, 12);
+        app.stop().await;
+    }
+}

@@ -213,6 +213,7 @@ fn file_uploads() -> Router<AppState> {
     Router::new()
         .route("/portal/files/upload", post(files::portal_upload))
         .route("/portal/forms/{id}", post(forms::save))
+        .route("/portal/tasks/{id}/upload", post(tasks::upload))
         .route("/staff/messages/{id}/upload", post(messages::reply_upload))
         .route("/portal/messages/{id}/upload", post(messages::reply_upload))
         .route(

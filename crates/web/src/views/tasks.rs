@@ -41,6 +41,8 @@ pub(crate) struct TasksPage {
     /// Staff: where a new task is posted, and the client's matters.
     create_action: Option<String>,
     matters: Vec<matters::Matter>,
+    /// Staff: the client's files a task can point at (shared with the client, or theirs).
+    documents: Vec<portico_db::files::Listed>,
     error: Option<String>,
     draft: (String, String, String),
     more_open: Option<String>,
@@ -156,6 +158,15 @@ async fn page(
         } else {
             Vec::new()
         },
+        documents: if staff {
+            portico_db::files::for_client(&state.db, viewer, client.id, 200)
+                .await?
+                .into_iter()
+                .filter(|f| f.shared || f.uploaded_side == "client")
+                .collect()
+        } else {
+            Vec::new()
+        },
         error: None,
         draft: Default::default(),
         more_open,
@@ -196,6 +207,10 @@ pub(crate) struct NewForm {
     due_on: String,
     #[serde(default)]
     matter: String,
+    #[serde(default)]
+    document: String,
+    #[serde(default)]
+    wants_upload: Option<String>,
 }
 
 pub(crate) async fn create(
@@ -218,6 +233,11 @@ pub(crate) async fn create(
         title: f.title.clone(),
         description: f.description.clone(),
         due_on: f.due_on.clone(),
+        file_id: match f.document.as_str() {
+            "" => None,
+            raw => Some(parse_id(raw)?),
+        },
+        wants_upload: f.wants_upload.is_some(),
     };
     match tasks::create(&state.db, &signed.viewer, client, &new, &info.by(signed)).await {
         Ok(_) => {
@@ -264,4 +284,70 @@ pub(crate) async fn set_done(
         "/portal/tasks".to_string()
     };
     Ok(Redirect::to(&back).into_response())
+}
+
+/// The client answers a task that asks for a file: the file goes into the client's files (the
+/// firm is told, as for any upload) and ticks the task off. The form's token comes first.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    signed: Signed,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> Result<Response, AppError> {
+    use axum::extract::FromRequest;
+    let id = parse_id(&id)?;
+    let client = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    // Nothing is read, let alone stored, for a task that is not this client's open request.
+    tasks::open_upload_task(&state.db, &signed.viewer, id).await?;
+    let mut form = axum::extract::Multipart::from_request(req, &state)
+        .await
+        .map_err(|_| AppError::Invalid("Choose a file with the form on the page.".into()))?;
+    let mut checked = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::Invalid("The upload was cut off. Please try again.".into()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                let sent = field.text().await.unwrap_or_default();
+                signed.check_csrf(&sent)?;
+                checked = true;
+            }
+            Some("file") if checked => {
+                if field.file_name().is_none_or(str::is_empty) {
+                    continue;
+                }
+                let (stored, key) =
+                    super::files::store_field(&state, &signed.viewer, field).await?;
+                let origin = info.by(&signed);
+                let file = match portico_db::files::record(
+                    &state.db,
+                    &signed.viewer,
+                    client,
+                    stored.as_new(),
+                    &origin,
+                )
+                .await
+                {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let _ = state.storage.delete(&key).await;
+                        return Err(e.into());
+                    }
+                };
+                tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
+                state.jobs_waiting.notify_one();
+                return Ok(Redirect::to("/portal/tasks").into_response());
+            }
+            _ if !checked => return Err(AppError::Csrf),
+            _ => {}
+        }
+    }
+    if checked {
+        Err(AppError::Invalid("Choose a file to send.".into()))
+    } else {
+        Err(AppError::Csrf)
+    }
 }
