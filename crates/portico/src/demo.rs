@@ -4,12 +4,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use portico_core::StaffRole;
+use portico_core::forms::{Condition, Definition, Field, Kind, Section};
+use portico_core::{StaffRole, Viewer};
 use portico_db::audit::Origin;
 use portico_db::clients::{self, NewClient};
 use portico_db::matters::{self, NewMatter};
 use portico_db::users::{self, Context};
-use portico_db::{Db, DbError, firms};
+use portico_db::{Db, DbError, firms, forms};
 use portico_web::PasswordHasher;
 
 use crate::config::{Config, ConfigError};
@@ -141,6 +142,7 @@ async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
         }
     }
     let owner = owner.ok_or(DbError::NotFound)?;
+    let intake = intake_form(db, &owner, &origin).await?;
     for (i, c) in CLIENTS.iter().enumerate() {
         let client = clients::create(
             db,
@@ -171,8 +173,70 @@ async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
                 matters::set_portal_open(db, &owner, matter.id, false, &origin).await?;
             }
         }
+        if i == 0 {
+            let send = forms::Send {
+                template_id: intake,
+                client_id: client.id,
+                ..Default::default()
+            };
+            forms::send(db, &owner, &send, &origin).await?;
+        }
     }
     Ok(logins)
+}
+
+/// A short intake questionnaire, sent to the first client: two pages, a question shown for
+/// one answer, and a signature.
+async fn intake_form(db: &Db, owner: &Viewer, origin: &Origin) -> Result<uuid::Uuid, DbError> {
+    let q = |id: &str, kind: Kind, label: &str, required: bool| Field {
+        id: id.into(),
+        kind,
+        label: label.into(),
+        help: String::new(),
+        required,
+        options: Vec::new(),
+        min: None,
+        max: None,
+        pattern: String::new(),
+        show_if: None,
+        consent: String::new(),
+    };
+    let mut employer = q("q4", Kind::ShortText, "Employer's name", true);
+    employer.show_if = Some(Condition {
+        field: "q3".into(),
+        equals: "yes".into(),
+    });
+    let mut sign = q("q7", Kind::Signature, "Signature", true);
+    sign.consent = "I confirm that my answers are true and complete, and that typing my name \
+                    here is my electronic signature."
+        .into();
+    let definition = Definition {
+        sections: vec![
+            Section {
+                title: "About you".into(),
+                help: "Tell us who you are; it takes about five minutes.".into(),
+                fields: vec![
+                    q("q1", Kind::ShortText, "Full legal name", true),
+                    q("q2", Kind::Date, "Date of birth", true),
+                    q("q3", Kind::YesNo, "Are you currently employed?", true),
+                    employer,
+                ],
+            },
+            Section {
+                title: "Contact and signature".into(),
+                help: String::new(),
+                fields: vec![
+                    q("q5", Kind::Address, "Home address", true),
+                    q("q6", Kind::Phone, "Phone number", false),
+                    sign,
+                ],
+            },
+        ],
+        next_field: 7,
+    };
+    let id = forms::create_template(db, owner, "Client intake questionnaire", "", origin).await?;
+    forms::save_definition(db, owner, id, 1, &definition, origin).await?;
+    Ok(id)
 }
 
 async fn set_password(

@@ -129,6 +129,18 @@ async fn the_demo_prints_logins_that_work_for_staff_and_clients() {
     c.login(&sofia.1, &sofia.2).await;
     let m = c.get("/portal/matters").await;
     assert!(m.body.contains("Naturalisation") && !m.body.contains("Travel document"));
+    // The first client has the intake questionnaire to fill in.
+    let daniel = clients.iter().find(|l| l.1.starts_with("daniel")).unwrap();
+    let c = Browser::new(&demo.url);
+    c.login(&daniel.1, &daniel.2).await;
+    assert!(
+        c.get("/portal")
+            .await
+            .body
+            .contains("Fill in “Client intake questionnaire”")
+    );
+    let forms = c.get("/portal/forms").await.body;
+    assert!(forms.contains("Client intake questionnaire") && forms.contains("Not started"));
     stop(&mut demo.child);
 
     // Running it again reuses the data and prints the same logins.
