@@ -27,6 +27,27 @@ pub struct StoredFile {
     pub uploaded_by: Uuid,
     pub uploaded_side: String,
     pub created_at: OffsetDateTime,
+    /// `clean` (served), `pending` (waiting for the virus scanner) or `infected` (never served).
+    pub scan_status: String,
+    /// What the scanner found in an infected file.
+    pub scan_verdict: String,
+}
+
+impl StoredFile {
+    /// Why the file cannot be served now, if it cannot: a sentence for the person asking.
+    pub fn unavailable(&self) -> Option<String> {
+        match self.scan_status.as_str() {
+            "clean" => None,
+            "infected" => Some(format!(
+                "This file is quarantined: the virus scanner found {} in it. It cannot be downloaded.",
+                self.scan_verdict
+            )),
+            _ => Some(
+                "This file is being checked for viruses. It can be downloaded once the check is done; try again in a minute."
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// A file as a list shows it: who uploaded it, whether it is shared, when the client read it.
@@ -41,6 +62,8 @@ pub struct Listed {
     pub created_at: OffsetDateTime,
     pub shared: bool,
     pub read_at: Option<OffsetDateTime>,
+    pub scan_status: String,
+    pub scan_verdict: String,
 }
 
 /// What an upload stored, to be recorded.
@@ -52,6 +75,8 @@ pub struct NewFile<'a> {
     pub content_type: &'a str,
     pub sha256: &'a str,
     pub storage_key: &'a str,
+    /// Hold the file back until the virus scanner has seen it.
+    pub scan: bool,
 }
 
 /// Records a file whose bytes are stored. The name is made safe here whatever the caller did.
@@ -93,12 +118,17 @@ pub(crate) async fn insert(
 ) -> Result<StoredFile, DbError> {
     let name = portico_core::validate::file_name(f.name);
     let side = if viewer.is_staff() { "staff" } else { "client" };
+    let status = if f.scan { "pending" } else { "clean" };
     let stored: StoredFile = on_tx!(&mut *tx, c => sqlx::query_as(
         "INSERT INTO files (id, firm_id, client_id, name, size, content_type, sha256, storage_key, uploaded_by, \
-         uploaded_side, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *"
+         uploaded_side, created_at, scan_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *"
     ).bind(f.id).bind(firm_id).bind(client_id).bind(&name).bind(f.size).bind(f.content_type)
-    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now())
+    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now()).bind(status)
     .fetch_one(&mut **c).await)?;
+    if f.scan {
+        let payload = serde_json::json!({ "file": stored.id }).to_string();
+        crate::jobs::enqueue(tx, SCAN_JOB, &payload, SCAN_ATTEMPTS).await?;
+    }
     audit::append(
         tx,
         origin,
@@ -111,6 +141,61 @@ pub(crate) async fn insert(
     )
     .await?;
     Ok(stored)
+}
+
+/// The job that has a new file scanned.
+pub const SCAN_JOB: &str = "scan";
+/// Attempts a scan gets (retried with backoff while the scanner is down); a file whose scan
+/// never succeeds simply stays pending, never served.
+const SCAN_ATTEMPTS: i64 = 50;
+
+/// A file waiting for its scan, by id (the job worker's view, not a person's).
+pub async fn pending_scan(db: &Db, id: Uuid) -> Result<Option<StoredFile>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM files WHERE id = $1 AND scan_status = 'pending'"
+    ).bind(id).fetch_optional(p).await)?)
+}
+
+/// Records the scanner's verdict on a pending file: `None` for clean, or what it found. An
+/// infected file stays stored but is never served, and the firm's staff are told.
+pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Result<(), DbError> {
+    let (status, verdict) = match found {
+        None => ("clean", ""),
+        Some(v) => ("infected", v),
+    };
+    let verdict: String = verdict.chars().take(200).collect();
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query(
+        "UPDATE files SET scan_status = $2, scan_verdict = $3, scanned_at = $4 WHERE id = $1 AND scan_status = 'pending'"
+    ).bind(file.id).bind(status).bind(&verdict).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Ok(());
+    }
+    audit::append(
+        &mut tx,
+        &Origin::system("scanner"),
+        Event::new(Some(file.firm_id), "file.scan")
+            .object(ITEM, file.id)
+            .detail(if verdict.is_empty() {
+                "clean".to_string()
+            } else {
+                format!("infected: {verdict}")
+            }),
+    )
+    .await?;
+    if found.is_some() {
+        let staff = notifications::firm_staff(&mut tx, file.firm_id).await?;
+        let href = format!("/staff/clients/{}/files", file.client_id);
+        let notice = Notice {
+            firm_id: file.firm_id,
+            kind: "file",
+            summary: "A file was quarantined by the virus scanner",
+            href: &href,
+        };
+        notifications::raise(&mut tx, &notice, &staff).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// How many bytes of files a firm keeps.
@@ -180,7 +265,7 @@ async fn listing(
     }
     let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
         "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
-                v.shared, r.read_at, \
+                v.shared, r.read_at, f.scan_status, f.scan_verdict, \
                 (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
                  WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
                  AND (s.matter_id IS NULL OR m.portal_open) \

@@ -72,6 +72,8 @@ pub struct StorageSection {
     pub max_file_bytes: u64,
     /// Most bytes of files one firm may keep; unset for no limit.
     pub firm_quota_bytes: Option<u64>,
+    /// A clamd virus scanner, as `host:port` or the path of its socket; unset for no scanning.
+    pub clamd: Option<String>,
 }
 
 impl Default for StorageSection {
@@ -87,6 +89,7 @@ impl Default for StorageSection {
             allow_http: false,
             max_file_bytes: 5 * 1024 * 1024 * 1024,
             firm_quota_bytes: None,
+            clamd: None,
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod healthcheck;
+pub mod scan;
 pub mod server;
 pub mod worker;
 

@@ -124,6 +124,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         mail_attempts: config.jobs.max_attempts,
         max_file_bytes: config.storage.max_file_bytes,
         firm_quota_bytes: config.storage.firm_quota_bytes,
+        scan: config.storage.clamd.is_some(),
     };
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
@@ -138,6 +139,8 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
     );
     let worker = Worker {
         db: services.db.clone(),
+        storage: state.storage.clone(),
+        scanner: config.storage.clamd.clone().map(crate::scan::Clamd::new),
         mailer: services.mailer,
         web: state.config.clone(),
         settings: config.jobs.clone(),

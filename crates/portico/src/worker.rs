@@ -16,6 +16,9 @@ const LEASE: time::Duration = time::Duration::minutes(5);
 
 pub struct Worker {
     pub db: Db,
+    pub storage: portico_storage::Storage,
+    /// The virus scanner new files wait for, if one is configured.
+    pub scanner: Option<crate::scan::Clamd>,
     pub mailer: Mailer,
     /// Links in notification emails point here.
     pub web: Arc<WebConfig>,
@@ -80,6 +83,7 @@ impl Worker {
                 Ok(email) => self.mailer.send(&email).await.map_err(|e| e.to_string()),
                 Err(e) => Err(format!("unreadable email job: {e}")),
             },
+            portico_db::files::SCAN_JOB => self.scan(&job.payload).await,
             other => Err(format!("unknown job kind `{other}`")),
         };
         let result = match outcome {
@@ -103,6 +107,34 @@ impl Worker {
             // The lease runs out and another attempt follows; nothing is lost.
             tracing::warn!(job = %job.id, error = %e, "could not record the job's outcome");
         }
+    }
+
+    /// Scans one new file and records the verdict. While the scanner is down the job fails
+    /// and is retried, and the file stays pending: it is never served unscanned.
+    async fn scan(&self, payload: &str) -> Result<(), String> {
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            file: uuid::Uuid,
+        }
+        let p: Payload =
+            serde_json::from_str(payload).map_err(|e| format!("unreadable scan job: {e}"))?;
+        let Some(file) = portico_db::files::pending_scan(&self.db, p.file)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        let scanner = self
+            .scanner
+            .as_ref()
+            .ok_or("no virus scanner is configured (storage.clamd)")?;
+        let found = scanner.scan(&self.storage, &file.storage_key).await?;
+        if let Some(name) = &found {
+            tracing::warn!(file = %file.id, found = %name, "virus scanner quarantined a file");
+        }
+        portico_db::files::record_scan(&self.db, &file, found.as_deref())
+            .await
+            .map_err(|e| e.to_string())
     }
 
     fn batching(&self) -> portico_db::notifications::Batching {

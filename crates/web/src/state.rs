@@ -26,6 +26,8 @@ pub struct WebConfig {
     pub max_file_bytes: u64,
     /// Most bytes of files one firm may keep, if limited.
     pub firm_quota_bytes: Option<u64>,
+    /// A virus scanner is configured: new files wait for it before they are served.
+    pub scan: bool,
 }
 
 impl WebConfig {

@@ -20,6 +20,7 @@ mod pages;
 mod passkeys;
 mod pictures;
 mod reset;
+mod scanning;
 mod settings;
 mod shares;
 mod storage;

@@ -226,6 +226,7 @@ pub(crate) async fn store_field(
         content_type: sniff(&head).to_string(),
         sha256: hex_lower(&hasher.finalize()),
         storage_key: key.clone(),
+        scan: state.config.scan,
     };
     Ok((file, key))
 }
@@ -242,6 +243,7 @@ pub(crate) struct NewFileOwned {
     content_type: String,
     sha256: String,
     storage_key: String,
+    scan: bool,
 }
 
 impl NewFileOwned {
@@ -253,6 +255,7 @@ impl NewFileOwned {
             content_type: &self.content_type,
             sha256: &self.sha256,
             storage_key: &self.storage_key,
+            scan: self.scan,
         }
     }
 }
@@ -411,6 +414,9 @@ pub(crate) async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    if let Some(why) = f.unavailable() {
+        return Err(AppError::Conflict(why));
+    }
     let size = f.size.max(0) as u64;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(v) => match parse_range(v, size) {

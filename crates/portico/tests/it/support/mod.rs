@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod clamd;
 pub mod fixture;
 pub mod pg;
 pub mod s3;
