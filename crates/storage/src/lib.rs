@@ -3,6 +3,7 @@
 //! out; an object is never held whole in memory.
 
 mod config;
+pub mod crypt;
 mod error;
 mod key;
 mod open;
