@@ -31,6 +31,8 @@ pub struct StoredFile {
     pub scan_status: String,
     /// What the scanner found in an infected file.
     pub scan_verdict: String,
+    /// The file's key wrapped by its firm's key, when its bytes are sealed; empty otherwise.
+    pub key_wrapped: String,
 }
 
 impl StoredFile {
@@ -77,6 +79,8 @@ pub struct NewFile<'a> {
     pub storage_key: &'a str,
     /// Hold the file back until the virus scanner has seen it.
     pub scan: bool,
+    /// The file's wrapped key, when its bytes were sealed; empty otherwise.
+    pub key_wrapped: &'a str,
 }
 
 /// Records a file whose bytes are stored. The name is made safe here whatever the caller did.
@@ -121,9 +125,11 @@ pub(crate) async fn insert(
     let status = if f.scan { "pending" } else { "clean" };
     let stored: StoredFile = on_tx!(&mut *tx, c => sqlx::query_as(
         "INSERT INTO files (id, firm_id, client_id, name, size, content_type, sha256, storage_key, uploaded_by, \
-         uploaded_side, created_at, scan_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *"
+         uploaded_side, created_at, scan_status, key_wrapped) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *"
     ).bind(f.id).bind(firm_id).bind(client_id).bind(&name).bind(f.size).bind(f.content_type)
     .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now()).bind(status)
+    .bind(f.key_wrapped)
     .fetch_one(&mut **c).await)?;
     if f.scan {
         let payload = serde_json::json!({ "file": stored.id }).to_string();

@@ -74,6 +74,8 @@ pub struct StorageSection {
     pub firm_quota_bytes: Option<u64>,
     /// A clamd virus scanner, as `host:port` or the path of its socket; unset for no scanning.
     pub clamd: Option<String>,
+    /// Encryption at rest: a 32-byte master key, base64; unset to store files as they are.
+    pub encryption_key: Option<String>,
 }
 
 impl Default for StorageSection {
@@ -90,6 +92,7 @@ impl Default for StorageSection {
             max_file_bytes: 5 * 1024 * 1024 * 1024,
             firm_quota_bytes: None,
             clamd: None,
+            encryption_key: None,
         }
     }
 }
@@ -248,6 +251,20 @@ impl Config {
         }
         fig.extract()
             .map_err(|e| ConfigError(format!("configuration: {e}")))
+    }
+
+    /// The master key for encryption at rest, if one is set.
+    pub fn encryption_key(
+        &self,
+    ) -> Result<Option<portico_storage::crypt::MasterKey>, ConfigError> {
+        self.storage
+            .encryption_key
+            .as_deref()
+            .map(|k| {
+                portico_storage::crypt::MasterKey::parse(k)
+                    .map_err(|e| ConfigError(format!("storage.encryption_key {e}")))
+            })
+            .transpose()
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {

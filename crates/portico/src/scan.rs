@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use portico_storage::Storage;
+use portico_storage::crypt::{self, FileKey};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most bytes sent in one INSTREAM chunk.
@@ -26,7 +27,7 @@ impl Clamd {
 
     /// Scans an object: `Ok(None)` when clean, `Ok(Some(name))` with what was found, or an
     /// error when the scanner could not say (down, too large for its limits, a read failure).
-    pub async fn scan(&self, storage: &Storage, key: &str) -> Result<Option<String>, String> {
+    pub async fn scan(&self, storage: &Storage, file: &Stored<'_>) -> Result<Option<String>, String> {
         let run = async {
             if self.address.starts_with('/') {
                 let conn =
@@ -34,14 +35,14 @@ impl Clamd {
                         .await
                         .map_err(|_| "the scanner did not answer".to_string())?
                         .map_err(|e| format!("cannot reach the scanner: {e}"))?;
-                instream(conn, storage, key).await
+                instream(conn, storage, file).await
             } else {
                 let conn =
                     tokio::time::timeout(CONNECT, tokio::net::TcpStream::connect(&self.address))
                         .await
                         .map_err(|_| "the scanner did not answer".to_string())?
                         .map_err(|e| format!("cannot reach the scanner: {e}"))?;
-                instream(conn, storage, key).await
+                instream(conn, storage, file).await
             }
         };
         tokio::time::timeout(SCAN, run)
@@ -50,13 +51,19 @@ impl Clamd {
     }
 }
 
+/// A stored file to scan: where its bytes are, how many, and the key that opens them.
+pub struct Stored<'a> {
+    pub key: &'a str,
+    pub size: u64,
+    pub file_key: Option<FileKey>,
+}
+
 async fn instream<C: AsyncRead + AsyncWrite + Unpin>(
     mut conn: C,
     storage: &Storage,
-    key: &str,
+    file: &Stored<'_>,
 ) -> Result<Option<String>, String> {
-    let (_, mut body) = storage
-        .get_stream(key, None)
+    let mut body = crypt::read(storage, file.key, file.file_key.as_ref(), file.size, None)
         .await
         .map_err(|e| format!("cannot read the file: {e}"))?;
     let io = |e: std::io::Error| format!("the scanner connection failed: {e}");

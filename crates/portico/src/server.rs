@@ -125,6 +125,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         max_file_bytes: config.storage.max_file_bytes,
         firm_quota_bytes: config.storage.firm_quota_bytes,
         scan: config.storage.clamd.is_some(),
+        encryption: config.encryption_key()?,
     };
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
@@ -141,6 +142,7 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         db: services.db.clone(),
         storage: state.storage.clone(),
         scanner: config.storage.clamd.clone().map(crate::scan::Clamd::new),
+        encryption: state.config.encryption.clone(),
         mailer: services.mailer,
         web: state.config.clone(),
         settings: config.jobs.clone(),

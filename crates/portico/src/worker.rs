@@ -19,6 +19,8 @@ pub struct Worker {
     pub storage: portico_storage::Storage,
     /// The virus scanner new files wait for, if one is configured.
     pub scanner: Option<crate::scan::Clamd>,
+    /// Opens sealed files for the scanner.
+    pub encryption: Option<portico_storage::crypt::MasterKey>,
     pub mailer: Mailer,
     /// Links in notification emails point here.
     pub web: Arc<WebConfig>,
@@ -128,7 +130,17 @@ impl Worker {
             .scanner
             .as_ref()
             .ok_or("no virus scanner is configured (storage.clamd)")?;
-        let found = scanner.scan(&self.storage, &file.storage_key).await?;
+        let stored = crate::scan::Stored {
+            key: &file.storage_key,
+            size: file.size.max(0) as u64,
+            file_key: portico_storage::crypt::key_for(
+                self.encryption.as_ref(),
+                file.firm_id.as_bytes(),
+                file.id.as_bytes(),
+                &file.key_wrapped,
+            )?,
+        };
+        let found = scanner.scan(&self.storage, &stored).await?;
         if let Some(name) = &found {
             tracing::warn!(file = %file.id, found = %name, "virus scanner quarantined a file");
         }

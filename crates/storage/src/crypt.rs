@@ -210,9 +210,9 @@ impl FileKey {
 
 impl FileKey {
     /// Seals a stream of plaintext as it passes.
-    pub fn seal_stream<S>(&self, plain: S) -> BoxStream<'static, std::io::Result<Bytes>>
+    pub fn seal_stream<'a, S>(&self, plain: S) -> BoxStream<'a, std::io::Result<Bytes>>
     where
-        S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+        S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'a,
     {
         let state = Sealing {
             cipher: self.cipher(),
@@ -252,10 +252,44 @@ impl FileKey {
     }
 }
 
+/// The key that opens a stored file: `None` when it is stored as it is (`wrapped` empty), an
+/// error when it is sealed and no master key, or another one, is configured.
+pub fn key_for(
+    master: Option<&MasterKey>,
+    firm_id: &[u8; 16],
+    file_id: &[u8; 16],
+    wrapped: &str,
+) -> Result<Option<FileKey>, String> {
+    if wrapped.is_empty() {
+        return Ok(None);
+    }
+    let master = master.ok_or("the file is encrypted but no storage.encryption_key is configured")?;
+    master.file_key(firm_id, file_id, wrapped).map(Some)
+}
+
+/// A stored file's bytes (or `range` of them), opened with its key when it is sealed.
+pub async fn read(
+    storage: &crate::Storage,
+    key: &str,
+    file_key: Option<&FileKey>,
+    size: u64,
+    range: Option<Range<u64>>,
+) -> Result<BoxStream<'static, std::io::Result<Bytes>>, crate::StorageError> {
+    match file_key {
+        None => Ok(storage.get_stream(key, range).await?.1),
+        Some(fk) => {
+            let plain = range.unwrap_or(0..size);
+            let sealed = FileKey::sealed_range(&plain, size);
+            let (_, stream) = storage.get_stream(key, Some(sealed)).await?;
+            Ok(fk.open_stream(stream, plain, size))
+        }
+    }
+}
+
 /// Where sealing a stream has got to.
-struct Sealing {
+struct Sealing<'a> {
     cipher: Aes256Gcm,
-    plain: BoxStream<'static, std::io::Result<Bytes>>,
+    plain: BoxStream<'a, std::io::Result<Bytes>>,
     buffer: BytesMut,
     index: u64,
     done: bool,

@@ -28,6 +28,9 @@ pub struct WebConfig {
     pub firm_quota_bytes: Option<u64>,
     /// A virus scanner is configured: new files wait for it before they are served.
     pub scan: bool,
+    /// Encryption at rest: new files are sealed under keys wrapped by this master key's firm
+    /// keys; sealed files need it to be read.
+    pub encryption: Option<portico_storage::crypt::MasterKey>,
 }
 
 impl WebConfig {

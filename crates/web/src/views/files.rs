@@ -3,6 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use portico_storage::crypt;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::header::{self, CONTENT_TYPE};
@@ -206,6 +207,16 @@ pub(crate) async fn store_field(
         hasher.update(&chunk);
         Ok::<Bytes, std::io::Error>(chunk)
     });
+    let mut key_wrapped = String::new();
+    let body = match &state.config.encryption {
+        Some(master) => {
+            let (file_key, wrapped) =
+                master.new_file_key(viewer.firm_id().as_bytes(), id.as_bytes());
+            key_wrapped = wrapped;
+            file_key.seal_stream(body)
+        }
+        None => body.boxed(),
+    };
     let stored = state.storage.put_stream(&key, body).await;
     if over {
         return Err(if per_file {
@@ -227,6 +238,7 @@ pub(crate) async fn store_field(
         sha256: hex_lower(&hasher.finalize()),
         storage_key: key.clone(),
         scan: state.config.scan,
+        key_wrapped,
     };
     Ok((file, key))
 }
@@ -244,6 +256,7 @@ pub(crate) struct NewFileOwned {
     sha256: String,
     storage_key: String,
     scan: bool,
+    key_wrapped: String,
 }
 
 impl NewFileOwned {
@@ -256,6 +269,7 @@ impl NewFileOwned {
             sha256: &self.sha256,
             storage_key: &self.storage_key,
             scan: self.scan,
+            key_wrapped: &self.key_wrapped,
         }
     }
 }
@@ -432,11 +446,22 @@ pub(crate) async fn download(
         },
         None => None,
     };
-    let (_, stream) = state
-        .storage
-        .get_stream(&f.storage_key, range.clone())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let file_key = crypt::key_for(
+        state.config.encryption.as_ref(),
+        f.firm_id.as_bytes(),
+        f.id.as_bytes(),
+        &f.key_wrapped,
+    )
+    .map_err(AppError::Internal)?;
+    let stream = crypt::read(
+        &state.storage,
+        &f.storage_key,
+        file_key.as_ref(),
+        size,
+        range.clone(),
+    )
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     let event = audit::Event::new(Some(f.firm_id), "file.download")
         .object(files::ITEM, f.id)
         .detail(match &range {

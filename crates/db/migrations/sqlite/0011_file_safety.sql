@@ -3,4 +3,7 @@
 -- its verdict (what the scanner found) is shown to both sides.
 ALTER TABLE files ADD COLUMN scan_status TEXT NOT NULL DEFAULT 'clean';
 ALTER TABLE files ADD COLUMN scan_verdict TEXT NOT NULL DEFAULT '';
-ALTER TABLE files ADD COLUMN scanned_at TIMESTAMPTZ;
+ALTER TABLE files ADD COLUMN scanned_at TEXT;
+-- Encryption at rest: the file's own key, wrapped by its firm's key (empty when the bytes are
+-- stored as they are).
+ALTER TABLE files ADD COLUMN key_wrapped TEXT NOT NULL DEFAULT '';
