@@ -254,9 +254,7 @@ impl Config {
     }
 
     /// The master key for encryption at rest, if one is set.
-    pub fn encryption_key(
-        &self,
-    ) -> Result<Option<portico_storage::crypt::MasterKey>, ConfigError> {
+    pub fn encryption_key(&self) -> Result<Option<portico_storage::crypt::MasterKey>, ConfigError> {
         self.storage
             .encryption_key
             .as_deref()

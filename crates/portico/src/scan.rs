@@ -27,7 +27,11 @@ impl Clamd {
 
     /// Scans an object: `Ok(None)` when clean, `Ok(Some(name))` with what was found, or an
     /// error when the scanner could not say (down, too large for its limits, a read failure).
-    pub async fn scan(&self, storage: &Storage, file: &Stored<'_>) -> Result<Option<String>, String> {
+    pub async fn scan(
+        &self,
+        storage: &Storage,
+        file: &Stored<'_>,
+    ) -> Result<Option<String>, String> {
         let run = async {
             if self.address.starts_with('/') {
                 let conn =

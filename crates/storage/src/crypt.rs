@@ -263,7 +263,8 @@ pub fn key_for(
     if wrapped.is_empty() {
         return Ok(None);
     }
-    let master = master.ok_or("the file is encrypted but no storage.encryption_key is configured")?;
+    let master =
+        master.ok_or("the file is encrypted but no storage.encryption_key is configured")?;
     master.file_key(firm_id, file_id, wrapped).map(Some)
 }
 

@@ -195,6 +195,11 @@ fn wrong_settings_stop_start_up_with_one_sentence_naming_the_setting() {
             "storage.bucket: required",
         ),
         (
+            vec![("PORTICO_STORAGE_ENCRYPTION_KEY", "c2hvcnQ=".into())],
+            vec!["serve"],
+            "storage.encryption_key must be 32 bytes",
+        ),
+        (
             vec![("PORTICO_MAIL_TRANSPORT", "smtp".into())],
             vec!["serve"],
             "mail.smtp_host: required",

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use portico_storage::crypt;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::header::{self, CONTENT_TYPE};
@@ -14,6 +13,7 @@ use futures_util::StreamExt;
 use portico_db::files::{self, Listed, NewFile};
 use portico_db::shares::{self, Audience};
 use portico_db::{access_log, audit, clients, matters, new_id};
+use portico_storage::crypt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
