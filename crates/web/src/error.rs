@@ -30,6 +30,9 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A file the browser may not show ("Preview" is for pictures and PDFs only).
+    #[error("no preview")]
+    UnsupportedPreview,
     /// An upload over its size limit.
     #[error("{0}")]
     TooLarge(String),
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedPreview => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +81,10 @@ impl AppError {
                 password or two-step sign-in, sign out and sign in with your password."
                 .into(),
             AppError::Invalid(m) | AppError::Conflict(m) | AppError::TooLarge(m) => m.clone(),
+            AppError::UnsupportedPreview => {
+                "Only pictures and PDFs can be shown in the browser. Download this file instead."
+                    .into()
+            }
             AppError::Internal(_) => {
                 "Something went wrong on our side. Nothing you entered was lost; please try again."
                     .into()

@@ -150,6 +150,28 @@ both! {
         let res = download(&staff, page_file.id, None).await;
         assert_eq!(res.headers()["content-type"], "application/octet-stream");
         assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        // "Preview" shows pictures and PDFs only, by their bytes: never HTML or SVG, whatever
+        // the name says.
+        for name in ["page.html", "image.svg", "invoicefdp.exe"] {
+            let id = listed.iter().find(|l| l.name == name).unwrap().id;
+            let p = staff.get(&format!("/files/{id}/preview")).await;
+            assert_eq!(p.status, 415, "{name}");
+            assert!(p.body.contains("Only pictures and PDFs"));
+        }
+        let png = b"\x89PNG\r\n\x1a\n fake but sniffed".to_vec();
+        let pdf = b"%PDF-1.4 a letter".to_vec();
+        assert_eq!(upload(&staff, &page, &action, &[("photo.html", png.clone()), ("letter.pdf", pdf)]).await.status, 303);
+        let listed2 = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        let photo = listed2.iter().find(|l| l.name == "photo.html").unwrap().id;
+        let letter = listed2.iter().find(|l| l.name == "letter.pdf").unwrap().id;
+        let shown = staff.get(&format!("/files/{photo}/preview")).await;
+        assert_eq!(shown.status, 200);
+        assert_eq!(shown.headers["content-type"], "image/png");
+        assert!(shown.headers["content-disposition"].to_str().unwrap().starts_with("inline;"));
+        assert_eq!(shown.headers["content-security-policy"], "default-src 'none'; sandbox");
+        assert_eq!(shown.headers["x-content-type-options"], "nosniff");
+        assert_eq!(staff.get(&format!("/files/{letter}/preview")).await.headers["content-type"], "application/pdf");
+        assert!(staff.get(&page).await.body.contains(&format!("/files/{letter}/preview")));
 
         // Another client of the same firm, and another firm: nothing of client 1 is reachable.
         let ids: Vec<String> = listed.iter().map(|l| l.id.to_string()).collect();
@@ -159,6 +181,7 @@ both! {
         other.login(email2, PASSWORD).await;
         assert_eq!(download(&other, listed[0].id, None).await.status(), 404);
         assert_eq!(download(&other, listed[0].id, Some("bytes=0-0")).await.status(), 404);
+        assert_eq!(other.get(&format!("/files/{photo}/preview")).await.status, 404);
         let csrf = other.get("/portal/files").await.csrf();
         assert_eq!(other.post(&format!("/portal/files/{}/read", listed[0].id), &[("csrf", csrf.as_str())]).await.status, 404);
         // Sharing client 1's file with client 2 through client 2's page is refused.

@@ -42,12 +42,15 @@ pub(crate) fn human_size(bytes: i64) -> String {
 pub(crate) struct Row {
     pub file: Listed,
     pub size: String,
+    /// The browser may show it: a picture or PDF that is not waiting for, or failed, a scan.
+    pub preview: bool,
 }
 
 fn rows(list: Vec<Listed>) -> Vec<Row> {
     list.into_iter()
         .map(|file| Row {
             size: human_size(file.size),
+            preview: previewable(&file.content_type) && file.scan_status == "clean",
             file,
         })
         .collect()
@@ -390,7 +393,7 @@ fn parse_range(value: &str, size: u64) -> Option<Result<std::ops::Range<u64>, ()
 
 /// `attachment` with the original name: an ASCII fallback and the exact name in UTF-8
 /// (RFC 6266 / RFC 5987).
-fn disposition(name: &str) -> HeaderValue {
+fn disposition(name: &str, how: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -413,7 +416,7 @@ fn disposition(name: &str) -> HeaderValue {
         })
         .collect();
     HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+        "{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
@@ -427,7 +430,43 @@ pub(crate) async fn download(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    serve(&state, &signed, &info, &headers, &id, false).await
+}
+
+/// Types shown in the browser by "Preview", as sniffed from the file's first bytes at upload
+/// (never from its name): pictures and PDFs. Anything else — HTML and SVG above all — is only
+/// ever downloaded.
+const PREVIEWABLE: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "application/pdf"];
+
+/// Whether a file of this (sniffed) type can be previewed.
+pub(crate) fn previewable(content_type: &str) -> bool {
+    PREVIEWABLE.contains(&content_type)
+}
+
+/// The same file shown in the browser, from the same sandboxed endpoint: only pictures and
+/// PDFs, with their sniffed type and no way to run anything.
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    signed: Signed,
+    info: ReqInfo,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    serve(&state, &signed, &info, &headers, &id, true).await
+}
+
+async fn serve(
+    state: &AppState,
+    signed: &Signed,
+    info: &ReqInfo,
+    headers: &HeaderMap,
+    id: &str,
+    inline: bool,
+) -> Result<Response, AppError> {
+    let f = files::get(&state.db, &signed.viewer, parse_id(id)?).await?;
+    if inline && !previewable(&f.content_type) {
+        return Err(AppError::UnsupportedPreview);
+    }
     if let Some(why) = f.unavailable() {
         return Err(AppError::Conflict(why));
     }
@@ -468,7 +507,7 @@ pub(crate) async fn download(
             Some(r) => format!("bytes={}-{}", r.start, r.end - 1),
             None => "whole".into(),
         });
-    audit::record(&state.db, &info.by(&signed), event).await?;
+    audit::record(&state.db, &info.by(signed), event).await?;
     let item = access_log::Item {
         client_id: f.client_id,
         item_type: files::ITEM,
@@ -478,11 +517,26 @@ pub(crate) async fn download(
     access_log::record(&state.db, &signed.viewer, item).await?;
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
+    if inline {
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_str(&f.content_type).expect("a known type"),
+        );
+        h.insert(header::CONTENT_DISPOSITION, disposition(&f.name, "inline"));
+    } else {
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            disposition(&f.name, "attachment"),
+        );
+    }
     h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CONTENT_DISPOSITION, disposition(&f.name));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -603,7 +657,7 @@ mod tests {
 
     #[test]
     fn names_travel_in_both_forms() {
-        let v = disposition("Résumé \"final\".pdf");
+        let v = disposition("Résumé \"final\".pdf", "attachment");
         let s = v.to_str().unwrap();
         assert!(
             s.starts_with(
