@@ -103,6 +103,68 @@ impl MasterKey {
     }
 }
 
+/// How a sealed secret starts, to tell it from one stored before a master key was configured.
+const SEALED_SECRET: &str = "sealed1:";
+
+impl MasterKey {
+    fn secret_key(&self) -> Aes256Gcm {
+        let mut h = Sha256::new();
+        h.update(b"portico account secrets v1\0");
+        h.update(self.0);
+        Aes256Gcm::new_from_slice(&h.finalize()).expect("32-byte key")
+    }
+
+    /// Seals a person's secret (such as an authenticator app's) for storing with their account.
+    pub fn seal_secret(&self, user_id: &[u8; 16], secret: &str) -> String {
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .secret_key()
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: user_id,
+                },
+            )
+            .expect("sealing a secret");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{SEALED_SECRET}{}", STANDARD.encode(out))
+    }
+}
+
+/// A person's stored secret in the clear: sealed ones are opened with the master key, and one
+/// stored before a master key was configured is returned as it is.
+pub fn open_secret(
+    master: Option<&MasterKey>,
+    user_id: &[u8; 16],
+    stored: &str,
+) -> Result<String, String> {
+    let Some(sealed) = stored.strip_prefix(SEALED_SECRET) else {
+        return Ok(stored.to_string());
+    };
+    let master =
+        master.ok_or("a secret is encrypted but no storage.encryption_key is configured")?;
+    let raw = STANDARD
+        .decode(sealed)
+        .map_err(|_| "a stored secret is damaged".to_string())?;
+    if raw.len() < 12 + TAG as usize {
+        return Err("a stored secret is damaged".into());
+    }
+    let plain = master
+        .secret_key()
+        .decrypt(
+            &Nonce::from(<[u8; 12]>::try_from(&raw[..12]).expect("12 bytes")),
+            Payload {
+                msg: &raw[12..],
+                aad: user_id,
+            },
+        )
+        .map_err(|_| "a stored secret does not open with the configured master key".to_string())?;
+    String::from_utf8(plain).map_err(|_| "a stored secret is damaged".to_string())
+}
+
 /// One file's key.
 #[derive(Clone)]
 pub struct FileKey([u8; 32]);
@@ -412,6 +474,20 @@ mod tests {
         let other = MasterKey::parse(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(other.file_key(&firm, &file, &wrapped).is_err());
         assert!(MasterKey::parse("c2hvcnQ=").is_err());
+        // Account secrets: sealed for one person, opened only for them and with this key.
+        let sealed = master.seal_secret(&[5u8; 16], "JBSWY3DPEHPK3PXP");
+        assert!(!sealed.contains("JBSWY3DP"));
+        assert_eq!(
+            open_secret(Some(&master), &[5u8; 16], &sealed).unwrap(),
+            "JBSWY3DPEHPK3PXP"
+        );
+        assert!(open_secret(Some(&master), &[6u8; 16], &sealed).is_err());
+        assert!(open_secret(Some(&other), &[5u8; 16], &sealed).is_err());
+        assert!(open_secret(None, &[5u8; 16], &sealed).is_err());
+        assert_eq!(
+            open_secret(None, &[5u8; 16], "PLAINSECRET").unwrap(),
+            "PLAINSECRET"
+        );
         // Sizes at the edges: empty, exactly one chunk, one byte more.
         for n in [0, CHUNK, CHUNK + 1] {
             let plain = vec![3u8; n as usize];

@@ -156,3 +156,23 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn with_a_master_key_the_authenticator_secret_is_kept_sealed(backend: Backend) {
+        let app = TestApp::start_with(backend, |c| {
+            c.storage.encryption_key = Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
+        }).await;
+        let f = Fixture::new(&app.db).await;
+        let b = app.browser();
+        b.login(&f.a.owner_email, PASSWORD).await;
+        let (secret, _) = enrol(&b, 0).await;
+        let user = portico_db::users::by_email(&app.db, &f.a.owner_email).await.unwrap().unwrap();
+        let stored = user.totp_secret.unwrap();
+        assert!(stored.starts_with("sealed1:") && !stored.contains(&secret), "{stored}");
+        let s = second_step(&app, &f.a.owner_email).await;
+        let ok = s.post("/login/2fa", &[("code", &code(&secret, 1))]).await;
+        assert_eq!(ok.status, 303);
+        assert_eq!(ok.location.as_deref(), Some("/staff"));
+        app.stop().await;
+    }
+}

@@ -80,8 +80,7 @@ async fn setup_page(
     error: Option<String>,
 ) -> Result<SetupPage, AppError> {
     let user = current_user(state, signed).await?;
-    let secret = user
-        .totp_secret
+    let secret = secret_of(state, &user)?
         .ok_or_else(|| AppError::Invalid("Start the set-up again.".into()))?;
     let qr = totp::qr_data_uri(&secret, &signed.chrome.firm_name, &user.email)
         .ok_or_else(|| AppError::Internal("could not draw the QR code".into()))?;
@@ -106,7 +105,13 @@ pub(crate) async fn start(
     if user.totp_enabled {
         return Ok(Redirect::to("/account/2fa").into_response());
     }
-    mfa::set_pending_secret(&state.db, user.id, &totp::new_secret()).await?;
+    // With a master key configured, the secret is kept sealed.
+    let secret = totp::new_secret();
+    let stored = match &state.config.encryption {
+        Some(master) => master.seal_secret(user.id.as_bytes(), &secret),
+        None => secret,
+    };
+    mfa::set_pending_secret(&state.db, user.id, &stored).await?;
     Ok(setup_page(&state, signed, None).await?.into_response())
 }
 
@@ -133,8 +138,7 @@ pub(crate) async fn confirm(
         return Err(AppError::LinkSession);
     }
     let user = current_user(&state, signed).await?;
-    let step = user
-        .totp_secret
+    let step = secret_of(&state, &user)?
         .as_deref()
         .and_then(|s| totp::check(s, &posted.form.code));
     let Some(step) = step.filter(|_| !user.totp_enabled) else {
@@ -176,10 +180,10 @@ async fn second_factor_ok(
     user: &users::User,
     code: &str,
 ) -> Result<bool, AppError> {
-    let Some(secret) = user.totp_secret.as_deref().filter(|_| user.totp_enabled) else {
+    let Some(secret) = secret_of(state, user)?.filter(|_| user.totp_enabled) else {
         return Ok(false);
     };
-    Ok(match totp::check(secret, code) {
+    Ok(match totp::check(&secret, code) {
         Some(step) => mfa::use_step(&state.db, user.id, step).await?,
         None => mfa::use_recovery_code(&state.db, user.id, &totp::recovery_hash(code)).await?,
     })
@@ -374,4 +378,20 @@ pub(crate) async fn complete_second_step(
         [(LOCATION, landing(context, next))],
     )
         .into_response())
+}
+
+/// The person's authenticator secret in the clear, opened with the master key when it is kept
+/// sealed.
+fn secret_of(state: &AppState, user: &users::User) -> Result<Option<String>, AppError> {
+    user.totp_secret
+        .as_deref()
+        .map(|stored| {
+            portico_storage::crypt::open_secret(
+                state.config.encryption.as_ref(),
+                user.id.as_bytes(),
+                stored,
+            )
+            .map_err(AppError::Internal)
+        })
+        .transpose()
 }
