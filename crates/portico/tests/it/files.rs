@@ -276,3 +276,99 @@ both! {
         app.stop().await;
     }
 }
+
+/// The entries of a zip as Python's zipfile reads them: (name, bytes as hex).
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nfor i in z.infolist():\n    print(i.filename + '\\t' + z.read(i).hex())"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, h) = l.split_once('\t').unwrap();
+            (n.to_string(), h.to_string())
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+both! {
+    async fn several_files_download_as_one_zip_and_a_zip_bomb_is_only_stored(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let page = format!("/staff/clients/{}/files", c1.id);
+        let action = format!("{page}/upload");
+        // A zip bomb: 200 MB of zeros in about 200 KB. It is stored as it came, never opened.
+        let dir = tempfile::tempdir().unwrap();
+        let bomb_path = dir.path().join("bomb.zip");
+        let made = std::process::Command::new("python3")
+            .args(["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    z.writestr('zeros.bin', bytes(200_000_000))"])
+            .arg(&bomb_path).status().unwrap();
+        assert!(made.success());
+        let bomb = std::fs::read(&bomb_path).unwrap();
+        assert!(bomb.len() < 1_000_000);
+        let files = [("a.txt", b"first".to_vec()), ("A.txt", b"second".to_vec()), ("bomb.zip", bomb.clone())];
+        assert_eq!(upload(&staff, &page, &action, &files).await.status, 303);
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        let id = |n: &str| listed.iter().find(|l| l.name == n).unwrap().id.to_string();
+        let stored_bomb = listed.iter().find(|l| l.name == "bomb.zip").unwrap();
+        assert_eq!((stored_bomb.size as usize, stored_bomb.content_type.as_str()), (bomb.len(), "application/zip"));
+
+        let csrf = staff.get(&page).await.csrf();
+        let zip = |b: &Browser, form: Vec<(&'static str, String)>| {
+            let req = b.with_cookie(b.raw().post(b.url("/files/zip"))).header("origin", b.url("")).form(&form);
+            async move { req.send().await.unwrap() }
+        };
+        let res = zip(&staff, vec![("csrf", csrf.clone()), ("file", id("a.txt")), ("file", id("A.txt")), ("file", id("bomb.zip")), ("file", id("a.txt"))]).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/zip");
+        assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        let entries = unzip(&res.bytes().await.unwrap());
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"bomb.zip"));
+        let texts: Vec<&str> = entries.iter().filter(|(n, _)| n != "bomb.zip").map(|(_, h)| h.as_str()).collect();
+        assert!(texts.contains(&hex(b"first").as_str()) && texts.contains(&hex(b"second").as_str()));
+        assert!(names.iter().any(|n| n.ends_with(" (2).txt")), "{names:?}");
+        assert_eq!(entries.iter().find(|(n, _)| n == "bomb.zip").unwrap().1, hex(&bomb), "the bomb travels as it came");
+
+        // Hostile: no token, nothing chosen, too many, another client's file, a made-up id.
+        assert_eq!(zip(&staff, vec![("file", id("a.txt"))]).await.status(), 403);
+        assert_eq!(zip(&staff, vec![("csrf", csrf.clone())]).await.status(), 422);
+        let many: Vec<(&'static str, String)> = std::iter::once(("csrf", csrf.clone())).chain((0..501).map(|_| ("file", uuid::Uuid::new_v4().to_string()))).collect();
+        assert_eq!(zip(&staff, many).await.status(), 422);
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let pcsrf = person.get("/portal/files").await.csrf();
+        assert_eq!(zip(&person, vec![("csrf", pcsrf.clone()), ("file", id("a.txt"))]).await.status(), 404, "not shared with the client");
+        let other = app.browser();
+        other.login(&f.b.owner_email, PASSWORD).await;
+        let ocsrf = other.get("/staff/clients").await.csrf();
+        assert_eq!(zip(&other, vec![("csrf", ocsrf), ("file", id("a.txt"))]).await.status(), 404);
+        assert_eq!(zip(&staff, vec![("csrf", csrf.clone()), ("file", "not-an-id".into())]).await.status(), 404);
+        // Shared with the client, the client can zip it too.
+        staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", id("a.txt").as_str())]).await;
+        let mine = zip(&person, vec![("csrf", pcsrf), ("file", id("a.txt"))]).await;
+        assert_eq!(mine.status(), 200);
+        assert_eq!(unzip(&mine.bytes().await.unwrap()), vec![("a.txt".to_string(), hex(b"first"))]);
+        assert!(person.get("/portal/files").await.body.contains("Download selected as a zip"));
+        app.stop().await;
+    }
+}

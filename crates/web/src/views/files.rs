@@ -433,6 +433,143 @@ pub(crate) async fn download(
     serve(&state, &signed, &info, &headers, &id, false).await
 }
 
+/// The most files one zip may hold.
+const ZIP_MOST: usize = 500;
+
+/// Several files as one zip, made as it streams out (stored as they are: documents and pictures
+/// are compressed already). Each file is checked as a download is, and recorded as one.
+pub(crate) async fn zip(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    use async_zip::base::write::ZipFileWriter;
+    use async_zip::{Compression, ZipEntryBuilder};
+    use futures_util::AsyncWriteExt;
+
+    let signed = &posted.signed;
+    let mut ids = Vec::new();
+    for (k, v) in &posted.form {
+        if k == "file" {
+            let id = parse_id(v)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Err(AppError::Invalid("Choose the files to download.".into()));
+    }
+    if ids.len() > ZIP_MOST {
+        return Err(AppError::Invalid(format!(
+            "Download at most {ZIP_MOST} files at once."
+        )));
+    }
+    let mut chosen = Vec::new();
+    for id in ids {
+        let f = files::get(&state.db, &signed.viewer, id).await?;
+        if let Some(why) = f.unavailable() {
+            return Err(AppError::Conflict(format!("“{}”: {why}", f.name)));
+        }
+        let key = crypt::key_for(
+            state.config.encryption.as_ref(),
+            f.firm_id.as_bytes(),
+            f.id.as_bytes(),
+            &f.key_wrapped,
+        )
+        .map_err(AppError::Internal)?;
+        chosen.push((f, key));
+    }
+    let origin = info.by(signed);
+    for (f, _) in &chosen {
+        let event = audit::Event::new(Some(f.firm_id), "file.download")
+            .object(files::ITEM, f.id)
+            .detail("zip");
+        audit::record(&state.db, &origin, event).await?;
+        let item = access_log::Item {
+            client_id: f.client_id,
+            item_type: files::ITEM,
+            item_id: f.id,
+            label: &f.name,
+        };
+        access_log::record(&state.db, &signed.viewer, item).await?;
+    }
+    let (writer, reader) = tokio::io::duplex(256 * 1024);
+    let storage = state.storage.clone();
+    tokio::spawn(async move {
+        let result: Result<(), String> = async {
+            let mut zip = ZipFileWriter::with_tokio(writer);
+            let mut names = std::collections::HashSet::new();
+            for (f, key) in &chosen {
+                let name = unique_name(&mut names, &f.name);
+                let entry = ZipEntryBuilder::new(name.into(), Compression::Stored);
+                let mut w = zip
+                    .write_entry_stream(entry)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut bytes = crypt::read(
+                    &storage,
+                    &f.storage_key,
+                    key.as_ref(),
+                    f.size.max(0) as u64,
+                    None,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                while let Some(b) = bytes.next().await {
+                    w.write_all(&b.map_err(|e| e.to_string())?)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                w.close().await.map_err(|e| e.to_string())?;
+            }
+            zip.close().await.map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        .await;
+        // The answer has started; a failure can only cut it short, which the zip's missing
+        // directory makes plain to the person's computer.
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "a zip download stopped");
+        }
+    });
+    let mut res = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        disposition("files.zip", "attachment"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
+/// A name not yet used in one zip: "name (2).ext" and so on after the first.
+fn unique_name(used: &mut std::collections::HashSet<String>, name: &str) -> String {
+    let mut candidate = name.to_string();
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    let mut n = 2;
+    while !used.insert(candidate.to_lowercase()) {
+        candidate = format!("{stem} ({n}){ext}");
+        n += 1;
+    }
+    candidate
+}
+
 /// Types shown in the browser by "Preview", as sniffed from the file's first bytes at upload
 /// (never from its name): pictures and PDFs. Anything else — HTML and SVG above all — is only
 /// ever downloaded.

@@ -192,6 +192,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(picture_uploads())
         .route("/files/{id}", get(files::download))
         .route("/files/{id}/preview", get(files::preview))
+        .route("/files/zip", post(files::zip))
         .route("/portal/files", get(files::portal_list))
         .route("/portal/files/{id}/read", post(files::mark_read))
         .route("/staff/clients/{id}/files", get(files::staff_list))
