@@ -311,18 +311,24 @@ async fn conversation_page(
     let conversation = messages::get(&state.db, viewer, id).await?;
     let list = messages::page(&state.db, &conversation, before, PAGE).await?;
     let newest = before.is_none_or(|b| b > conversation.last_seq);
+    let mut marked = false;
     if newest
         && let Some(last) = list.last()
         && last.seq > conversation.read_seq
     {
         messages::mark_read(&state.db, viewer, &conversation, last.seq).await?;
+        marked = true;
     }
     let members = messages::members(&state.db, &conversation).await?;
     let from = list.first().map(|m| m.seq).unwrap_or(0);
     let marks = messages::read_marks(&state.db, &conversation, from).await?;
     let staff = viewer.is_staff();
     let base = messages::href_for(staff, conversation.id);
-    let layout = Layout::new(signed, conversation.title.clone(), list_href(signed));
+    let mut layout = Layout::new(signed, conversation.title.clone(), list_href(signed));
+    if marked {
+        // Reading may have read notifications too: the header counts what is left.
+        layout.unread_notifications = portico_db::notifications::unread(&state.db, viewer).await?;
+    }
     let shown = list
         .iter()
         .map(|m| show(signed, &layout, m, &members, &marks, &base))
