@@ -334,3 +334,80 @@ pub async fn unshare(
 ) -> Result<u64, DbError> {
     shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
 }
+
+/// A comment on a file.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileComment {
+    pub id: Uuid,
+    pub author_name: String,
+    /// "staff" or "client".
+    pub author_side: String,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Comments on a file the viewer may see, oldest first.
+pub async fn comments(
+    db: &Db,
+    viewer: &Viewer,
+    file_id: Uuid,
+) -> Result<Vec<FileComment>, DbError> {
+    let f = get(db, viewer, file_id).await?;
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT c.id, u.name AS author_name, c.author_side, c.body, c.created_at \
+         FROM file_comments c JOIN users u ON u.id = c.author_user_id \
+         WHERE c.file_id = $1 AND c.firm_id = $2 ORDER BY c.created_at, c.id LIMIT 1000"
+    ).bind(f.id).bind(f.firm_id).fetch_all(p).await)?)
+}
+
+/// Comments on a file the viewer may see; the other side is notified.
+pub async fn comment(
+    db: &Db,
+    viewer: &Viewer,
+    file_id: Uuid,
+    body: &str,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let f = get(db, viewer, file_id).await?;
+    let body = portico_core::validate::text("body", body, crate::comments::MAX_CHARS)?;
+    let side = if viewer.is_staff() { "staff" } else { "client" };
+    // A client is told only about files they can see.
+    let client_sees = f.uploaded_side == "client"
+        || shares::is_shared_with_client(db, f.firm_id, f.client_id, ITEM, f.id).await?;
+    let id = crate::new_id();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query(
+        "INSERT INTO file_comments (id, firm_id, file_id, author_user_id, author_side, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ).bind(id).bind(f.firm_id).bind(f.id).bind(viewer.user_id()).bind(side).bind(&body).bind(now())
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        origin,
+        Event::new(Some(f.firm_id), "file.comment").object(ITEM, f.id),
+    )
+    .await?;
+    let (people, summary) = if !viewer.is_staff() {
+        (
+            notifications::firm_staff(&mut tx, f.firm_id).await?,
+            "A client commented on a file",
+        )
+    } else if client_sees {
+        (
+            notifications::client_people(&mut tx, f.firm_id, f.client_id).await?,
+            "The firm commented on a file",
+        )
+    } else {
+        (Vec::new(), "")
+    };
+    let href = format!("/files/{}/comments", f.id);
+    let notice = Notice {
+        firm_id: f.firm_id,
+        kind: "file",
+        summary,
+        href: &href,
+    };
+    notifications::raise(&mut tx, &notice, &people).await?;
+    tx.commit().await?;
+    Ok(())
+}

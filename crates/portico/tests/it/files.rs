@@ -372,3 +372,58 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn staff_and_client_comment_on_a_file_both_ways(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let person = app.browser();
+        person.login(email, PASSWORD).await;
+        let page = format!("/staff/clients/{}/files", c1.id);
+        assert_eq!(upload(&staff, &page, &format!("{page}/upload"), &[("contract.pdf", b"%PDF-1.4 contract".to_vec()), ("internal.txt", b"x".to_vec())]).await.status, 303);
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        let contract = listed.iter().find(|l| l.name == "contract.pdf").unwrap().id;
+        let internal = listed.iter().find(|l| l.name == "internal.txt").unwrap().id;
+        let csrf = staff.get(&page).await.csrf();
+        staff.post(&format!("/staff/clients/{}/files/share", c1.id), &[("csrf", csrf.as_str()), ("action", "share"), ("file", &contract.to_string())]).await;
+        assert!(staff.get(&page).await.body.contains(&format!("/files/{contract}/comments")));
+
+        // The firm comments; the client reads it, is notified, and answers.
+        let at = format!("/files/{contract}/comments");
+        assert_eq!(staff.submit(&at, &at, &[("body", "Please check clause <b>4</b>.")]).await.status, 303);
+        assert!(person.get("/notifications").await.body.contains("The firm commented on a file"));
+        let seen = person.get(&at).await.body;
+        assert!(seen.contains("Please check clause &#60;b&#62;4&#60;/b&#62;.") && seen.contains("contract.pdf"));
+        assert_eq!(person.submit(&at, &at, &[("body", "Clause 4 is fine.")]).await.status, 303);
+        assert!(staff.get("/notifications").await.body.contains("A client commented on a file"));
+        let thread = staff.get(&at).await.body;
+        assert!(thread.find("clause &#60;b&#62;4").unwrap() < thread.find("Clause 4 is fine.").unwrap());
+
+        // Hostile: a file the client cannot see, another client's and another firm's people,
+        // no token, empty and oversized comments.
+        let hidden = format!("/files/{internal}/comments");
+        assert_eq!(person.get(&hidden).await.status, 404);
+        let pcsrf = person.get(&at).await.csrf();
+        assert_eq!(person.post(&hidden, &[("csrf", pcsrf.as_str()), ("body", "x")]).await.status, 404);
+        let other = app.browser();
+        other.login(&f.a.clients[1].1, PASSWORD).await;
+        assert_eq!(other.get(&at).await.status, 404);
+        let firm_b = app.browser();
+        firm_b.login(&f.b.owner_email, PASSWORD).await;
+        assert_eq!(firm_b.get(&at).await.status, 404);
+        assert_eq!(person.post(&at, &[("body", "no token")]).await.status, 403);
+        assert_eq!(person.submit(&at, &at, &[("body", "   ")]).await.status, 422);
+        let long = "x".repeat(5_001);
+        let refused = person.submit(&at, &at, &[("body", long.as_str())]).await;
+        assert_eq!(refused.status, 422);
+        // A comment by staff on a file the client cannot see tells the client nothing.
+        let client_viewer = crate::support::fixture::client_viewer(&app.db, &f.a.owner, c1.id).await;
+        portico_db::notifications::mark_read(&app.db, &client_viewer, None).await.unwrap();
+        assert_eq!(staff.submit(&hidden, &hidden, &[("body", "Internal note")]).await.status, 303);
+        assert_eq!(portico_db::notifications::unread(&app.db, &client_viewer).await.unwrap(), 0);
+        app.stop().await;
+    }
+}

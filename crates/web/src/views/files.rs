@@ -775,6 +775,100 @@ pub(crate) async fn mark_read(
     Ok(Redirect::to("/portal/files?done=read"))
 }
 
+/// A file's own page: its details and the comments on it, both ways.
+#[derive(Template, WebTemplate)]
+#[template(path = "file_comments.html")]
+pub(crate) struct CommentsPage {
+    layout: Layout,
+    file: files::StoredFile,
+    size: String,
+    preview: bool,
+    back: String,
+    comments: Vec<(files::FileComment, String)>,
+    error: Option<String>,
+    draft: String,
+}
+
+async fn comments_page_for(
+    state: &AppState,
+    signed: &Signed,
+    id: uuid::Uuid,
+) -> Result<CommentsPage, AppError> {
+    let file = files::get(&state.db, &signed.viewer, id).await?;
+    let list = files::comments(&state.db, &signed.viewer, id).await?;
+    let back = if signed.viewer.is_staff() {
+        format!("/staff/clients/{}/files", file.client_id)
+    } else {
+        "/portal/files".to_string()
+    };
+    let current = if signed.viewer.is_staff() {
+        "/staff/clients"
+    } else {
+        "/portal/files"
+    };
+    let layout = Layout::new(signed, file.name.clone(), current);
+    Ok(CommentsPage {
+        comments: list
+            .into_iter()
+            .map(|c| {
+                let when = layout.when(&c.created_at);
+                (c, when)
+            })
+            .collect(),
+        size: human_size(file.size),
+        preview: previewable(&file.content_type) && file.scan_status == "clean",
+        back,
+        file,
+        error: None,
+        draft: String::new(),
+        layout,
+    })
+}
+
+pub(crate) async fn comments_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<CommentsPage, AppError> {
+    comments_page_for(&state, &signed, parse_id(&id)?).await
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct CommentForm {
+    body: String,
+}
+
+pub(crate) async fn add_comment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<CommentForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let id = parse_id(&id)?;
+    match files::comment(
+        &state.db,
+        &signed.viewer,
+        id,
+        &posted.form.body,
+        &info.by(signed),
+    )
+    .await
+    {
+        Ok(()) => {
+            state.jobs_waiting.notify_one();
+            Ok(Redirect::to(&format!("/files/{id}/comments")).into_response())
+        }
+        Err(portico_db::DbError::Invalid(e)) => {
+            let mut p = comments_page_for(&state, signed, id).await?;
+            p.error = Some(e.message);
+            p.draft = posted.form.body.clone();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

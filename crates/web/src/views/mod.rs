@@ -193,6 +193,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/files/{id}", get(files::download))
         .route("/files/{id}/preview", get(files::preview))
         .route("/files/zip", post(files::zip))
+        .route(
+            "/files/{id}/comments",
+            get(files::comments_page).post(files::add_comment),
+        )
         .route("/portal/files", get(files::portal_list))
         .route("/portal/files/{id}/read", post(files::mark_read))
         .route("/staff/clients/{id}/files", get(files::staff_list))
