@@ -52,3 +52,32 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
         Ok(Posted { signed, form })
     }
 }
+
+/// Reads a text part of a multipart form, refusing more than `max` bytes with `too_long`.
+pub(crate) async fn multipart_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+    too_long: &str,
+) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| AppError::Invalid("The form was cut off. Please try again.".into()))?
+    {
+        if buf.len() + chunk.len() > max {
+            return Err(AppError::TooLarge(too_long.into()));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| AppError::Invalid("The form could not be read.".into()))
+}
+
+/// Checks a multipart form's anti-forgery token part (a token is short; more is refused).
+pub(crate) async fn multipart_csrf(
+    signed: &Signed,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<(), AppError> {
+    let sent = multipart_text(field, 128, "The form could not be read.").await?;
+    signed.check_csrf(&sent)
+}

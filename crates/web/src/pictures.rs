@@ -66,7 +66,11 @@ impl FromRequest<AppState> for ImageUpload {
                 Err(_) => return Err(refuse("The upload could not be read. Please try again.")),
             };
             match field.name() {
-                Some("csrf") => csrf = field.text().await.ok(),
+                Some("csrf") => {
+                    csrf = crate::forms::multipart_text(field, 128, "The form could not be read.")
+                        .await
+                        .ok()
+                }
                 Some("image") => {
                     let data = field.bytes().await.map_err(|e| {
                         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {

@@ -98,6 +98,15 @@ impl Signed {
     }
 
     /// Checks a form's anti-forgery token against the session's, in constant time.
+    /// For staff pages and actions: to anyone else they simply do not exist.
+    pub fn require_staff(&self) -> Result<(), AppError> {
+        if self.viewer.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
     pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
         if bool::from(sent.as_bytes().ct_eq(self.session.csrf_token.as_bytes())) {
             Ok(())

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::layout::Layout;
 use super::parse_id;
 use crate::error::AppError;
-use crate::forms::Posted;
+use crate::forms::{Posted, multipart_csrf};
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -250,6 +250,25 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Stores an uploaded file as one of the client's files and records it; if recording fails,
+/// the stored bytes are removed again, so they never linger unreferenced.
+pub(crate) async fn store_and_record(
+    state: &AppState,
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    field: axum::extract::multipart::Field<'_>,
+    origin: &portico_db::audit::Origin,
+) -> Result<files::StoredFile, AppError> {
+    let (f, key) = store_field(state, &signed.viewer, field).await?;
+    match files::record(&state.db, &signed.viewer, client_id, f.as_new(), origin).await {
+        Ok(stored) => Ok(stored),
+        Err(e) => {
+            let _ = state.storage.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
 /// A file whose bytes are stored, not yet recorded.
 pub(crate) struct NewFileOwned {
     id: uuid::Uuid,
@@ -335,22 +354,14 @@ async fn upload_into(
     {
         match field.name() {
             Some("csrf") => {
-                let sent = field.text().await.unwrap_or_default();
-                signed.check_csrf(&sent)?;
+                multipart_csrf(signed, field).await?;
                 checked = true;
             }
             Some("file") if checked => {
                 if field.file_name().is_none_or(str::is_empty) {
                     continue;
                 }
-                let (f, key) = store_field(state, &signed.viewer, field).await?;
-                if let Err(e) =
-                    files::record(&state.db, &signed.viewer, client.id, f.as_new(), &origin).await
-                {
-                    // Not recorded: the bytes must not linger unreferenced.
-                    let _ = state.storage.delete(&key).await;
-                    return Err(e.into());
-                }
+                store_and_record(state, signed, client.id, field, &origin).await?;
                 count += 1;
             }
             Some("file") => return Err(AppError::Csrf),

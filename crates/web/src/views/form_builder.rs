@@ -35,14 +35,6 @@ pub(crate) struct TemplatesPage {
     draft: (String, String),
 }
 
-fn staff(signed: &Signed) -> Result<(), AppError> {
-    if signed.viewer.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
 async fn templates_page(state: &AppState, signed: &Signed) -> Result<TemplatesPage, AppError> {
     Ok(TemplatesPage {
         templates: forms::templates(&state.db, &signed.viewer).await?,
@@ -56,7 +48,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     signed: Signed,
 ) -> Result<TemplatesPage, AppError> {
-    staff(&signed)?;
+    signed.require_staff()?;
     templates_page(&state, &signed).await
 }
 
@@ -73,7 +65,7 @@ pub(crate) async fn create(
     posted: Posted<NewTemplate>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff(signed)?;
+    signed.require_staff()?;
     let f = &posted.form;
     match forms::create_template(
         &state.db,
@@ -216,7 +208,7 @@ pub(crate) async fn show(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<BuilderPage, AppError> {
-    staff(&signed)?;
+    signed.require_staff()?;
     builder_page(&state, &signed, parse_id(&id)?).await
 }
 
@@ -416,7 +408,7 @@ pub(crate) async fn edit(
     posted: Posted<Edit>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff(signed)?;
+    signed.require_staff()?;
     let id = parse_id(&id)?;
     let e = &posted.form;
     let (template, mut def) = forms::template(&state.db, &signed.viewer, id).await?;

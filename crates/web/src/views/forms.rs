@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_core::forms::{ADDRESS_PARTS, Answers, Definition, Field, Kind, Problem, Value};
 use portico_db::forms::{self, Assignment, Filled, Refused, Save, Saved, Send};
-use portico_db::{DbError, clients, files, matters};
+use portico_db::{DbError, clients, matters};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -140,9 +140,7 @@ pub(crate) async fn staff_list(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<ListPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     client_list(&state, &signed, parse_id(&id)?).await
 }
 
@@ -152,9 +150,7 @@ pub(crate) async fn sent(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<ListPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let id = parse_id(&id)?;
     let (template, _) = forms::template(&state.db, &signed.viewer, id).await?;
     let list = forms::for_template(&state.db, &signed.viewer, id).await?;
@@ -189,9 +185,7 @@ pub(crate) async fn send(
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let client = parse_id(&id)?;
     let f = &posted.form;
     let s = Send {
@@ -484,25 +478,6 @@ impl PagePost {
     }
 }
 
-async fn field_text(
-    mut field: axum::extract::multipart::Field<'_>,
-    max: usize,
-) -> Result<String, AppError> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|_| AppError::Invalid("The page was cut off. Please try again.".into()))?
-    {
-        if buf.len() + chunk.len() > max {
-            return Err(AppError::TooLarge("An answer is too long to save.".into()));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    String::from_utf8(buf)
-        .map_err(|_| AppError::Invalid("The page could not be read as text.".into()))
-}
-
 /// Reads a form page, as a plain form or (with file questions) multipart; the anti-forgery
 /// token is checked before anything else is read, and files go only to file questions of the
 /// form, into the client's files.
@@ -530,7 +505,9 @@ async fn read_post(
         return Ok(post);
     }
     if !content_type.starts_with("multipart/form-data") {
-        return Err(AppError::Invalid("Send the form with the page.".into()));
+        return Err(AppError::Invalid(
+            "This page could not be saved. Reload it and try again.".into(),
+        ));
     }
     let mut form = Multipart::from_request(req, state)
         .await
@@ -544,7 +521,7 @@ async fn read_post(
     {
         let name = field.name().unwrap_or("").to_string();
         if name == "csrf" {
-            signed.check_csrf(&field_text(field, 128).await?)?;
+            crate::forms::multipart_csrf(signed, field).await?;
             checked = true;
             continue;
         }
@@ -564,27 +541,23 @@ async fn read_post(
                     "The form has no such question; reload the page.".into(),
                 ));
             }
-            let (stored, key) = super::files::store_field(state, &signed.viewer, field).await?;
-            let recorded = files::record(
-                &state.db,
-                &signed.viewer,
+            let f = super::files::store_and_record(
+                state,
+                signed,
                 filled.assignment.client_id,
-                stored.as_new(),
+                field,
                 &info.by(signed),
             )
-            .await;
-            match recorded {
-                Ok(f) => {
-                    post.files.insert(qid.to_string(), (f.id, f.name));
-                }
-                Err(e) => {
-                    let _ = state.storage.delete(&key).await;
-                    return Err(e.into());
-                }
-            }
+            .await?;
+            post.files.insert(qid.to_string(), (f.id, f.name));
             continue;
         }
-        let value = field_text(field, portico_core::forms::MAX_DRAWN_BYTES + 1024).await?;
+        let value = crate::forms::multipart_text(
+            field,
+            portico_core::forms::MAX_DRAWN_BYTES + 1024,
+            "An answer is too long to save.",
+        )
+        .await?;
         total += value.len();
         if total > MAX_PAGE_BYTES {
             return Err(AppError::TooLarge(
@@ -934,9 +907,7 @@ pub(crate) async fn review(
     Path(id): Path<String>,
     Query(q): Query<ReviewQuery>,
 ) -> Result<ReviewPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let mut p = review_page(&state, &signed, parse_id(&id)?).await?;
     if q.link_sent.is_some() {
         p.notice = Some("The link is on its way.");
@@ -956,9 +927,7 @@ pub(crate) async fn reopen(
     posted: Posted<ReopenForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let id = parse_id(&id)?;
     match forms::reopen(
         &state.db,
@@ -1091,9 +1060,7 @@ pub(crate) async fn export_csv(
     info: ReqInfo,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let id = parse_id(&id)?;
     let (template, _) = forms::template(&state.db, &signed.viewer, id).await?;
     let (rows, defs) = forms::export(&state.db, &signed.viewer, id).await?;

@@ -284,9 +284,7 @@ pub(crate) async fn send_for_matter(
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let target = format!("/portal/matters/{}", matter.id);
     let to = Target {
@@ -306,9 +304,7 @@ pub(crate) async fn send_for_form(
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let form = portico_db::forms::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let a = form.assignment;
     let target = format!("/portal/forms/{}", a.id);

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::layout::Layout;
 use super::{check_side, parse_id};
 use crate::error::AppError;
-use crate::forms::Posted;
+use crate::forms::{Posted, multipart_csrf, multipart_text};
 use crate::request::ReqInfo;
 use crate::session::{self, Signed};
 use crate::state::AppState;
@@ -467,29 +467,6 @@ pub(crate) async fn reply(
     }
 }
 
-/// Reads a text field of a multipart form, refusing more than `max` bytes.
-async fn read_text(
-    mut field: axum::extract::multipart::Field<'_>,
-    max: usize,
-) -> Result<String, AppError> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|_| AppError::Invalid("The message was cut off. Please try again.".into()))?
-    {
-        if buf.len() + chunk.len() > max {
-            return Err(AppError::TooLarge(format!(
-                "The message is longer than {} characters. Shorten it, or send it in parts.",
-                messages::MAX_BODY_CHARS
-            )));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    String::from_utf8(buf)
-        .map_err(|_| AppError::Invalid("The message could not be read as text.".into()))
-}
-
 /// The page's reply form: text and files together, as multipart. The form's token comes
 /// first; files stream into storage as they arrive and are recorded with the message, or
 /// removed again if the message is refused.
@@ -529,12 +506,17 @@ pub(crate) async fn reply_upload(
         {
             match field.name() {
                 Some("csrf") => {
-                    let sent = read_text(field, 128).await?;
-                    signed.check_csrf(&sent)?;
+                    multipart_csrf(&signed, field).await?;
                     checked = true;
                 }
                 _ if !checked => return Err(AppError::Csrf),
-                Some("body") => body = read_text(field, messages::MAX_BODY_CHARS * 4).await?,
+                Some("body") => {
+                    let too_long = format!(
+                        "The message is longer than {} characters. Shorten it, or send it in parts.",
+                        messages::MAX_BODY_CHARS
+                    );
+                    body = multipart_text(field, messages::MAX_BODY_CHARS * 4, &too_long).await?;
+                }
                 Some("file") => {
                     if field.file_name().is_none_or(str::is_empty) {
                         continue;

@@ -192,9 +192,7 @@ pub(crate) async fn staff_list(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<TasksPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     page(&state, &signed, parse_id(&id)?, &q).await
 }
 
@@ -220,9 +218,7 @@ pub(crate) async fn create(
     posted: Posted<NewForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let client = parse_id(&id)?;
     let f = &posted.form;
     let new = NewTask {
@@ -311,32 +307,16 @@ pub(crate) async fn upload(
     {
         match field.name() {
             Some("csrf") => {
-                let sent = field.text().await.unwrap_or_default();
-                signed.check_csrf(&sent)?;
+                crate::forms::multipart_csrf(&signed, field).await?;
                 checked = true;
             }
             Some("file") if checked => {
                 if field.file_name().is_none_or(str::is_empty) {
                     continue;
                 }
-                let (stored, key) =
-                    super::files::store_field(&state, &signed.viewer, field).await?;
                 let origin = info.by(&signed);
-                let file = match portico_db::files::record(
-                    &state.db,
-                    &signed.viewer,
-                    client,
-                    stored.as_new(),
-                    &origin,
-                )
-                .await
-                {
-                    Ok(f) => f,
-                    Err(e) => {
-                        let _ = state.storage.delete(&key).await;
-                        return Err(e.into());
-                    }
-                };
+                let file =
+                    super::files::store_and_record(&state, &signed, client, field, &origin).await?;
                 tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
                 state.jobs_waiting.notify_one();
                 return Ok(Redirect::to("/portal/tasks").into_response());
