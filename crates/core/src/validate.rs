@@ -173,6 +173,29 @@ pub fn file_name(raw: &str) -> String {
     }
 }
 
+/// A folder's name: 1 to 100 characters, one path segment, no control or direction-changing
+/// characters, not `.` or `..`; surrounding spaces are dropped.
+pub fn folder_name(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Invalid::new("name", "Give the folder a name."));
+    }
+    if name.chars().count() > 100 {
+        return Err(Invalid::new("name", "Use at most 100 characters."));
+    }
+    let bad = name.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '/' | '\\' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    });
+    if bad || name.trim_matches('.').is_empty() {
+        return Err(Invalid::new(
+            "name",
+            "A folder name cannot contain slashes or control characters, or be only dots.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
 /// An IANA time zone name such as `Europe/Berlin`, or empty for UTC. Only names in the time
 /// zone database (bundled with Portico) are accepted.
 pub fn time_zone(raw: &str) -> Result<String, Invalid> {
@@ -224,6 +247,25 @@ pub fn web_link(field: &'static str, raw: &str) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_names_are_one_plain_segment() {
+        assert_eq!(folder_name("  Tax 2025 ").unwrap(), "Tax 2025");
+        for bad in [
+            "",
+            "   ",
+            "..",
+            ".",
+            "a/b",
+            "..\\x",
+            "a\0b",
+            "evil\u{202E}fdp.exe",
+        ] {
+            assert!(folder_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(folder_name(&"x".repeat(101)).is_err());
+        assert!(folder_name(&"é".repeat(100)).is_ok());
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

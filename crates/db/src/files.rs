@@ -33,6 +33,14 @@ pub struct StoredFile {
     pub scan_verdict: String,
     /// The file's key wrapped by its firm's key, when its bytes are sealed; empty otherwise.
     pub key_wrapped: String,
+    /// The folder it is in; `None` at the client's top level.
+    pub folder_id: Option<Uuid>,
+    /// The first version's id, shared by every version of the file.
+    pub lineage_id: Uuid,
+    /// 1 for the first upload, then one more for each upload of the same name in its folder.
+    pub version: i64,
+    /// When a newer version took its place; `None` for the current version.
+    pub superseded_at: Option<OffsetDateTime>,
 }
 
 impl StoredFile {
@@ -66,6 +74,7 @@ pub struct Listed {
     pub read_at: Option<OffsetDateTime>,
     pub scan_status: String,
     pub scan_verdict: String,
+    pub version: i64,
 }
 
 /// What an upload stored, to be recorded.
@@ -81,6 +90,8 @@ pub struct NewFile<'a> {
     pub scan: bool,
     /// The file's wrapped key, when its bytes were sealed; empty otherwise.
     pub key_wrapped: &'a str,
+    /// The folder to put it in (one of the same client's); `None` for the top level.
+    pub folder_id: Option<Uuid>,
 }
 
 /// Records a file whose bytes are stored. The name is made safe here whatever the caller did.
@@ -123,14 +134,46 @@ pub(crate) async fn insert(
     let name = portico_core::validate::file_name(f.name);
     let side = if viewer.is_staff() { "staff" } else { "client" };
     let status = if f.scan { "pending" } else { "clean" };
+    let at = now();
+    // One writer per client at a time, so two uploads of one name become two versions.
+    crate::folders::lock_client(tx, client_id).await?;
+    if let Some(folder) = f.folder_id {
+        let n: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM folders WHERE id = $1 AND firm_id = $2 AND client_id = $3"
+        ).bind(folder).bind(firm_id).bind(client_id).fetch_one(&mut **c).await)?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+    }
+    // A current file of the same name in the same folder becomes the previous version.
+    let previous: Option<(Uuid, Uuid, i64)> = on_tx!(&mut *tx, c => sqlx::query_as(
+        "UPDATE files SET superseded_at = $5 WHERE firm_id = $1 AND client_id = $2 \
+         AND COALESCE(folder_id, client_id) = COALESCE($3, client_id) AND lower(name) = lower($4) \
+         AND superseded_at IS NULL RETURNING id, lineage_id, version"
+    ).bind(firm_id).bind(client_id).bind(f.folder_id).bind(&name).bind(at)
+    .fetch_optional(&mut **c).await)?;
+    let (lineage, version) = previous.map_or((f.id, 1), |(_, l, v)| (l, v + 1));
     let stored: StoredFile = on_tx!(&mut *tx, c => sqlx::query_as(
         "INSERT INTO files (id, firm_id, client_id, name, size, content_type, sha256, storage_key, uploaded_by, \
-         uploaded_side, created_at, scan_status, key_wrapped) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *"
+         uploaded_side, created_at, scan_status, key_wrapped, folder_id, lineage_id, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *"
     ).bind(f.id).bind(firm_id).bind(client_id).bind(&name).bind(f.size).bind(f.content_type)
-    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(now()).bind(status)
-    .bind(f.key_wrapped)
+    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(at).bind(status)
+    .bind(f.key_wrapped).bind(f.folder_id).bind(lineage).bind(version)
     .fetch_one(&mut **c).await)?;
+    if let Some((previous, _, _)) = previous.filter(|_| viewer.is_staff()) {
+        // A new version reaches whoever the previous one was shared with.
+        let audiences: Vec<(Option<Uuid>,)> = on_tx!(&mut *tx, c => sqlx::query_as(
+            "SELECT matter_id FROM shares WHERE firm_id = $1 AND item_type = 'file' AND item_id = $2 AND client_id = $3"
+        ).bind(firm_id).bind(previous).bind(client_id).fetch_all(&mut **c).await)?;
+        for (matter,) in audiences {
+            on_tx!(&mut *tx, c => sqlx::query(
+                "INSERT INTO shares (id, firm_id, item_type, item_id, client_id, matter_id, shared_by, created_at) \
+                 VALUES ($1, $2, 'file', $3, $4, $5, $6, $7)"
+            ).bind(crate::new_id()).bind(firm_id).bind(stored.id).bind(client_id).bind(matter)
+            .bind(viewer.user_id()).bind(at).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        }
+    }
     if f.scan {
         let payload = serde_json::json!({ "file": stored.id }).to_string();
         crate::jobs::enqueue(tx, SCAN_JOB, &payload, SCAN_ATTEMPTS).await?;
@@ -141,7 +184,7 @@ pub(crate) async fn insert(
         Event::new(Some(firm_id), "file.upload")
             .object(ITEM, stored.id)
             .detail(format!(
-                "client={client_id} size={} sha256={}",
+                "client={client_id} size={} sha256={} version={version}",
                 f.size, f.sha256
             )),
     )
@@ -228,16 +271,91 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbErr
     }
 }
 
-/// The newest `limit` files of a client the viewer may see, with their sharing and read state.
+/// Where a listing looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Every folder: the newest files wherever they are.
+    Anywhere,
+    /// The client's top level.
+    Top,
+    In(Uuid),
+}
+
+/// What a list is ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Name,
+    Size,
+    Type,
+    Date,
+}
+
+impl Sort {
+    fn column(self) -> &'static str {
+        match self {
+            Sort::Name => "lower(f.name)",
+            Sort::Size => "f.size",
+            Sort::Type => "f.content_type",
+            Sort::Date => "f.created_at",
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub place: Place,
+    pub sort: Sort,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Listing {
+    /// The newest files, wherever they are.
+    pub fn newest(limit: i64) -> Listing {
+        Listing {
+            place: Place::Anywhere,
+            sort: Sort::Date,
+            descending: true,
+            offset: 0,
+            limit,
+        }
+    }
+}
+
+/// A page of a listing, with how many files the whole listing has.
+#[derive(Debug, Clone)]
+pub struct FilePage {
+    pub files: Vec<Listed>,
+    pub total: i64,
+    /// Shared files nobody of the client has marked read yet, wherever they are (when the
+    /// page has any row).
+    pub unread: i64,
+}
+
+/// The newest `limit` current files of a client the viewer may see, with their sharing and
+/// read state.
 pub async fn for_client(
     db: &Db,
     viewer: &Viewer,
     client_id: Uuid,
     limit: i64,
 ) -> Result<Vec<Listed>, DbError> {
+    Ok(list(db, viewer, client_id, Listing::newest(limit))
+        .await?
+        .files)
+}
+
+/// One page of a client's current files the viewer may see.
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    listing: Listing,
+) -> Result<FilePage, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
-    let (list, _) = listing(db, client.firm_id, client.id, !viewer.is_staff(), limit).await?;
-    Ok(list)
+    query(db, client.firm_id, client.id, !viewer.is_staff(), listing).await
 }
 
 /// The client viewer's newest files and how many shared ones nobody of the client has marked
@@ -250,29 +368,47 @@ pub async fn newest_for_portal(
     let Some(client_id) = viewer.client_scope() else {
         return Err(DbError::Forbidden);
     };
-    listing(db, viewer.firm_id(), client_id, true, limit).await
+    let page = query(
+        db,
+        viewer.firm_id(),
+        client_id,
+        true,
+        Listing::newest(limit),
+    )
+    .await?;
+    Ok((page.files, page.unread))
 }
 
-/// One client's newest files (with `only_visible`, those its people may see: their own uploads
-/// and what is shared through an open portal) and the count of shared files nobody of the
-/// client has read. Callers have checked the viewer's scope.
-async fn listing(
+/// One client's current files (with `only_visible`, those its people may see: their own
+/// uploads and what is shared through an open portal), the size of the whole listing and the
+/// count of shared files nobody of the client has read. Callers have checked the viewer's
+/// scope.
+async fn query(
     db: &Db,
     firm_id: Uuid,
     client_id: Uuid,
     only_visible: bool,
-    limit: i64,
-) -> Result<(Vec<Listed>, i64), DbError> {
+    listing: Listing,
+) -> Result<FilePage, DbError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         file: Listed,
         unread: i64,
+        total: i64,
     }
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let (place, folder) = match listing.place {
+        Place::Anywhere => (0_i64, None),
+        Place::Top => (1, None),
+        Place::In(id) => (2, Some(id)),
+    };
+    let direction = if listing.descending { "DESC" } else { "ASC" };
+    // Only fixed column names and directions are formatted in; every value is bound.
+    let sql = format!(
         "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
-                v.shared, r.read_at, f.scan_status, f.scan_verdict, \
+                v.shared, r.read_at, f.scan_status, f.scan_verdict, f.version, COUNT(*) OVER () AS total, \
                 (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                 JOIN files c ON c.id = s.item_id AND c.superseded_at IS NULL \
                  WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
                  AND (s.matter_id IS NULL OR m.portal_open) \
                  AND NOT EXISTS (SELECT 1 FROM item_reads x WHERE x.item_type = 'file' \
@@ -280,15 +416,40 @@ async fn listing(
          FROM (SELECT f.id, EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
                        WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
                        AND (s.matter_id IS NULL OR m.portal_open)) AS shared \
-               FROM files f WHERE f.firm_id = $1 AND f.client_id = $2) v \
+               FROM files f WHERE f.firm_id = $1 AND f.client_id = $2 AND f.superseded_at IS NULL \
+               AND ($5 = 0 OR ($5 = 1 AND f.folder_id IS NULL) OR ($5 = 2 AND f.folder_id = $6))) v \
          JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
          LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
          WHERE NOT $3 OR v.shared OR f.uploaded_side = 'client' \
-         ORDER BY f.created_at DESC, f.id DESC LIMIT $4"
-    ).bind(firm_id).bind(client_id).bind(only_visible).bind(limit).fetch_all(p).await)?;
-    // Unread files are shared, hence listed: no rows means none are unread.
-    let unread = rows.first().map_or(0, |r| r.unread);
-    Ok((rows.into_iter().map(|r| r.file).collect(), unread))
+         ORDER BY {} {direction}, f.id {direction} LIMIT $4 OFFSET $7",
+        listing.sort.column()
+    );
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(firm_id).bind(client_id).bind(only_visible).bind(listing.limit).bind(place).bind(folder)
+        .bind(listing.offset).fetch_all(p).await)?;
+    // The counts ride on every row; an empty page has none (the dashboard's newest files
+    // include every unread one, so there it means none are unread).
+    let (unread, total) = rows.first().map_or((0, 0), |r| (r.unread, r.total));
+    Ok(FilePage {
+        files: rows.into_iter().map(|r| r.file).collect(),
+        total,
+        unread,
+    })
+}
+
+/// Every version of a file the viewer may see, newest first.
+pub async fn versions(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Vec<StoredFile>, DbError> {
+    let f = get(db, viewer, id).await?;
+    let all: Vec<StoredFile> = on_db!(db, p => sqlx::query_as(
+        "SELECT * FROM files WHERE lineage_id = $1 AND firm_id = $2 AND client_id = $3 ORDER BY version DESC LIMIT 500"
+    ).bind(f.lineage_id).bind(f.firm_id).bind(f.client_id).fetch_all(p).await)?;
+    let mut out = Vec::new();
+    for v in all {
+        if v.id == f.id || viewer.is_staff() || get(db, viewer, v.id).await.is_ok() {
+            out.push(v);
+        }
+    }
+    Ok(out)
 }
 
 /// Shares files of one client with that client, or with one of its matters (staff only).
@@ -324,7 +485,8 @@ pub async fn share(
     Ok(())
 }
 
-/// Stops sharing files with a client, in one step ("stop sharing selected items").
+/// Stops sharing files with a client, every version of each, in one step ("stop sharing
+/// selected items").
 pub async fn unshare(
     db: &Db,
     viewer: &Viewer,
@@ -332,7 +494,50 @@ pub async fn unshare(
     ids: &[Uuid],
     origin: &Origin,
 ) -> Result<u64, DbError> {
-    shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    let mut all = Vec::new();
+    for id in ids {
+        let f = get(db, viewer, *id).await?;
+        if f.client_id != client_id {
+            return Err(DbError::NotFound);
+        }
+        let lineage: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
+            "SELECT id FROM files WHERE lineage_id = $1 AND firm_id = $2 AND client_id = $3"
+        ).bind(f.lineage_id).bind(f.firm_id).bind(f.client_id).fetch_all(p).await)?;
+        all.extend(lineage);
+    }
+    shares::unshare(db, viewer, ITEM, &all, client_id, origin).await
+}
+
+/// The current files the viewer may see in a folder and every folder below it, each with its
+/// path from that folder ("Folder/Sub/name.pdf"): what sharing or zipping a folder takes.
+pub async fn under(
+    db: &Db,
+    viewer: &Viewer,
+    folder_id: Uuid,
+) -> Result<Vec<(StoredFile, String)>, DbError> {
+    let (top, folders) = crate::folders::get(db, viewer, folder_id).await?;
+    let mut out = Vec::new();
+    for id in crate::folders::subtree(&folders, top.id) {
+        let path: Vec<String> = crate::folders::path_to(&folders, id)
+            .into_iter()
+            .skip_while(|f| f.id != top.id)
+            .map(|f| f.name)
+            .collect();
+        let ids: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
+            "SELECT id FROM files WHERE firm_id = $1 AND client_id = $2 AND folder_id = $3 \
+             AND superseded_at IS NULL ORDER BY lower(name), id"
+        ).bind(top.firm_id).bind(top.client_id).bind(id).fetch_all(p).await)?;
+        for id in ids {
+            if let Ok(f) = get(db, viewer, id).await {
+                let name = format!("{}/{}", path.join("/"), f.name);
+                out.push((f, name));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A comment on a file.

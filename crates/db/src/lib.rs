@@ -14,6 +14,7 @@ mod connect;
 mod error;
 pub mod files;
 pub mod firms;
+pub mod folders;
 pub mod forms;
 pub mod jobs;
 pub mod matters;

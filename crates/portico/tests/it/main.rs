@@ -10,6 +10,7 @@ mod cli;
 mod colleagues;
 mod encryption;
 mod files;
+mod folders;
 mod forms;
 mod hostile;
 mod invitations;

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use portico_db::files::{self, Listed, NewFile};
+use portico_db::folders;
 use portico_db::shares::{self, Audience};
 use portico_db::{access_log, audit, clients, matters, new_id};
 use portico_storage::crypt;
@@ -20,13 +21,13 @@ use sha2::{Digest, Sha256};
 use super::layout::Layout;
 use super::parse_id;
 use crate::error::AppError;
-use crate::forms::{Posted, multipart_csrf};
+use crate::forms::{Posted, multipart_csrf, multipart_text};
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
 
-/// How many files a list shows.
-const LIST: i64 = 500;
+/// How many files a page of a list shows.
+const PAGE: i64 = 100;
 
 pub(crate) fn human_size(bytes: i64) -> String {
     let b = bytes as f64;
@@ -44,6 +45,8 @@ pub(crate) struct Row {
     pub size: String,
     /// The browser may show it: a picture or PDF that is not waiting for, or failed, a scan.
     pub preview: bool,
+    /// What kind of file it is, in a word or two.
+    pub kind: &'static str,
 }
 
 fn rows(list: Vec<Listed>) -> Vec<Row> {
@@ -51,9 +54,22 @@ fn rows(list: Vec<Listed>) -> Vec<Row> {
         .map(|file| Row {
             size: human_size(file.size),
             preview: previewable(&file.content_type) && file.scan_status == "clean",
+            kind: match file.content_type.as_str() {
+                "application/pdf" => "PDF",
+                "image/png" | "image/jpeg" | "image/gif" => "Picture",
+                "application/zip" => "Zip or Office file",
+                _ => "File",
+            },
             file,
         })
         .collect()
+}
+
+/// A column heading that sorts the list: its link and the arrow showing the current order.
+pub(crate) struct SortLink {
+    label: &'static str,
+    href: String,
+    arrow: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -61,29 +77,233 @@ fn rows(list: Vec<Listed>) -> Vec<Row> {
 pub(crate) struct FilesPage {
     layout: Layout,
     heading: String,
-    back: Option<(String, String)>,
+    /// From the client (staff) or "Files" down to the current folder; the last is the page.
+    crumbs: Vec<(String, String)>,
+    /// The folder shown, when not the top level, and whether the viewer may change it.
+    folder: Option<folders::Folder>,
+    can_change_folder: bool,
+    subfolders: Vec<folders::Folder>,
+    /// Every folder the viewer sees, indented, for "Move selected to".
+    outline: Vec<(uuid::Uuid, String)>,
     rows: Vec<Row>,
+    sorts: Vec<SortLink>,
+    /// "Files 101–200 of 340", and the neighbouring pages' links.
+    range: String,
+    previous: Option<String>,
+    next: Option<String>,
     upload_action: String,
+    folder_action: String,
     /// Staff only: where the share form posts, and the client's matters to share with.
     share_action: Option<String>,
     matters: Vec<matters::Matter>,
     max_size: String,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Notice {
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
     #[serde(default)]
     done: Option<String>,
+    #[serde(default)]
+    folder: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
-fn notice(q: &Notice) -> Option<String> {
+fn notice(q: &ListQuery) -> Option<String> {
     match q.done.as_deref() {
         Some("uploaded") => Some("Uploaded.".into()),
         Some("shared") => Some("The selected files are shared.".into()),
         Some("unshared") => Some("The selected files are no longer shared.".into()),
         Some("read") => Some("Marked as read.".into()),
+        Some("moved") => Some("Moved.".into()),
+        Some("folder") => Some("Folder made.".into()),
+        Some("renamed") => Some("Folder renamed.".into()),
+        Some("deleted") => Some("Folder deleted.".into()),
         _ => None,
     }
+}
+
+/// Where a client's files are listed, for the viewer's side.
+fn files_home(signed: &Signed, client_id: uuid::Uuid) -> String {
+    if signed.viewer.is_staff() {
+        format!("/staff/clients/{client_id}/files")
+    } else {
+        "/portal/files".to_string()
+    }
+}
+
+/// A client's files in one folder, for either side.
+async fn page_for(
+    state: &AppState,
+    signed: &Signed,
+    client: &clients::Client,
+    q: &ListQuery,
+) -> Result<FilesPage, AppError> {
+    let staff = signed.viewer.is_staff();
+    let home = files_home(signed, client.id);
+    let tree = folders::tree(&state.db, &signed.viewer, client.id).await?;
+    let folder = match q.folder.as_deref().filter(|f| !f.is_empty()) {
+        Some(raw) => {
+            let id = parse_id(raw)?;
+            Some(
+                tree.iter()
+                    .find(|f| f.id == id)
+                    .cloned()
+                    .ok_or(AppError::NotFound)?,
+            )
+        }
+        None => None,
+    };
+    let sort = match q.sort.as_deref() {
+        Some("name") => files::Sort::Name,
+        Some("size") => files::Sort::Size,
+        Some("type") => files::Sort::Type,
+        _ => files::Sort::Date,
+    };
+    let descending = match q.order.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => sort == files::Sort::Date,
+    };
+    let page_no = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let listing = files::Listing {
+        place: folder
+            .as_ref()
+            .map_or(files::Place::Top, |f| files::Place::In(f.id)),
+        sort,
+        descending,
+        offset: (page_no - 1) * PAGE,
+        limit: PAGE,
+    };
+    let page = files::list(&state.db, &signed.viewer, client.id, listing).await?;
+    let folder_q = folder
+        .as_ref()
+        .map(|f| format!("folder={}&", f.id))
+        .unwrap_or_default();
+    let key = |s: files::Sort| match s {
+        files::Sort::Name => "name",
+        files::Sort::Size => "size",
+        files::Sort::Type => "type",
+        files::Sort::Date => "date",
+    };
+    let sorts = [
+        ("Name", files::Sort::Name),
+        ("Size", files::Sort::Size),
+        ("Type", files::Sort::Type),
+        ("Date", files::Sort::Date),
+    ]
+    .into_iter()
+    .map(|(label, s)| {
+        let (order, arrow) = match (s == sort, descending) {
+            (true, true) => ("asc", " ↓"),
+            (true, false) => ("desc", " ↑"),
+            (false, _) if s == files::Sort::Date => ("desc", ""),
+            (false, _) => ("asc", ""),
+        };
+        SortLink {
+            label,
+            href: format!("{home}?{folder_q}sort={}&order={order}", key(s)),
+            arrow,
+        }
+    })
+    .collect();
+    let at = |n: i64| {
+        format!(
+            "{home}?{folder_q}sort={}&order={}&page={n}",
+            key(sort),
+            if descending { "desc" } else { "asc" }
+        )
+    };
+    let shown = page.files.len() as i64;
+    let first = listing.offset + 1;
+    let range = if page.total > PAGE {
+        format!("Files {first}–{} of {}", listing.offset + shown, page.total)
+    } else {
+        String::new()
+    };
+    let previous = (page_no > 1).then(|| at(page_no - 1));
+    let next = (listing.offset + shown < page.total).then(|| at(page_no + 1));
+    let mut crumbs = Vec::new();
+    if staff {
+        crumbs.push((format!("/staff/clients/{}", client.id), client.name.clone()));
+    }
+    let heading = if staff {
+        format!("Files of {}", client.name)
+    } else {
+        "Files".to_string()
+    };
+    if let Some(f) = &folder {
+        crumbs.push((home.clone(), "Files".to_string()));
+        let path = folders::path_to(&tree, f.id);
+        for p in &path[..path.len() - 1] {
+            crumbs.push((format!("{home}?folder={}", p.id), p.name.clone()));
+        }
+    }
+    let title = folder.as_ref().map_or(heading.clone(), |f| f.name.clone());
+    let current = if staff {
+        "/staff/clients"
+    } else {
+        "/portal/files"
+    };
+    let mut layout = Layout::new(signed, title.clone(), current);
+    layout.notice = notice(q);
+    let parent = folder.as_ref().map(|f| f.id);
+    let subfolders = tree
+        .iter()
+        .filter(|f| f.parent_id == parent)
+        .cloned()
+        .collect();
+    let outline = folders::outline(&tree)
+        .into_iter()
+        .map(|(f, depth)| {
+            (
+                f.id,
+                format!("{}{}", "\u{a0}\u{a0}\u{a0}".repeat(depth + 1), f.name),
+            )
+        })
+        .collect();
+    Ok(FilesPage {
+        layout,
+        heading: title,
+        crumbs,
+        can_change_folder: folder
+            .as_ref()
+            .is_some_and(|f| staff || f.created_side == "client"),
+        folder,
+        subfolders,
+        outline,
+        rows: rows(page.files),
+        sorts,
+        range,
+        previous,
+        next,
+        upload_action: if staff {
+            format!("/staff/clients/{}/files/upload", client.id)
+        } else {
+            "/portal/files/upload".into()
+        },
+        folder_action: if staff {
+            format!("/staff/clients/{}/folders", client.id)
+        } else {
+            "/portal/folders".into()
+        },
+        share_action: staff.then(|| format!("/staff/clients/{}/files/share", client.id)),
+        matters: if staff {
+            matters::for_client(&state.db, &signed.viewer, client.id).await?
+        } else {
+            Vec::new()
+        },
+        max_size: human_size(state.config.max_file_bytes as i64),
+    })
 }
 
 /// A client's files, for staff.
@@ -91,51 +311,22 @@ pub(crate) async fn staff_list(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
-    Query(q): Query<Notice>,
+    Query(q): Query<ListQuery>,
 ) -> Result<FilesPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
-    let list = files::for_client(&state.db, &signed.viewer, client.id, LIST).await?;
-    let mut layout = Layout::new(
-        &signed,
-        format!("Files of {}", client.name),
-        "/staff/clients",
-    );
-    layout.notice = notice(&q);
-    Ok(FilesPage {
-        layout,
-        heading: format!("Files of {}", client.name),
-        back: Some((format!("/staff/clients/{}", client.id), client.name)),
-        rows: rows(list),
-        upload_action: format!("/staff/clients/{}/files/upload", client.id),
-        share_action: Some(format!("/staff/clients/{}/files/share", client.id)),
-        matters: matters::for_client(&state.db, &signed.viewer, client.id).await?,
-        max_size: human_size(state.config.max_file_bytes as i64),
-    })
+    page_for(&state, &signed, &client, &q).await
 }
 
 /// The client's own files: what they uploaded and what the firm shares with them.
 pub(crate) async fn portal_list(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<Notice>,
+    Query(q): Query<ListQuery>,
 ) -> Result<FilesPage, AppError> {
     let client_id = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
-    let list = files::for_client(&state.db, &signed.viewer, client_id, LIST).await?;
-    let mut layout = Layout::new(&signed, "Files", "/portal/files");
-    layout.notice = notice(&q);
-    Ok(FilesPage {
-        layout,
-        heading: "Files".into(),
-        back: None,
-        rows: rows(list),
-        upload_action: "/portal/files/upload".into(),
-        share_action: None,
-        matters: Vec::new(),
-        max_size: human_size(state.config.max_file_bytes as i64),
-    })
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    page_for(&state, &signed, &client, &q).await
 }
 
 /// Recognises a few types from a file's first bytes; anything else is plain bytes. Downloads
@@ -250,17 +441,23 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Stores an uploaded file as one of the client's files and records it; if recording fails,
-/// the stored bytes are removed again, so they never linger unreferenced.
+/// Stores an uploaded file as one of the client's files (in `folder`, or at the top) and
+/// records it; if recording fails, the stored bytes are removed again, so they never linger
+/// unreferenced.
 pub(crate) async fn store_and_record(
     state: &AppState,
     signed: &Signed,
     client_id: uuid::Uuid,
+    folder: Option<uuid::Uuid>,
     field: axum::extract::multipart::Field<'_>,
     origin: &portico_db::audit::Origin,
 ) -> Result<files::StoredFile, AppError> {
     let (f, key) = store_field(state, &signed.viewer, field).await?;
-    match files::record(&state.db, &signed.viewer, client_id, f.as_new(), origin).await {
+    let new = NewFile {
+        folder_id: folder,
+        ..f.as_new()
+    };
+    match files::record(&state.db, &signed.viewer, client_id, new, origin).await {
         Ok(stored) => Ok(stored),
         Err(e) => {
             let _ = state.storage.delete(&key).await;
@@ -292,6 +489,7 @@ impl NewFileOwned {
             storage_key: &self.storage_key,
             scan: self.scan,
             key_wrapped: &self.key_wrapped,
+            folder_id: None,
         }
     }
 }
@@ -347,6 +545,7 @@ async fn upload_into(
     let origin = info.by(signed);
     let mut checked = false;
     let mut count = 0;
+    let mut folder = None;
     while let Some(field) = form
         .next_field()
         .await
@@ -357,11 +556,22 @@ async fn upload_into(
                 multipart_csrf(signed, field).await?;
                 checked = true;
             }
+            // The folder comes before the files, as the page's form sends it.
+            Some("folder") if checked && count == 0 => {
+                let raw = multipart_text(field, 64, "That folder does not exist.").await?;
+                if !raw.is_empty() {
+                    let (f, _) = folders::get(&state.db, &signed.viewer, parse_id(&raw)?).await?;
+                    if f.client_id != client.id {
+                        return Err(AppError::NotFound);
+                    }
+                    folder = Some(f.id);
+                }
+            }
             Some("file") if checked => {
                 if field.file_name().is_none_or(str::is_empty) {
                     continue;
                 }
-                store_and_record(state, signed, client.id, field, &origin).await?;
+                store_and_record(state, signed, client.id, folder, field, &origin).await?;
                 count += 1;
             }
             Some("file") => return Err(AppError::Csrf),
@@ -375,12 +585,21 @@ async fn upload_into(
             AppError::Csrf
         });
     }
-    let back = if signed.viewer.is_staff() {
-        format!("/staff/clients/{}/files?done=uploaded", client.id)
-    } else {
-        "/portal/files?done=uploaded".to_string()
-    };
-    Ok(Redirect::to(&back).into_response())
+    Ok(Redirect::to(&back_to(signed, client.id, folder, "uploaded")).into_response())
+}
+
+/// Back to a folder of a client's files (or the top) with a notice of what was done.
+fn back_to(
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    folder: Option<uuid::Uuid>,
+    done: &str,
+) -> String {
+    let home = files_home(signed, client_id);
+    match folder {
+        Some(f) => format!("{home}?folder={f}&done={done}"),
+        None => format!("{home}?done={done}"),
+    }
 }
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` over an object of `size` bytes, as a half-open
@@ -459,26 +678,33 @@ pub(crate) async fn zip(
     use futures_util::AsyncWriteExt;
 
     let signed = &posted.signed;
-    let mut ids = Vec::new();
-    for (k, v) in &posted.form {
-        if k == "file" {
-            let id = parse_id(v)?;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
-    if ids.is_empty() {
+    let (ids, dirs) = ticked(&posted.form)?;
+    if ids.is_empty() && dirs.is_empty() {
         return Err(AppError::Invalid("Choose the files to download.".into()));
     }
-    if ids.len() > ZIP_MOST {
+    if ids.len() + dirs.len() > ZIP_MOST {
         return Err(AppError::Invalid(format!(
             "Download at most {ZIP_MOST} files at once."
         )));
     }
-    let mut chosen = Vec::new();
+    // Ticked files by their names; ticked folders with their paths inside.
+    let mut wanted = Vec::new();
     for id in ids {
         let f = files::get(&state.db, &signed.viewer, id).await?;
+        let name = f.name.clone();
+        wanted.push((f, name));
+    }
+    for dir in dirs {
+        wanted.extend(files::under(&state.db, &signed.viewer, dir).await?);
+    }
+    if wanted.len() > ZIP_MOST {
+        return Err(AppError::Invalid(format!(
+            "Download at most {ZIP_MOST} files at once; these folders hold {}.",
+            wanted.len()
+        )));
+    }
+    let mut chosen = Vec::new();
+    for (f, name) in wanted {
         if let Some(why) = f.unavailable() {
             return Err(AppError::Conflict(format!("“{}”: {why}", f.name)));
         }
@@ -489,10 +715,10 @@ pub(crate) async fn zip(
             &f.key_wrapped,
         )
         .map_err(AppError::Internal)?;
-        chosen.push((f, key));
+        chosen.push((f, name, key));
     }
     let origin = info.by(signed);
-    for (f, _) in &chosen {
+    for (f, _, _) in &chosen {
         let event = audit::Event::new(Some(f.firm_id), "file.download")
             .object(files::ITEM, f.id)
             .detail("zip");
@@ -511,8 +737,8 @@ pub(crate) async fn zip(
         let result: Result<(), String> = async {
             let mut zip = ZipFileWriter::with_tokio(writer);
             let mut names = std::collections::HashSet::new();
-            for (f, key) in &chosen {
-                let name = unique_name(&mut names, &f.name);
+            for (f, name, key) in &chosen {
+                let name = unique_name(&mut names, name);
                 let entry = ZipEntryBuilder::new(name.into(), Compression::Stored);
                 let mut w = zip
                     .write_entry_stream(entry)
@@ -727,18 +953,25 @@ pub(crate) async fn share(
     }
     let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let pairs = &posted.form;
-    let ids = pairs
-        .iter()
-        .filter(|(k, _)| k == "file")
-        .map(|(_, v)| parse_id(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    // A ticked folder stands for every file in it and below it.
+    let (mut ids, dirs) = ticked(pairs)?;
+    for dir in dirs {
+        for (f, _) in files::under(&state.db, &signed.viewer, dir).await? {
+            if f.client_id != client.id {
+                return Err(AppError::NotFound);
+            }
+            if !ids.contains(&f.id) {
+                ids.push(f.id);
+            }
+        }
+    }
     let action = pairs
         .iter()
         .find(|(k, _)| k == "action")
         .map_or("", |(_, v)| v.as_str());
     if ids.is_empty() {
         return Err(AppError::Invalid(
-            "No files were ticked. Go back, tick the files you mean, then press the button again."
+            "No files were ticked (or the ticked folders are empty). Go back, tick the files you mean, then press the button again."
                 .into(),
         ));
     }
@@ -795,6 +1028,8 @@ pub(crate) struct CommentsPage {
     size: String,
     preview: bool,
     back: String,
+    /// Every version the viewer may see, newest first, with its size and time.
+    versions: Vec<(files::StoredFile, String, String)>,
     comments: Vec<(files::FileComment, String)>,
     error: Option<String>,
     draft: String,
@@ -807,11 +1042,12 @@ async fn comments_page_for(
 ) -> Result<CommentsPage, AppError> {
     let file = files::get(&state.db, &signed.viewer, id).await?;
     let list = files::comments(&state.db, &signed.viewer, id).await?;
-    let back = if signed.viewer.is_staff() {
-        format!("/staff/clients/{}/files", file.client_id)
-    } else {
-        "/portal/files".to_string()
+    let home = files_home(signed, file.client_id);
+    let back = match file.folder_id {
+        Some(f) => format!("{home}?folder={f}"),
+        None => home,
     };
+    let versions = files::versions(&state.db, &signed.viewer, id).await?;
     let current = if signed.viewer.is_staff() {
         "/staff/clients"
     } else {
@@ -819,6 +1055,13 @@ async fn comments_page_for(
     };
     let layout = Layout::new(signed, file.name.clone(), current);
     Ok(CommentsPage {
+        versions: versions
+            .into_iter()
+            .map(|v| {
+                let (size, when) = (human_size(v.size), layout.when(&v.created_at));
+                (v, size, when)
+            })
+            .collect(),
         comments: list
             .into_iter()
             .map(|c| {
@@ -915,4 +1158,163 @@ mod tests {
         assert_eq!(sniff(b"<html><script>"), "application/octet-stream");
         assert_eq!(sniff(b"<svg xmlns="), "application/octet-stream");
     }
+}
+
+fn optional_id(raw: &str) -> Result<Option<uuid::Uuid>, AppError> {
+    match raw.trim() {
+        "" | "top" => Ok(None),
+        id => parse_id(id).map(Some),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FolderForm {
+    name: String,
+    #[serde(default)]
+    parent: String,
+}
+
+/// Staff make a folder in a client's files.
+pub(crate) async fn staff_new_folder(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<FolderForm>,
+) -> Result<Response, AppError> {
+    posted.signed.require_staff()?;
+    new_folder(&state, &info, &posted, parse_id(&id)?).await
+}
+
+/// A client makes a folder in its own files.
+pub(crate) async fn portal_new_folder(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<FolderForm>,
+) -> Result<Response, AppError> {
+    let own = posted
+        .signed
+        .viewer
+        .client_scope()
+        .ok_or(AppError::NotFound)?;
+    new_folder(&state, &info, &posted, own).await
+}
+
+async fn new_folder(
+    state: &AppState,
+    info: &ReqInfo,
+    posted: &Posted<FolderForm>,
+    client_id: uuid::Uuid,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let parent = optional_id(&posted.form.parent)?;
+    let made = folders::create(
+        &state.db,
+        &signed.viewer,
+        client_id,
+        parent,
+        &posted.form.name,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to(&back_to(signed, made.client_id, Some(made.id), "folder")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RenameForm {
+    name: String,
+}
+
+pub(crate) async fn rename_folder(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<RenameForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let f = folders::rename(
+        &state.db,
+        &signed.viewer,
+        parse_id(&id)?,
+        &posted.form.name,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to(&back_to(signed, f.client_id, Some(f.id), "renamed")).into_response())
+}
+
+pub(crate) async fn delete_folder(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let f = folders::delete(&state.db, &signed.viewer, parse_id(&id)?, &info.by(signed)).await?;
+    Ok(Redirect::to(&back_to(signed, f.client_id, f.parent_id, "deleted")).into_response())
+}
+
+/// The ticked files and folders of a posted list form, each once.
+fn ticked(pairs: &[(String, String)]) -> Result<(Vec<uuid::Uuid>, Vec<uuid::Uuid>), AppError> {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    for (k, v) in pairs {
+        let list = match k.as_str() {
+            "file" => &mut files,
+            "folder" => &mut dirs,
+            _ => continue,
+        };
+        let id = parse_id(v)?;
+        if !list.contains(&id) {
+            list.push(id);
+        }
+    }
+    Ok((files, dirs))
+}
+
+/// "Move selected to": files and folders of one client into one of its folders, or the top.
+pub(crate) async fn move_selected(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    let (file_ids, folder_ids) = ticked(&posted.form)?;
+    if file_ids.len() + folder_ids.len() > ZIP_MOST {
+        return Err(AppError::Invalid(format!(
+            "Move at most {ZIP_MOST} items at once."
+        )));
+    }
+    let to = posted
+        .form
+        .iter()
+        .find(|(k, _)| k == "to")
+        .map(|(_, v)| optional_id(v))
+        .transpose()?
+        .ok_or_else(|| AppError::Invalid("Choose where to move them.".into()))?;
+    // The client is the one the first ticked item belongs to; every other item and the
+    // destination must be of the same client, or the move is refused as a whole.
+    let client_id = match (file_ids.first(), folder_ids.first()) {
+        (Some(f), _) => files::get(&state.db, &signed.viewer, *f).await?.client_id,
+        (None, Some(d)) => {
+            folders::get(&state.db, &signed.viewer, *d)
+                .await?
+                .0
+                .client_id
+        }
+        (None, None) => {
+            return Err(AppError::Invalid(
+                "No files or folders were ticked. Tick what to move, then press Move again.".into(),
+            ));
+        }
+    };
+    folders::move_items(
+        &state.db,
+        &signed.viewer,
+        client_id,
+        &file_ids,
+        &folder_ids,
+        to,
+        &info.by(signed),
+    )
+    .await?;
+    Ok(Redirect::to(&back_to(signed, client_id, to, "moved")).into_response())
 }

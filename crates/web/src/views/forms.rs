@@ -545,6 +545,7 @@ async fn read_post(
                 state,
                 signed,
                 filled.assignment.client_id,
+                None,
                 field,
                 &info.by(signed),
             )

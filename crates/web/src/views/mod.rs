@@ -201,6 +201,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/portal/files/{id}/read", post(files::mark_read))
         .route("/staff/clients/{id}/files", get(files::staff_list))
         .route("/staff/clients/{id}/files/share", post(files::share))
+        .route("/staff/clients/{id}/folders", post(files::staff_new_folder))
+        .route("/portal/folders", post(files::portal_new_folder))
+        .route("/folders/{id}/rename", post(files::rename_folder))
+        .route("/folders/{id}/delete", post(files::delete_folder))
+        .route("/files/move", post(files::move_selected))
         .merge(file_uploads())
 }
 

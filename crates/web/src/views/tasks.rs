@@ -316,7 +316,8 @@ pub(crate) async fn upload(
                 }
                 let origin = info.by(&signed);
                 let file =
-                    super::files::store_and_record(&state, &signed, client, field, &origin).await?;
+                    super::files::store_and_record(&state, &signed, client, None, field, &origin)
+                        .await?;
                 tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
                 state.jobs_waiting.notify_one();
                 return Ok(Redirect::to("/portal/tasks").into_response());
