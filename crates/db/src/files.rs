@@ -104,10 +104,23 @@ pub async fn record(
 ) -> Result<StoredFile, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
     let mut tx = db.begin().await?;
-    let stored = insert(&mut tx, viewer, client.firm_id, client.id, &f, origin).await?;
+    let stored = record_in(&mut tx, viewer, &client, &f, origin).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Records a stored file inside the caller's transaction; staff hear of a client's upload.
+pub(crate) async fn record_in(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    client: &clients::Client,
+    f: &NewFile<'_>,
+    origin: &Origin,
+) -> Result<StoredFile, DbError> {
+    let stored = insert(tx, viewer, client.firm_id, client.id, f, origin).await?;
     if !viewer.is_staff() {
         // The firm hears of what its clients send.
-        let staff = notifications::firm_staff(&mut tx, client.firm_id).await?;
+        let staff = notifications::firm_staff(tx, client.firm_id).await?;
         let href = format!("/staff/clients/{}/files", client.id);
         let notice = Notice {
             firm_id: client.firm_id,
@@ -115,9 +128,8 @@ pub async fn record(
             summary: "A client uploaded a file",
             href: &href,
         };
-        notifications::raise(&mut tx, &notice, &staff).await?;
+        notifications::raise(tx, &notice, &staff).await?;
     }
-    tx.commit().await?;
     Ok(stored)
 }
 

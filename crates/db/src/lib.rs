@@ -30,6 +30,7 @@ pub mod signals;
 pub mod tasks;
 pub mod throttle;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 
 pub use connect::{PoolSettings, describe_url};

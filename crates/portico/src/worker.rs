@@ -54,6 +54,9 @@ impl Worker {
                 if let Err(e) = portico_db::throttle::purge(&self.db).await {
                     tracing::warn!(error = %e, "could not purge old sign-in failures");
                 }
+                if let Err(e) = sweep_uploads(&self.db, &self.storage).await {
+                    tracing::warn!(error = %e, "could not remove expired uploads");
+                }
             }
             if since_signals.elapsed() > Duration::from_secs(60) {
                 since_signals = std::time::Instant::now();
@@ -165,3 +168,32 @@ impl Worker {
 }
 
 pub use portico_web::invitations::queue_email;
+
+/// Removes expired resumable uploads and everything they stored: their parts, anything a
+/// request cut off while storing a part, and a joined file that was never recorded. Returns
+/// how many uploads were removed.
+pub async fn sweep_uploads(
+    db: &Db,
+    storage: &portico_storage::Storage,
+) -> Result<usize, portico_db::DbError> {
+    let mut removed = 0;
+    loop {
+        let batch = portico_db::uploads::sweep_expired(db, 100).await?;
+        if batch.is_empty() {
+            return Ok(removed);
+        }
+        removed += batch.len();
+        for left in batch {
+            let mut keys = storage.list(&left.prefix).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, prefix = %left.prefix, "could not list an upload's parts");
+                Vec::new()
+            });
+            keys.extend(left.unrecorded_key);
+            for key in keys {
+                if let Err(e) = storage.delete(&key).await {
+                    tracing::warn!(error = %e, %key, "could not remove an expired upload's object");
+                }
+            }
+        }
+    }
+}

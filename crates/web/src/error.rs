@@ -33,6 +33,9 @@ pub enum AppError {
     /// A file the browser may not show ("Preview" is for pictures and PDFs only).
     #[error("no preview")]
     UnsupportedPreview,
+    /// A body of a type the endpoint does not take; the sentence says which it takes.
+    #[error("{0}")]
+    UnsupportedType(String),
     /// An upload over its size limit.
     #[error("{0}")]
     TooLarge(String),
@@ -59,7 +62,9 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedPreview => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedPreview | AppError::UnsupportedType(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,7 +85,10 @@ impl AppError {
             AppError::LinkSession => "You opened the portal with an access link. To change your \
                 password or two-step sign-in, sign out and sign in with your password."
                 .into(),
-            AppError::Invalid(m) | AppError::Conflict(m) | AppError::TooLarge(m) => m.clone(),
+            AppError::Invalid(m)
+            | AppError::Conflict(m)
+            | AppError::TooLarge(m)
+            | AppError::UnsupportedType(m) => m.clone(),
             AppError::UnsupportedPreview => {
                 "Only pictures and PDFs can be shown in the browser. Download this file instead."
                     .into()

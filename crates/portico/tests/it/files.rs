@@ -324,8 +324,16 @@ both! {
         assert!(made.success());
         let bomb = std::fs::read(&bomb_path).unwrap();
         assert!(bomb.len() < 1_000_000);
-        let files = [("a.txt", b"first".to_vec()), ("A.txt", b"second".to_vec()), ("bomb.zip", bomb.clone())];
+        let files = [("a.txt", b"first".to_vec()), ("bomb.zip", bomb.clone())];
         assert_eq!(upload(&staff, &page, &action, &files).await.status, 303);
+        // A namesake in another folder: the zip must name the two apart.
+        let origin = portico_db::audit::Origin::system("test");
+        let folder = portico_db::folders::create(&app.db, &f.a.owner, c1.id, None, "Other", &origin).await.unwrap();
+        let csrf = staff.get(&page).await.csrf();
+        let form = reqwest::multipart::Form::new().text("csrf", csrf).text("folder", folder.id.to_string())
+            .part("file", reqwest::multipart::Part::bytes(b"second".to_vec()).file_name("A.txt"));
+        let up = staff.send(staff.raw().post(staff.url(&action)).header("origin", staff.url("")).multipart(form)).await;
+        assert_eq!(up.status, 303);
         let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
         let id = |n: &str| listed.iter().find(|l| l.name == n).unwrap().id.to_string();
         let stored_bomb = listed.iter().find(|l| l.name == "bomb.zip").unwrap();

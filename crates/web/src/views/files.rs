@@ -362,6 +362,34 @@ fn quota_full() -> AppError {
     )
 }
 
+/// The most one upload may carry for a firm now: the per-file limit, or less when the firm's
+/// quota has less room left; and whether the per-file limit is what binds. A full quota is
+/// refused at once.
+pub(crate) async fn upload_limit(
+    state: &AppState,
+    firm_id: uuid::Uuid,
+) -> Result<(u64, bool), AppError> {
+    let mut max = state.config.max_file_bytes;
+    if let Some(quota) = state.config.firm_quota_bytes {
+        let used = files::firm_bytes(&state.db, firm_id).await?.max(0) as u64;
+        let left = quota.saturating_sub(used);
+        if left == 0 {
+            return Err(quota_full());
+        }
+        max = max.min(left);
+    }
+    Ok((max, max == state.config.max_file_bytes))
+}
+
+/// The answer to a file over a limit: the per-file limit or the firm's quota.
+pub(crate) fn over_limit(max: u64, per_file: bool) -> AppError {
+    if per_file {
+        too_large(max)
+    } else {
+        quota_full()
+    }
+}
+
 /// Streams one multipart file field into storage under a new key, hashing and counting it;
 /// over the limit, the upload stops, nothing is kept and the answer is 413.
 pub(crate) async fn store_field(
@@ -370,26 +398,34 @@ pub(crate) async fn store_field(
     field: axum::extract::multipart::Field<'_>,
 ) -> Result<(NewFileOwned, String), AppError> {
     let name = field.file_name().unwrap_or("file").to_string();
-    let id = new_id();
-    let key = format!("firms/{}/files/{id}", viewer.firm_id());
-    // The smaller of the per-file limit and what is left of the firm's quota, checked before
-    // the first byte and while the bytes stream.
-    let mut max = state.config.max_file_bytes;
-    if let Some(quota) = state.config.firm_quota_bytes {
-        let used = files::firm_bytes(&state.db, viewer.firm_id()).await?.max(0) as u64;
-        let left = quota.saturating_sub(used);
-        if left == 0 {
-            return Err(quota_full());
-        }
-        max = max.min(left);
-    }
-    let per_file = max == state.config.max_file_bytes;
+    // Checked before the first byte and while the bytes stream.
+    let (max, per_file) = upload_limit(state, viewer.firm_id()).await?;
+    let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
+    store_stream(state, viewer.firm_id(), new_id(), name, body, max, per_file).await
+}
+
+/// Streams bytes into storage as file `id` of a firm: hashed, counted, their type sniffed and,
+/// with a master key, sealed on the way. Past `max` bytes it stops, keeps nothing and answers
+/// 413.
+pub(crate) async fn store_stream<S>(
+    state: &AppState,
+    firm_id: uuid::Uuid,
+    id: uuid::Uuid,
+    name: String,
+    body: S,
+    max: u64,
+    per_file: bool,
+) -> Result<(NewFileOwned, String), AppError>
+where
+    S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send,
+{
+    let key = portico_db::uploads::file_key(firm_id, id);
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut head: Vec<u8> = Vec::new();
     let mut over = false;
-    let body = field.map(|chunk| {
-        let chunk = chunk.map_err(|e| std::io::Error::other(e.to_string()))?;
+    let body = body.map(|chunk| {
+        let chunk = chunk?;
         size += chunk.len() as u64;
         if size > max {
             over = true;
@@ -404,8 +440,7 @@ pub(crate) async fn store_field(
     let mut key_wrapped = String::new();
     let body = match &state.config.encryption {
         Some(master) => {
-            let (file_key, wrapped) =
-                master.new_file_key(viewer.firm_id().as_bytes(), id.as_bytes());
+            let (file_key, wrapped) = master.new_file_key(firm_id.as_bytes(), id.as_bytes());
             key_wrapped = wrapped;
             file_key.seal_stream(body)
         }
@@ -413,11 +448,7 @@ pub(crate) async fn store_field(
     };
     let stored = state.storage.put_stream(&key, body).await;
     if over {
-        return Err(if per_file {
-            too_large(max)
-        } else {
-            quota_full()
-        });
+        return Err(over_limit(max, per_file));
     }
     stored.map_err(|e| {
         AppError::Invalid(format!(

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod colleagues;
 mod files;
+mod uploads;
 mod form_builder;
 mod forms;
 mod health;
@@ -230,6 +231,13 @@ fn file_uploads() -> Router<AppState> {
         .route(
             "/staff/clients/{id}/files/upload",
             post(files::staff_upload),
+        )
+        .route("/uploads", axum::routing::options(uploads::options).post(uploads::create))
+        .route(
+            "/uploads/{id}",
+            axum::routing::head(uploads::head)
+                .patch(uploads::patch)
+                .delete(uploads::delete),
         )
         .layer(axum::extract::DefaultBodyLimit::disable())
 }

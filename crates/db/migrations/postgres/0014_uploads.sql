@@ -1,0 +1,31 @@
+-- Resumable uploads (tus 1.0): the bytes arrive in parts, each kept as its own object under
+-- uploads/{id}/ and recorded only once whole; when every byte has arrived the parts are joined
+-- into the file, whose id is the upload's. Nothing of an upload is listed or served before
+-- that (a folder deleted meanwhile leaves the file at the top). Unfinished uploads expire; a sweep removes them and every object under their prefix.
+CREATE TABLE uploads (
+    id UUID PRIMARY KEY,
+    firm_id UUID NOT NULL REFERENCES firms(id),
+    client_id UUID NOT NULL REFERENCES clients(id),
+    folder_id UUID,
+    user_id UUID NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    length BIGINT NOT NULL,
+    received BIGINT NOT NULL DEFAULT 0,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    -- Set while one request joins the parts, so another waits instead of joining twice.
+    joining_since TIMESTAMPTZ,
+    -- Set when the file is recorded.
+    file_id UUID
+);
+CREATE INDEX uploads_by_user ON uploads (user_id, firm_id);
+CREATE INDEX uploads_by_expiry ON uploads (expires_at);
+
+CREATE TABLE upload_parts (
+    upload_id UUID NOT NULL REFERENCES uploads(id),
+    start BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    storage_key TEXT NOT NULL,
+    key_wrapped TEXT NOT NULL,
+    PRIMARY KEY (upload_id, start)
+);

@@ -1,0 +1,396 @@
+//! Resumable uploads over the tus 1.0 protocol (core, creation, termination and expiration):
+//! a file of any size up to the limit arrives in parts; a dropped connection keeps what had
+//! arrived, and the upload goes on from there, from this tab or another. Once every byte is
+//! in, the parts are joined into one of the client's files, hashed, sniffed, sealed and
+//! scanned like any other upload. Until then nothing of it is listed or served.
+//!
+//! Requests come from the page's script with the session cookie and the form token in
+//! `X-CSRF-Token`; only the person who began an upload can see or continue it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
+use portico_db::files::NewFile;
+use portico_db::uploads::{self, Part, Upload};
+use portico_db::{clients, new_id};
+use portico_storage::crypt;
+
+use super::files::{over_limit, store_stream, upload_limit};
+use super::parse_id;
+use crate::error::AppError;
+use crate::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+const VERSION: &str = "1.0.0";
+const EXTENSIONS: &str = "creation,termination,expiration";
+
+/// The headers every tus answer carries.
+fn tus(status: StatusCode) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(VERSION));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn with(mut res: Response, name: &'static str, value: impl ToString) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+        res.headers_mut().insert(name, v);
+    }
+    res
+}
+
+/// A request that does not speak tus 1.0.0 gets 412 naming the version spoken here.
+fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+    match headers.get("tus-resumable").and_then(|v| v.to_str().ok()) {
+        Some(VERSION) => Ok(()),
+        _ => Err(with(
+            tus(StatusCode::PRECONDITION_FAILED),
+            "tus-version",
+            VERSION,
+        )),
+    }
+}
+
+/// Writes from the page carry the form token, as its forms do.
+fn check_token(signed: &Signed, headers: &HeaderMap) -> Result<(), AppError> {
+    let sent = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    signed.check_csrf(sent)
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Option<i64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs.
+fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, AppError> {
+    let Some(raw) = headers.get("upload-metadata") else {
+        return Ok(Vec::new());
+    };
+    let bad = || AppError::Invalid("The upload's description (Upload-Metadata) could not be read.".into());
+    let raw = raw.to_str().map_err(|_| bad())?;
+    if raw.len() > 4096 {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once(' ').unwrap_or((pair, ""));
+        let v = STANDARD.decode(v.trim()).map_err(|_| bad())?;
+        out.push((k.to_string(), String::from_utf8(v).map_err(|_| bad())?));
+    }
+    Ok(out)
+}
+
+/// What the server supports.
+pub(crate) async fn options(State(state): State<AppState>) -> Response {
+    let res = tus(StatusCode::NO_CONTENT);
+    let res = with(res, "tus-version", VERSION);
+    let res = with(res, "tus-extension", EXTENSIONS);
+    with(res, "tus-max-size", state.config.max_file_bytes)
+}
+
+/// Begins an upload: its length is declared and checked against the limits before any byte
+/// is read; `filename`, and for staff `client`, come in the metadata, `folder` optionally.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Err(res) = check_version(&headers) {
+        return Ok(res);
+    }
+    check_token(&signed, &headers)?;
+    if headers.contains_key("upload-defer-length") {
+        return Err(AppError::Invalid(
+            "Say the file's length when the upload begins (Upload-Length).".into(),
+        ));
+    }
+    let length = number(&headers, "upload-length").ok_or_else(|| {
+        AppError::Invalid("The upload must say how long the file is (Upload-Length).".into())
+    })?;
+    let (max, per_file) = upload_limit(&state, signed.viewer.firm_id()).await?;
+    if length as u64 > max {
+        return Err(over_limit(max, per_file));
+    }
+    let meta = metadata(&headers)?;
+    let get = |k: &str| meta.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let name = get("filename")
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| AppError::Invalid("The upload must name the file (filename).".into()))?;
+    let client_id = match signed.viewer.client_scope() {
+        Some(own) => own,
+        None => parse_id(get("client").unwrap_or(""))?,
+    };
+    let folder = match get("folder").unwrap_or("") {
+        "" => None,
+        id => Some(parse_id(id)?),
+    };
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    let u = uploads::create(&state.db, &signed.viewer, client.id, folder, name, length).await?;
+    let res = tus(StatusCode::CREATED);
+    let res = with(res, "location", format!("/uploads/{}", u.id));
+    Ok(with(res, "upload-expires", expires(&u)))
+}
+
+fn expires(u: &Upload) -> String {
+    u.expires_at
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap_or_default()
+}
+
+/// Where an upload has got to.
+pub(crate) async fn head(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if let Err(res) = check_version(&headers) {
+        return Ok(res);
+    }
+    let u = uploads::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let res = with(tus(StatusCode::OK), "upload-offset", u.received);
+    let res = with(res, "upload-length", u.length);
+    Ok(with(res, "upload-expires", expires(&u)))
+}
+
+/// Gives up an unfinished upload: its parts are removed.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if let Err(res) = check_version(&headers) {
+        return Ok(res);
+    }
+    check_token(&signed, &headers)?;
+    let u = uploads::forget(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    remove_prefix(&state, &u.prefix()).await;
+    Ok(tus(StatusCode::NO_CONTENT))
+}
+
+async fn remove_prefix(state: &AppState, prefix: &str) {
+    match state.storage.list(prefix).await {
+        Ok(keys) => {
+            for key in keys {
+                if let Err(e) = state.storage.delete(&key).await {
+                    tracing::warn!(error = %e, %key, "could not remove an upload's part");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, %prefix, "could not list an upload's parts"),
+    }
+}
+
+/// Adds bytes at the offset the upload has reached. A body that stops early keeps what had
+/// arrived; one that runs past the declared length keeps nothing of this request (413); an
+/// offset other than the upload's gets 409. When the last byte is in, the file is made.
+pub(crate) async fn patch(
+    State(state): State<AppState>,
+    signed: Signed,
+    info: ReqInfo,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let headers = req.headers().clone();
+    if let Err(res) = check_version(&headers) {
+        return Ok(res);
+    }
+    check_token(&signed, &headers)?;
+    let is_octets = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "application/offset+octet-stream");
+    if !is_octets {
+        return Err(AppError::UnsupportedType(
+            "Send the file's bytes as application/offset+octet-stream.".into(),
+        ));
+    }
+    let offset = number(&headers, "upload-offset").ok_or_else(|| {
+        AppError::Invalid("Say where these bytes go (Upload-Offset).".into())
+    })?;
+    let u = uploads::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    if offset != u.received {
+        return Ok(with(
+            conflict(format!(
+                "The upload has {} bytes, not {offset}: continue from there.",
+                u.received
+            )),
+            "upload-offset",
+            u.received,
+        ));
+    }
+    if u.file_id.is_none() && u.received < u.length {
+        match receive(&state, &u, req.into_body()).await? {
+            Received::Kept => {}
+            Received::Raced => {
+                let now = uploads::get(&state.db, &signed.viewer, u.id).await?;
+                return Ok(with(
+                    conflict("Another window sent these bytes first; continue from where it got to.".into()),
+                    "upload-offset",
+                    now.received,
+                ));
+            }
+        }
+    }
+    let u = uploads::get(&state.db, &signed.viewer, u.id).await?;
+    if u.file_id.is_none() && u.received == u.length {
+        join(&state, &signed, &info, &u).await?;
+    }
+    let res = with(tus(StatusCode::NO_CONTENT), "upload-offset", u.received);
+    Ok(with(res, "upload-expires", expires(&u)))
+}
+
+fn conflict(message: String) -> Response {
+    let mut res = AppError::Conflict(message).into_response();
+    res.headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(VERSION));
+    res
+}
+
+enum Received {
+    /// Stored and counted (possibly nothing, if the body was empty).
+    Kept,
+    /// Another request added bytes at this offset first; this part was removed.
+    Raced,
+}
+
+/// Stores one request's bytes as a part and records it at the upload's offset.
+async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, AppError> {
+    let room = (u.length - u.received).max(0) as u64;
+    let part_id = new_id();
+    let key = format!("{}{part_id}", u.prefix());
+    let size = Arc::new(AtomicU64::new(0));
+    let over = Arc::new(AtomicBool::new(false));
+    let (counted, too_much) = (size.clone(), over.clone());
+    // A connection that drops ends the part where it dropped; what arrived is kept.
+    let bytes = body
+        .into_data_stream()
+        .take_while(|chunk| std::future::ready(chunk.is_ok()))
+        .map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            let total = counted.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            if total > room {
+                too_much.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("more bytes than the upload declared"));
+            }
+            Ok(chunk)
+        });
+    let mut key_wrapped = String::new();
+    let sealed = match &state.config.encryption {
+        Some(master) => {
+            let (fk, wrapped) = master.new_file_key(u.firm_id.as_bytes(), part_id.as_bytes());
+            key_wrapped = wrapped;
+            fk.seal_stream(bytes)
+        }
+        None => bytes.boxed(),
+    };
+    let stored = state.storage.put_stream(&key, sealed).await;
+    if over.load(Ordering::Relaxed) {
+        let _ = state.storage.delete(&key).await;
+        return Err(AppError::TooLarge(format!(
+            "These bytes run past the {} bytes the upload declared; none of them were kept.",
+            u.length
+        )));
+    }
+    stored.map_err(|e| AppError::Internal(format!("storing an upload part: {e}")))?;
+    let size = size.load(Ordering::Relaxed) as i64;
+    if size == 0 {
+        let _ = state.storage.delete(&key).await;
+        return Ok(Received::Kept);
+    }
+    let part = Part {
+        start: u.received,
+        size,
+        storage_key: key.clone(),
+        key_wrapped,
+    };
+    if uploads::add_part(&state.db, u, u.received, &part).await? {
+        Ok(Received::Kept)
+    } else {
+        let _ = state.storage.delete(&key).await;
+        Ok(Received::Raced)
+    }
+}
+
+/// Joins a complete upload's parts into the file and records it; the parts are removed.
+async fn join(state: &AppState, signed: &Signed, info: &ReqInfo, u: &Upload) -> Result<(), AppError> {
+    if !uploads::claim_join(&state.db, u).await? {
+        return Err(AppError::Conflict(
+            "The file is being put together from its parts; ask again in a moment.".into(),
+        ));
+    }
+    let parts = uploads::parts(&state.db, u).await?;
+    let mut streams = Vec::new();
+    for p in &parts {
+        let part_id = p
+            .storage_key
+            .rsplit('/')
+            .next()
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .ok_or_else(|| AppError::Internal("an upload part's key is damaged".into()))?;
+        let key = crypt::key_for(
+            state.config.encryption.as_ref(),
+            u.firm_id.as_bytes(),
+            part_id.as_bytes(),
+            &p.key_wrapped,
+        )
+        .map_err(AppError::Internal)?;
+        streams.push(
+            crypt::read(&state.storage, &p.storage_key, key.as_ref(), p.size as u64, None)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        );
+    }
+    let whole = futures_util::stream::iter(streams).flatten();
+    let (f, key) = store_stream(
+        state,
+        u.firm_id,
+        u.id,
+        u.name.clone(),
+        whole,
+        u.length as u64,
+        true,
+    )
+    .await?;
+    if f.as_new().size != u.length {
+        let _ = state.storage.delete(&key).await;
+        return Err(AppError::Internal(format!(
+            "an upload's parts hold {} bytes, not {}",
+            f.as_new().size,
+            u.length
+        )));
+    }
+    let new = NewFile {
+        folder_id: u.folder_id,
+        ..f.as_new()
+    };
+    match uploads::finish(&state.db, &signed.viewer, u, new, &info.by(signed)).await {
+        Ok(_) => {
+            state.jobs_waiting.notify_one();
+            remove_prefix(state, &u.prefix()).await;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = state.storage.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
