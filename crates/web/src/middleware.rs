@@ -184,7 +184,7 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                 .as_ref()
                 .map(|i| i.message.clone())
                 .unwrap_or_else(|| default_message(status).to_string());
-            if info.as_ref().is_some_and(|i| i.sign_in) && !is_api {
+            let mut rendered = if info.as_ref().is_some_and(|i| i.sign_in) && !is_api {
                 let next_path = if is_get {
                     format!("{path}{query}")
                 } else {
@@ -210,13 +210,16 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                 let html = page.render().unwrap_or_else(|_| message.clone());
                 let mut r = axum::response::Html(html).into_response();
                 *r.status_mut() = status;
-                for kept in [header::RETRY_AFTER, header::CONTENT_RANGE] {
-                    if let Some(v) = res.headers().get(&kept) {
-                        r.headers_mut().insert(kept, v.clone());
-                    }
-                }
                 r
+            };
+            // Headers that say how to go on survive the rendering: when to retry, the size
+            // of a file, where a resumable upload stands.
+            for kept in ["retry-after", "content-range", "tus-resumable", "tus-version", "upload-offset"] {
+                if let Some(v) = res.headers().get(kept) {
+                    rendered.headers_mut().insert(kept, v.clone());
+                }
             }
+            rendered
         }
     } else {
         res

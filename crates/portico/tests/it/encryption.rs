@@ -12,7 +12,7 @@ use crate::support::clamd::{Clamd, EICAR, EICAR_NAME, free_port};
 use crate::support::fixture::PASSWORD;
 use crate::support::{Backend, Fixture, TestApp};
 
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+pub(crate) const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 async fn raw(app: &TestApp, key: &str) -> Vec<u8> {
     let (_, mut s) = app.storage.get_stream(key, None).await.unwrap();

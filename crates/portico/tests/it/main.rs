@@ -33,4 +33,5 @@ mod tenancy;
 mod terms;
 mod throttle;
 mod two_factor;
+mod uploads;
 mod workspace;

@@ -262,7 +262,7 @@ pub(crate) async fn add_comment(
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
-pub(super) async fn origin(
+pub(crate) async fn origin(
     state: &AppState,
     viewer: &portico_core::Viewer,
     info: &ReqInfo,

@@ -5,6 +5,9 @@ mod auth;
 mod clients;
 mod messages;
 
+pub(crate) use auth::ApiViewer;
+pub(crate) use clients::origin as api_origin;
+
 use std::sync::Arc;
 
 use axum::routing::get;

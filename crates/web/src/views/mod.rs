@@ -239,6 +239,16 @@ fn file_uploads() -> Router<AppState> {
                 .patch(uploads::patch)
                 .delete(uploads::delete),
         )
+        .route(
+            "/api/v1/uploads",
+            axum::routing::options(uploads::options).post(uploads::create),
+        )
+        .route(
+            "/api/v1/uploads/{id}",
+            axum::routing::head(uploads::head)
+                .patch(uploads::patch)
+                .delete(uploads::delete),
+        )
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
 

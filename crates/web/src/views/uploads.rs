@@ -5,13 +5,15 @@
 //! scanned like any other upload. Until then nothing of it is listed or served.
 //!
 //! Requests come from the page's script with the session cookie and the form token in
-//! `X-CSRF-Token`; only the person who began an upload can see or continue it.
+//! `X-CSRF-Token`, or from an integration with an API token (under `/api/v1/uploads`); only
+//! the person who began an upload can see or continue it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -24,6 +26,7 @@ use portico_storage::crypt;
 
 use super::files::{over_limit, store_stream, upload_limit};
 use super::parse_id;
+use crate::api::{ApiViewer, api_origin};
 use crate::error::AppError;
 use crate::request::ReqInfo;
 use crate::session::Signed;
@@ -61,13 +64,54 @@ fn check_version(headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-/// Writes from the page carry the form token, as its forms do.
-fn check_token(signed: &Signed, headers: &HeaderMap) -> Result<(), AppError> {
-    let sent = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    signed.check_csrf(sent)
+/// Who is uploading: a signed-in person (whose writes carry the form token, as the page's
+/// forms do) or an integration's API token (which no other site can send).
+#[derive(Clone)]
+pub(crate) struct Uploader {
+    viewer: portico_core::Viewer,
+    origin: portico_db::audit::Origin,
+    signed: Option<Signed>,
+    /// Where this upload's addresses begin: `/uploads` or `/api/v1/uploads`.
+    base: &'static str,
+}
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Ok(info) = ReqInfo::from_request_parts(parts, state).await;
+        if parts.uri.path().starts_with("/api/") {
+            let ApiViewer(viewer) = ApiViewer::from_request_parts(parts, state).await?;
+            let origin = api_origin(state, &viewer, &info).await?;
+            return Ok(Uploader {
+                viewer,
+                origin,
+                signed: None,
+                base: "/api/v1/uploads",
+            });
+        }
+        let signed = Signed::from_request_parts(parts, state).await?;
+        Ok(Uploader {
+            viewer: signed.viewer.clone(),
+            origin: info.by(&signed),
+            signed: Some(signed),
+            base: "/uploads",
+        })
+    }
+}
+
+impl Uploader {
+    fn check_write(&self, headers: &HeaderMap) -> Result<(), AppError> {
+        match &self.signed {
+            Some(signed) => signed.check_csrf(
+                headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            ),
+            None => Ok(()),
+        }
+    }
 }
 
 fn number(headers: &HeaderMap, name: &str) -> Option<i64> {
@@ -109,13 +153,13 @@ pub(crate) async fn options(State(state): State<AppState>) -> Response {
 /// is read; `filename`, and for staff `client`, come in the metadata, `folder` optionally.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    signed: Signed,
+    up: Uploader,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if let Err(res) = check_version(&headers) {
         return Ok(res);
     }
-    check_token(&signed, &headers)?;
+    up.check_write(&headers)?;
     if headers.contains_key("upload-defer-length") {
         return Err(AppError::Invalid(
             "Say the file's length when the upload begins (Upload-Length).".into(),
@@ -124,7 +168,7 @@ pub(crate) async fn create(
     let length = number(&headers, "upload-length").ok_or_else(|| {
         AppError::Invalid("The upload must say how long the file is (Upload-Length).".into())
     })?;
-    let (max, per_file) = upload_limit(&state, signed.viewer.firm_id()).await?;
+    let (max, per_file) = upload_limit(&state, up.viewer.firm_id()).await?;
     if length as u64 > max {
         return Err(over_limit(max, per_file));
     }
@@ -133,7 +177,7 @@ pub(crate) async fn create(
     let name = get("filename")
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| AppError::Invalid("The upload must name the file (filename).".into()))?;
-    let client_id = match signed.viewer.client_scope() {
+    let client_id = match up.viewer.client_scope() {
         Some(own) => own,
         None => parse_id(get("client").unwrap_or(""))?,
     };
@@ -141,10 +185,10 @@ pub(crate) async fn create(
         "" => None,
         id => Some(parse_id(id)?),
     };
-    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
-    let u = uploads::create(&state.db, &signed.viewer, client.id, folder, name, length).await?;
+    let client = clients::get(&state.db, &up.viewer, client_id).await?;
+    let u = uploads::create(&state.db, &up.viewer, client.id, folder, name, length).await?;
     let res = tus(StatusCode::CREATED);
-    let res = with(res, "location", format!("/uploads/{}", u.id));
+    let res = with(res, "location", format!("{}/{}", up.base, u.id));
     Ok(with(res, "upload-expires", expires(&u)))
 }
 
@@ -157,14 +201,14 @@ fn expires(u: &Upload) -> String {
 /// Where an upload has got to.
 pub(crate) async fn head(
     State(state): State<AppState>,
-    signed: Signed,
+    up: Uploader,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     if let Err(res) = check_version(&headers) {
         return Ok(res);
     }
-    let u = uploads::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
     let res = with(tus(StatusCode::OK), "upload-offset", u.received);
     let res = with(res, "upload-length", u.length);
     Ok(with(res, "upload-expires", expires(&u)))
@@ -173,15 +217,15 @@ pub(crate) async fn head(
 /// Gives up an unfinished upload: its parts are removed.
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    signed: Signed,
+    up: Uploader,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     if let Err(res) = check_version(&headers) {
         return Ok(res);
     }
-    check_token(&signed, &headers)?;
-    let u = uploads::forget(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    up.check_write(&headers)?;
+    let u = uploads::forget(&state.db, &up.viewer, parse_id(&id)?).await?;
     remove_prefix(&state, &u.prefix()).await;
     Ok(tus(StatusCode::NO_CONTENT))
 }
@@ -204,8 +248,7 @@ async fn remove_prefix(state: &AppState, prefix: &str) {
 /// offset other than the upload's gets 409. When the last byte is in, the file is made.
 pub(crate) async fn patch(
     State(state): State<AppState>,
-    signed: Signed,
-    info: ReqInfo,
+    up: Uploader,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
@@ -213,7 +256,7 @@ pub(crate) async fn patch(
     if let Err(res) = check_version(&headers) {
         return Ok(res);
     }
-    check_token(&signed, &headers)?;
+    up.check_write(&headers)?;
     let is_octets = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -226,7 +269,7 @@ pub(crate) async fn patch(
     let offset = number(&headers, "upload-offset").ok_or_else(|| {
         AppError::Invalid("Say where these bytes go (Upload-Offset).".into())
     })?;
-    let u = uploads::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
     if offset != u.received {
         return Ok(with(
             conflict(format!(
@@ -237,11 +280,24 @@ pub(crate) async fn patch(
             u.received,
         ));
     }
+    // The work goes on in its own task: a connection that drops ends the request's future,
+    // but what had arrived is still stored and counted, and a join under way still finishes.
+    let work = tokio::spawn(receive_and_join(state, up, u, req.into_body()));
+    work.await
+        .map_err(|e| AppError::Internal(format!("an upload's work stopped: {e}")))?
+}
+
+async fn receive_and_join(
+    state: AppState,
+    up: Uploader,
+    u: Upload,
+    body: Body,
+) -> Result<Response, AppError> {
     if u.file_id.is_none() && u.received < u.length {
-        match receive(&state, &u, req.into_body()).await? {
+        match receive(&state, &u, body).await? {
             Received::Kept => {}
             Received::Raced => {
-                let now = uploads::get(&state.db, &signed.viewer, u.id).await?;
+                let now = uploads::get(&state.db, &up.viewer, u.id).await?;
                 return Ok(with(
                     conflict("Another window sent these bytes first; continue from where it got to.".into()),
                     "upload-offset",
@@ -250,9 +306,9 @@ pub(crate) async fn patch(
             }
         }
     }
-    let u = uploads::get(&state.db, &signed.viewer, u.id).await?;
+    let u = uploads::get(&state.db, &up.viewer, u.id).await?;
     if u.file_id.is_none() && u.received == u.length {
-        join(&state, &signed, &info, &u).await?;
+        join(&state, &up, &u).await?;
     }
     let res = with(tus(StatusCode::NO_CONTENT), "upload-offset", u.received);
     Ok(with(res, "upload-expires", expires(&u)))
@@ -331,7 +387,7 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
 }
 
 /// Joins a complete upload's parts into the file and records it; the parts are removed.
-async fn join(state: &AppState, signed: &Signed, info: &ReqInfo, u: &Upload) -> Result<(), AppError> {
+async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppError> {
     if !uploads::claim_join(&state.db, u).await? {
         return Err(AppError::Conflict(
             "The file is being put together from its parts; ask again in a moment.".into(),
@@ -382,7 +438,7 @@ async fn join(state: &AppState, signed: &Signed, info: &ReqInfo, u: &Upload) -> 
         folder_id: u.folder_id,
         ..f.as_new()
     };
-    match uploads::finish(&state.db, &signed.viewer, u, new, &info.by(signed)).await {
+    match uploads::finish(&state.db, &up.viewer, u, new, &up.origin).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
             remove_prefix(state, &u.prefix()).await;
