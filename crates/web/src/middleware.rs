@@ -214,7 +214,13 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
             };
             // Headers that say how to go on survive the rendering: when to retry, the size
             // of a file, where a resumable upload stands.
-            for kept in ["retry-after", "content-range", "tus-resumable", "tus-version", "upload-offset"] {
+            for kept in [
+                "retry-after",
+                "content-range",
+                "tus-resumable",
+                "tus-version",
+                "upload-offset",
+            ] {
                 if let Some(v) = res.headers().get(kept) {
                     rendered.headers_mut().insert(kept, v.clone());
                 }

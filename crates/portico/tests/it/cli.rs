@@ -405,3 +405,90 @@ fn seeding_ten_thousand_clients_is_quick_on_sqlite() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Every file under a folder, as paths relative to it.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(files_in(&path));
+            } else {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+both! {
+    async fn a_resumable_upload_survives_kill_minus_nine_and_leaves_nothing_half_done(backend: Backend) {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("portico.db").display()),
+            Backend::Postgres => pg::fresh_database().await,
+        };
+        let admin = |args: &[&str]| {
+            let (ok, out, err) = run(portico(dir.path()).env("PORTICO_DATABASE_URL", &db_url).args(args));
+            assert!(ok, "{args:?}: {err}");
+            out
+        };
+        admin(&["admin", "create-firm", "--name", "Crash Test LLP"]);
+        admin(&["admin", "create-staff", "--firm", "crash-test-llp", "--email", "ops@crash.example", "--name", "Ops", "--role", "owner"]);
+        let token = admin(&["admin", "create-api-token", "--firm", "crash-test-llp", "--email", "ops@crash.example"]).trim().to_string();
+        let port = free_port();
+        let mut child = serve(dir.path(), &db_url, port).await;
+        let base = format!("http://127.0.0.1:{port}");
+        portico_storage::use_ring_for_tls();
+        let http = reqwest::Client::new();
+        let client: serde_json::Value = http.post(format!("{base}/api/v1/clients")).bearer_auth(&token)
+            .json(&serde_json::json!({"kind": "person", "name": "Ada Byron"})).send().await.unwrap().json().await.unwrap();
+        let client_id = client["id"].as_str().unwrap().to_string();
+
+        let whole: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let res = http.post(format!("{base}/api/v1/uploads")).bearer_auth(&token).header("tus-resumable", "1.0.0")
+            .header("upload-length", whole.len().to_string())
+            .header("upload-metadata", format!("filename {},client {}", b64("deed.pdf"), b64(&client_id))).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let at = format!("{base}{}", res.headers()["location"].to_str().unwrap());
+        let patch = |offset: usize, body: reqwest::Body| {
+            http.patch(&at).bearer_auth(&token).header("tus-resumable", "1.0.0").header("upload-offset", offset.to_string())
+                .header("content-type", "application/offset+octet-stream").body(body).send()
+        };
+        let mb = 1024 * 1024;
+        assert_eq!(patch(0, whole[..mb].to_vec().into()).await.unwrap().status(), 204);
+
+        // The server dies while the next part streams in.
+        let first = bytes::Bytes::copy_from_slice(&whole[mb..mb + 256 * 1024]);
+        let hanging = futures_util::StreamExt::chain(futures_util::stream::iter([Ok::<_, std::io::Error>(first)]), futures_util::stream::pending());
+        let inflight = tokio::spawn(patch(mb, reqwest::Body::wrap_stream(hanging)));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        unsafe_kill(&child, "KILL");
+        let _ = child.wait();
+        assert!(inflight.await.unwrap().is_err(), "the request died with the server");
+
+        let mut child = serve(dir.path(), &db_url, port).await;
+        // Nothing of the upload is a file yet.
+        let listed: Vec<serde_json::Value> = http.get(format!("{base}/api/v1/clients/{client_id}/files")).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        assert!(listed.is_empty(), "{listed:?}");
+        // It goes on from the last part the server recorded.
+        let head = http.head(&at).bearer_auth(&token).header("tus-resumable", "1.0.0").send().await.unwrap();
+        assert_eq!(head.status(), 200);
+        let offset: usize = head.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
+        assert_eq!(offset, mb);
+        assert_eq!(patch(offset, whole[offset..].to_vec().into()).await.unwrap().status(), 204);
+        let listed: Vec<serde_json::Value> = http.get(format!("{base}/api/v1/clients/{client_id}/files")).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        let id = listed[0]["id"].as_str().unwrap();
+        let got = http.get(format!("{base}/api/v1/files/{id}/content")).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+        assert!(got.to_vec() == whole, "the file comes back byte for byte");
+        // No part, staged or whole, is left anywhere under the uploads' folder.
+        assert_eq!(files_in(&dir.path().join("files").join("uploads")), Vec::<String>::new());
+        stop(&mut child);
+    }
+}

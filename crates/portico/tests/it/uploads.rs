@@ -33,11 +33,16 @@ impl<'a> Tus<'a> {
     }
 
     pub async fn create(&self, length: u64, meta: &[(&str, &str)]) -> reqwest::Response {
-        let meta: Vec<String> = meta.iter().map(|(k, v)| format!("{k} {}", STANDARD.encode(v))).collect();
+        let meta: Vec<String> = meta
+            .iter()
+            .map(|(k, v)| format!("{k} {}", STANDARD.encode(v)))
+            .collect();
         self.req(reqwest::Method::POST, "/uploads")
             .header("upload-length", length.to_string())
             .header("upload-metadata", meta.join(","))
-            .send().await.unwrap()
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates an upload and returns where it lives.
@@ -49,25 +54,40 @@ impl<'a> Tus<'a> {
 
     pub async fn offset(&self, at: &str) -> (u16, Option<u64>) {
         let res = self.req(reqwest::Method::HEAD, at).send().await.unwrap();
-        let offset = res.headers().get("upload-offset").map(|v| v.to_str().unwrap().parse().unwrap());
+        let offset = res
+            .headers()
+            .get("upload-offset")
+            .map(|v| v.to_str().unwrap().parse().unwrap());
         (res.status().as_u16(), offset)
     }
 
-    pub async fn patch(&self, at: &str, offset: u64, body: impl Into<reqwest::Body>) -> Result<reqwest::Response, reqwest::Error> {
+    pub async fn patch(
+        &self,
+        at: &str,
+        offset: u64,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
         self.req(reqwest::Method::PATCH, at)
             .header("upload-offset", offset.to_string())
             .header("content-type", "application/offset+octet-stream")
             .body(body)
-            .send().await
+            .send()
+            .await
     }
 }
 
 fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i / 7) as u8).wrapping_mul(13).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| ((i / 7) as u8).wrapping_mul(13).wrapping_add(seed))
+        .collect()
 }
 
 async fn fetch(b: &Browser, id: uuid::Uuid) -> (u16, Vec<u8>) {
-    let res = b.with_cookie(b.raw().get(b.url(&format!("/files/{id}")))).send().await.unwrap();
+    let res = b
+        .with_cookie(b.raw().get(b.url(&format!("/files/{id}"))))
+        .send()
+        .await
+        .unwrap();
     (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
 }
 
@@ -275,6 +295,91 @@ both! {
         assert!(portico::worker::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
         assert!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().is_empty());
         assert!(files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().is_empty());
+        app.stop().await;
+    }
+}
+
+both! {
+    async fn an_integration_uploads_lists_moves_and_downloads_files(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let token = crate::api::token_for(&app, &f).await;
+        let http = app.http();
+        let (c1, _, _) = &f.a.clients[0];
+        let api = |path: &str| app.url(&format!("/api/v1{path}"));
+
+        // A folder, then a file uploaded into it with tus and the token (no cookie, no form token).
+        let res = http.post(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&token)
+            .json(&serde_json::json!({"name": "Evidence"})).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let folder: serde_json::Value = res.json().await.unwrap();
+        let folder_id = folder["id"].as_str().unwrap().to_string();
+        let body = bytes(700_000, 4);
+        let meta = format!("filename {},client {},folder {}", STANDARD.encode("photo 1.jpg"), STANDARD.encode(c1.id.to_string()), STANDARD.encode(&folder_id));
+        let res = http.post(api("/uploads")).bearer_auth(&token).header("tus-resumable", "1.0.0")
+            .header("upload-length", body.len().to_string()).header("upload-metadata", meta).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let at = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(at.starts_with("/api/v1/uploads/"), "{at}");
+        for (start, end) in [(0, 400_000), (400_000, body.len())] {
+            let res = http.patch(app.url(&at)).bearer_auth(&token).header("tus-resumable", "1.0.0")
+                .header("upload-offset", start.to_string()).header("content-type", "application/offset+octet-stream")
+                .body(body[start..end].to_vec()).send().await.unwrap();
+            assert_eq!(res.status(), 204);
+        }
+        let listed: Vec<serde_json::Value> = http.get(api(&format!("/clients/{}/files?folder={folder_id}", c1.id))).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["name"], "photo 1.jpg");
+        assert_eq!(listed[0]["size"], body.len());
+        let id = listed[0]["id"].as_str().unwrap().to_string();
+        let top: Vec<serde_json::Value> = http.get(api(&format!("/clients/{}/files", c1.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert!(top.is_empty());
+
+        // Whole and a range, byte for byte.
+        let res = http.get(api(&format!("/files/{id}/content"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.bytes().await.unwrap().to_vec(), body);
+        let res = http.get(api(&format!("/files/{id}/content"))).bearer_auth(&token).header("range", "bytes=1000-1999").send().await.unwrap();
+        assert_eq!(res.status(), 206);
+        assert_eq!(res.bytes().await.unwrap().to_vec(), body[1000..2000].to_vec());
+
+        // Moved to the top; then the details say so.
+        let res = http.post(api("/files/move")).bearer_auth(&token)
+            .json(&serde_json::json!({"client_id": c1.id, "files": [id], "to": null})).send().await.unwrap();
+        assert_eq!(res.status(), 204);
+        let got: serde_json::Value = http.get(api(&format!("/files/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert!(got["folder_id"].is_null());
+        assert_eq!(got["version"], 1);
+        let versions: Vec<serde_json::Value> = http.get(api(&format!("/files/{id}/versions"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(versions.len(), 1);
+
+        // Hostile: no token, another firm's token, mass assignment, wrong types, a folder into
+        // itself, another client's folder as the destination.
+        assert_eq!(http.get(api(&format!("/files/{id}"))).send().await.unwrap().status(), 401);
+        let beta_token = portico_web::new_token();
+        portico_db::api_tokens::create(&app.db, &f.b.owner, "beta", &portico_web::hash_token(&beta_token), &portico_db::audit::Origin::system("test")).await.unwrap();
+        assert_eq!(http.get(api(&format!("/files/{id}"))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);
+        assert_eq!(http.get(api(&format!("/files/{id}/content"))).bearer_auth(&beta_token).header("range", "bytes=0-10").send().await.unwrap().status(), 404);
+        assert_eq!(http.get(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);
+        let res = http.post(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&token)
+            .json(&serde_json::json!({"name": "X", "client_id": f.b.clients[0].0.id})).send().await.unwrap();
+        assert_eq!(res.status(), 422, "unknown fields are refused");
+        let res = http.post(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&token)
+            .json(&serde_json::json!({"name": 5})).send().await.unwrap();
+        assert_eq!(res.status(), 422);
+        let res = http.post(api("/files/move")).bearer_auth(&token)
+            .json(&serde_json::json!({"client_id": c1.id, "folders": [folder_id], "to": folder_id})).send().await.unwrap();
+        assert_eq!(res.status(), 409);
+        let theirs = portico_db::folders::create(&app.db, &f.a.owner, f.a.clients[1].0.id, None, "Theirs", &portico_db::audit::Origin::system("test")).await.unwrap();
+        let res = http.post(api("/files/move")).bearer_auth(&token)
+            .json(&serde_json::json!({"client_id": c1.id, "files": [id], "to": theirs.id})).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let res = http.post(api("/uploads")).bearer_auth(&beta_token).header("tus-resumable", "1.0.0").header("upload-length", "10")
+            .header("upload-metadata", format!("filename {},client {}", STANDARD.encode("a"), STANDARD.encode(c1.id.to_string()))).send().await.unwrap();
+        assert_eq!(res.status(), 404, "another firm's client");
+        let res = http.head(app.url(&at)).bearer_auth(&beta_token).header("tus-resumable", "1.0.0").send().await.unwrap();
+        assert_eq!(res.status(), 404, "another firm's upload");
         app.stop().await;
     }
 }

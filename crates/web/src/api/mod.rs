@@ -3,6 +3,7 @@
 
 mod auth;
 mod clients;
+mod files;
 mod messages;
 
 pub(crate) use auth::ApiViewer;
@@ -21,7 +22,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Portico API", description = "Clients, matters, matter comments and secure messages of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`."),
+    info(title = "Portico API", description = "Clients, matters, matter comments, secure messages and files of a firm, for integrations. Authenticate with `Authorization: Bearer <token>`. Files are uploaded with the tus 1.0 resumable upload protocol at `/api/v1/uploads` (metadata `filename`, `client` and optionally `folder`, base64 as tus requires)."),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -49,6 +50,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .routes(routes!(messages::list))
         .routes(routes!(messages::start))
         .routes(routes!(messages::page, messages::reply))
+        .routes(routes!(files::list))
+        .routes(routes!(files::get))
+        .routes(routes!(files::versions))
+        .routes(routes!(files::content))
+        .routes(routes!(files::folder_list, files::new_folder))
+        .routes(routes!(files::move_items))
         .split_for_parts();
     let doc = Arc::new(doc);
     router.route(

@@ -691,7 +691,15 @@ pub(crate) async fn download(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(&state, &signed, &info, &headers, &id, false).await
+    serve(
+        &state,
+        &signed.viewer,
+        &info.by(&signed),
+        &headers,
+        &id,
+        false,
+    )
+    .await
 }
 
 /// The most files one zip may hold.
@@ -857,18 +865,28 @@ pub(crate) async fn preview(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(&state, &signed, &info, &headers, &id, true).await
+    serve(
+        &state,
+        &signed.viewer,
+        &info.by(&signed),
+        &headers,
+        &id,
+        true,
+    )
+    .await
 }
 
-async fn serve(
+/// Streams a file the viewer may have, whole or one byte range, and records the download in
+/// the audit log and (for staff) the client's access log.
+pub(crate) async fn serve(
     state: &AppState,
-    signed: &Signed,
-    info: &ReqInfo,
+    viewer: &portico_core::Viewer,
+    origin: &audit::Origin,
     headers: &HeaderMap,
     id: &str,
     inline: bool,
 ) -> Result<Response, AppError> {
-    let f = files::get(&state.db, &signed.viewer, parse_id(id)?).await?;
+    let f = files::get(&state.db, viewer, parse_id(id)?).await?;
     if inline && !previewable(&f.content_type) {
         return Err(AppError::UnsupportedPreview);
     }
@@ -912,14 +930,14 @@ async fn serve(
             Some(r) => format!("bytes={}-{}", r.start, r.end - 1),
             None => "whole".into(),
         });
-    audit::record(&state.db, &info.by(signed), event).await?;
+    audit::record(&state.db, origin, event).await?;
     let item = access_log::Item {
         client_id: f.client_id,
         item_type: files::ITEM,
         item_id: f.id,
         label: &f.name,
     };
-    access_log::record(&state.db, &signed.viewer, item).await?;
+    access_log::record(&state.db, viewer, item).await?;
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     if inline {

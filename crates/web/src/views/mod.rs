@@ -6,8 +6,7 @@ mod assets;
 mod audit;
 mod auth;
 mod colleagues;
-mod files;
-mod uploads;
+pub(crate) mod files;
 mod form_builder;
 mod forms;
 mod health;
@@ -26,6 +25,7 @@ mod switch;
 mod tasks;
 mod terms;
 mod two_factor;
+mod uploads;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -232,7 +232,10 @@ fn file_uploads() -> Router<AppState> {
             "/staff/clients/{id}/files/upload",
             post(files::staff_upload),
         )
-        .route("/uploads", axum::routing::options(uploads::options).post(uploads::create))
+        .route(
+            "/uploads",
+            axum::routing::options(uploads::options).post(uploads::create),
+        )
         .route(
             "/uploads/{id}",
             axum::routing::head(uploads::head)

@@ -127,7 +127,9 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, AppError> {
     let Some(raw) = headers.get("upload-metadata") else {
         return Ok(Vec::new());
     };
-    let bad = || AppError::Invalid("The upload's description (Upload-Metadata) could not be read.".into());
+    let bad = || {
+        AppError::Invalid("The upload's description (Upload-Metadata) could not be read.".into())
+    };
     let raw = raw.to_str().map_err(|_| bad())?;
     if raw.len() > 4096 {
         return Err(bad());
@@ -266,9 +268,8 @@ pub(crate) async fn patch(
             "Send the file's bytes as application/offset+octet-stream.".into(),
         ));
     }
-    let offset = number(&headers, "upload-offset").ok_or_else(|| {
-        AppError::Invalid("Say where these bytes go (Upload-Offset).".into())
-    })?;
+    let offset = number(&headers, "upload-offset")
+        .ok_or_else(|| AppError::Invalid("Say where these bytes go (Upload-Offset).".into()))?;
     let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
     if offset != u.received {
         return Ok(with(
@@ -299,7 +300,10 @@ async fn receive_and_join(
             Received::Raced => {
                 let now = uploads::get(&state.db, &up.viewer, u.id).await?;
                 return Ok(with(
-                    conflict("Another window sent these bytes first; continue from where it got to.".into()),
+                    conflict(
+                        "Another window sent these bytes first; continue from where it got to."
+                            .into(),
+                    ),
                     "upload-offset",
                     now.received,
                 ));
@@ -342,7 +346,8 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
         .take_while(|chunk| std::future::ready(chunk.is_ok()))
         .map(move |chunk| {
             let chunk = chunk.map_err(std::io::Error::other)?;
-            let total = counted.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            let total =
+                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             if total > room {
                 too_much.store(true, Ordering::Relaxed);
                 return Err(std::io::Error::other("more bytes than the upload declared"));
@@ -410,9 +415,15 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
         )
         .map_err(AppError::Internal)?;
         streams.push(
-            crypt::read(&state.storage, &p.storage_key, key.as_ref(), p.size as u64, None)
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?,
+            crypt::read(
+                &state.storage,
+                &p.storage_key,
+                key.as_ref(),
+                p.size as u64,
+                None,
+            )
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?,
         );
     }
     let whole = futures_util::stream::iter(streams).flatten();
