@@ -84,6 +84,55 @@ both! {
         app.stop().await;
     }
 
+    async fn a_client_on_a_phone_makes_a_folder_and_uploads_into_it_in_parts(backend: Backend) {
+        let Some(chrome) = Chrome::start().await else { return };
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let dir = tempfile::tempdir().unwrap();
+        // Larger than one part (4 MiB), so it goes up in three.
+        let big: Vec<u8> = (0..9 * 1024 * 1024 + 17u32).map(|i| (i % 241) as u8).collect();
+        let (big_path, small_path) = (dir.path().join("bank statement.pdf"), dir.path().join("note.txt"));
+        std::fs::write(&big_path, &big).unwrap();
+        std::fs::write(&small_path, b"hello").unwrap();
+
+        chrome.window(390, 844).await;
+        chrome.goto(&app.url("/login")).await;
+        chrome.fill("#email", email).await;
+        chrome.fill("#password", PASSWORD).await;
+        chrome.click("button[type=submit]").await;
+        chrome.wait_for_url("/portal").await;
+        chrome.goto(&app.url("/portal/files")).await;
+        chrome.click("details.new-folder summary").await;
+        chrome.fill("#folder-name", "Statements").await;
+        chrome.click("details.new-folder button[type=submit]").await;
+        let url = chrome.wait_until(|u| u.contains("done=folder")).await;
+        assert!(url.contains("folder="), "{url}");
+        assert!(chrome.source().await.contains("Or drop files here"), "the script offers dropping");
+        chrome.fill("#upload-files", &format!("{}\n{}", big_path.display(), small_path.display())).await;
+        chrome.click("#upload-form button[type=submit]").await;
+        let mut landed = String::new();
+        for _ in 0..4 {
+            landed = chrome.wait_until(|u| u.contains("done=uploaded")).await;
+            if landed.contains("done=uploaded") {
+                break;
+            }
+        }
+        assert!(landed.contains("done=uploaded"), "{}", chrome.source().await);
+        let page = chrome.source().await;
+        assert!(page.contains("bank statement.pdf") && page.contains("note.txt"), "{page}");
+        let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        let statement = listed.iter().find(|l| l.name == "bank statement.pdf").unwrap();
+        let stored = portico_db::files::get(&app.db, &f.a.owner, statement.id).await.unwrap();
+        assert_eq!(stored.size, big.len() as i64);
+        assert!(stored.folder_id.is_some());
+        let left = chrome.run_async("arguments[0](Object.keys(localStorage).filter(k => k.startsWith('portico-upload:')).length)").await;
+        assert_eq!(left, serde_json::json!(0), "finished uploads are forgotten");
+        chrome.quit().await;
+        app.stop().await;
+    }
+
     async fn an_open_conversation_shows_the_firms_reply_without_reloading(backend: Backend) {
         let Some(chrome) = Chrome::start().await else { return };
         let app = TestApp::start(backend).await;

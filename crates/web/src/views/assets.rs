@@ -11,6 +11,7 @@ const STYLESHEET: &str = include_str!("../../static/portico.css");
 const SCRIPT: &str = include_str!("../../static/live.js");
 const PASSKEYS: &str = include_str!("../../static/passkeys.js");
 const FORMS: &str = include_str!("../../static/forms.js");
+const UPLOADS: &str = include_str!("../../static/uploads.js");
 
 pub(crate) async fn stylesheet() -> impl IntoResponse {
     (
@@ -45,6 +46,11 @@ pub(crate) async fn passkeys_script() -> impl IntoResponse {
 /// Form pages: conditions, saving as the client types, drawn signatures.
 pub(crate) async fn forms_script() -> impl IntoResponse {
     script_response(FORMS)
+}
+
+/// The files page: resumable uploads with progress, and dropping files on the form.
+pub(crate) async fn uploads_script() -> impl IntoResponse {
+    script_response(UPLOADS)
 }
 
 /// The firm's colour as a CSS custom property. Served as a stylesheet so pages need no inline

@@ -92,6 +92,9 @@ pub(crate) struct FilesPage {
     previous: Option<String>,
     next: Option<String>,
     upload_action: String,
+    /// The client whose files these are, and where a finished upload returns to.
+    client_id: uuid::Uuid,
+    done_href: String,
     folder_action: String,
     /// Staff only: where the share form posts, and the client's matters to share with.
     share_action: Option<String>,
@@ -286,6 +289,8 @@ async fn page_for(
         range,
         previous,
         next,
+        client_id: client.id,
+        done_href: back_to(signed, client.id, parent, "uploaded"),
         upload_action: if staff {
             format!("/staff/clients/{}/files/upload", client.id)
         } else {

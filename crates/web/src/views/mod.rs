@@ -125,6 +125,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/static/live.js", get(assets::script))
         .route("/static/passkeys.js", get(assets::passkeys_script))
         .route("/static/forms.js", get(assets::forms_script))
+        .route("/static/uploads.js", get(assets::uploads_script))
         .route("/account/passkeys", get(passkeys::list))
         .route("/account/passkeys/start", post(passkeys::register_start))
         .route("/account/passkeys/finish", post(passkeys::register_finish))
