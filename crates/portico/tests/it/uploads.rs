@@ -96,8 +96,10 @@ async fn settled(t: &Tus<'_>, at: &str) -> u64 {
     let mut last = None;
     for _ in 0..100 {
         let (_, now) = t.offset(at).await;
-        if now.is_some() && now == last {
-            return now.unwrap();
+        if let Some(n) = now
+            && now == last
+        {
+            return n;
         }
         last = now;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

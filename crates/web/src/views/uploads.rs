@@ -53,10 +53,10 @@ fn with(mut res: Response, name: &'static str, value: impl ToString) -> Response
 }
 
 /// A request that does not speak tus 1.0.0 gets 412 naming the version spoken here.
-fn check_version(headers: &HeaderMap) -> Result<(), Response> {
+fn wrong_version(headers: &HeaderMap) -> Option<Response> {
     match headers.get("tus-resumable").and_then(|v| v.to_str().ok()) {
-        Some(VERSION) => Ok(()),
-        _ => Err(with(
+        Some(VERSION) => None,
+        _ => Some(with(
             tus(StatusCode::PRECONDITION_FAILED),
             "tus-version",
             VERSION,
@@ -158,7 +158,7 @@ pub(crate) async fn create(
     up: Uploader,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Err(res) = check_version(&headers) {
+    if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
     up.check_write(&headers)?;
@@ -207,7 +207,7 @@ pub(crate) async fn head(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if let Err(res) = check_version(&headers) {
+    if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
     let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
@@ -223,7 +223,7 @@ pub(crate) async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if let Err(res) = check_version(&headers) {
+    if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
     up.check_write(&headers)?;
@@ -255,7 +255,7 @@ pub(crate) async fn patch(
     req: Request,
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
-    if let Err(res) = check_version(&headers) {
+    if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
     up.check_write(&headers)?;
