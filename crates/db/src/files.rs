@@ -118,6 +118,17 @@ pub(crate) async fn record_in(
     origin: &Origin,
 ) -> Result<StoredFile, DbError> {
     let stored = insert(tx, viewer, client.firm_id, client.id, f, origin).await?;
+    if viewer.is_staff() && stored.folder_id.is_some() && folder_is_shared(tx, &stored).await? {
+        // A file put in a shared folder is shared with it: the client's people hear of it.
+        let people = notifications::client_people(tx, client.firm_id, client.id).await?;
+        let notice = Notice {
+            firm_id: client.firm_id,
+            kind: "file",
+            summary: "The firm shared a file with you",
+            href: "/portal/files",
+        };
+        notifications::raise(tx, &notice, &people).await?;
+    }
     if !viewer.is_staff() {
         // The firm hears of what its clients send.
         let staff = notifications::firm_staff(tx, client.firm_id).await?;
@@ -131,6 +142,31 @@ pub(crate) async fn record_in(
         notifications::raise(tx, &notice, &staff).await?;
     }
     Ok(stored)
+}
+
+/// Whether a file's folder, or one above it, is shared with its client (inside a transaction).
+async fn folder_is_shared(tx: &mut Tx, f: &StoredFile) -> Result<bool, DbError> {
+    let mut at = f.folder_id;
+    let mut hops = 0;
+    while let Some(id) = at {
+        let shared: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+             WHERE s.item_type = 'folder' AND s.item_id = $1 AND s.client_id = $2 \
+             AND (s.matter_id IS NULL OR m.portal_open)"
+        ).bind(id).bind(f.client_id).fetch_one(&mut **c).await)?;
+        if shared > 0 {
+            return Ok(true);
+        }
+        hops += 1;
+        if hops > crate::folders::MOST {
+            return Ok(false);
+        }
+        at = on_tx!(&mut *tx, c => sqlx::query_scalar(
+            "SELECT parent_id FROM folders WHERE id = $1 AND client_id = $2"
+        ).bind(id).bind(f.client_id).fetch_optional(&mut **c).await)?
+        .flatten();
+    }
+    Ok(false)
 }
 
 /// Inserts a stored file's row inside the caller's transaction, with its audit event; the
@@ -279,8 +315,36 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbErr
         Some(_) if f.uploaded_side == "client" => Ok(f),
         Some(_) if shares::is_visible(db, viewer, ITEM, f.id).await? => Ok(f),
         Some(_) if messages::attachment_visible(db, viewer, f.id).await? => Ok(f),
+        Some(_) if in_shared_folder(db, &f).await? => Ok(f),
         Some(_) => Err(DbError::NotFound),
     }
+}
+
+/// Whether a file is in a folder shared with its client (or below one).
+async fn in_shared_folder(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
+    let Some(folder) = f.folder_id else {
+        return Ok(false);
+    };
+    Ok(crate::folders::shared_subtrees(db, f.firm_id, f.client_id)
+        .await?
+        .contains(&folder))
+}
+
+/// Whether the client's people see a file through the files page: their own upload, or one
+/// shared with them by itself or through its folder.
+pub async fn client_sees(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
+    Ok(f.uploaded_side == "client"
+        || shares::is_shared_with_client(db, f.firm_id, f.client_id, ITEM, f.id).await?
+        || in_shared_folder(db, f).await?)
+}
+
+/// A client marks a file it may see read ("Mark as read"); the firm sees it as Complete.
+pub async fn mark_read(db: &Db, viewer: &Viewer, id: Uuid) -> Result<(), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    let f = get(db, viewer, id).await?;
+    shares::record_read(db, viewer, client_id, ITEM, f.id).await
 }
 
 /// Where a listing looks.
@@ -415,19 +479,37 @@ async fn query(
         Place::In(id) => (2, Some(id)),
     };
     let direction = if listing.descending { "DESC" } else { "ASC" };
-    // Only fixed column names and directions are formatted in; every value is bound.
+    // Files in shared folders are shared too; the folders' ids are bound from $8 on.
+    let open = crate::folders::shared_subtrees(db, firm_id, client_id).await?;
+    // (A file at the top, or no shared folder, is simply not in one: never NULL.)
+    let in_open = |column: &str| {
+        if open.is_empty() {
+            "FALSE".to_string()
+        } else {
+            let list = (0..open.len())
+                .map(|i| format!("${}", i + 8))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("COALESCE({column} IN ({list}), FALSE)")
+        }
+    };
+    let (c_open, f_open) = (in_open("c.folder_id"), in_open("f.folder_id"));
+    // Only fixed column names, directions and numbered placeholders are formatted in; every
+    // value is bound.
     let sql = format!(
         "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_side, u.name AS uploader_name, f.created_at, \
                 v.shared, r.read_at, f.scan_status, f.scan_verdict, f.version, COUNT(*) OVER () AS total, \
-                (SELECT COUNT(DISTINCT s.item_id) FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
-                 JOIN files c ON c.id = s.item_id AND c.superseded_at IS NULL \
-                 WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'file' \
-                 AND (s.matter_id IS NULL OR m.portal_open) \
+                (SELECT COUNT(*) FROM files c WHERE c.firm_id = $1 AND c.client_id = $2 AND c.superseded_at IS NULL \
+                 AND (EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                              WHERE s.item_type = 'file' AND s.item_id = c.id AND s.client_id = c.client_id \
+                              AND (s.matter_id IS NULL OR m.portal_open)) \
+                      OR (c.uploaded_side = 'staff' AND {c_open})) \
                  AND NOT EXISTS (SELECT 1 FROM item_reads x WHERE x.item_type = 'file' \
-                                 AND x.item_id = s.item_id AND x.client_id = s.client_id)) AS unread \
-         FROM (SELECT f.id, EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+                                 AND x.item_id = c.id AND x.client_id = c.client_id)) AS unread \
+         FROM (SELECT f.id, (EXISTS (SELECT 1 FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
                        WHERE s.item_type = 'file' AND s.item_id = f.id AND s.client_id = f.client_id \
-                       AND (s.matter_id IS NULL OR m.portal_open)) AS shared \
+                       AND (s.matter_id IS NULL OR m.portal_open)) \
+                       OR {f_open}) AS shared \
                FROM files f WHERE f.firm_id = $1 AND f.client_id = $2 AND f.superseded_at IS NULL \
                AND ($5 = 0 OR ($5 = 1 AND f.folder_id IS NULL) OR ($5 = 2 AND f.folder_id = $6))) v \
          JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
@@ -436,9 +518,15 @@ async fn query(
          ORDER BY {} {direction}, f.id {direction} LIMIT $4 OFFSET $7",
         listing.sort.column()
     );
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(firm_id).bind(client_id).bind(only_visible).bind(listing.limit).bind(place).bind(folder)
-        .bind(listing.offset).fetch_all(p).await)?;
+    let rows: Vec<Row> = on_db!(db, p => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(firm_id).bind(client_id).bind(only_visible).bind(listing.limit).bind(place).bind(folder)
+            .bind(listing.offset);
+        for id in &open {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
     // The counts ride on every row; an empty page has none (the dashboard's newest files
     // include every unread one, so there it means none are unread).
     let (unread, total) = rows.first().map_or((0, 0), |r| (r.unread, r.total));
@@ -589,8 +677,7 @@ pub async fn comment(
     let body = portico_core::validate::text("body", body, crate::comments::MAX_CHARS)?;
     let side = if viewer.is_staff() { "staff" } else { "client" };
     // A client is told only about files they can see.
-    let client_sees = f.uploaded_side == "client"
-        || shares::is_shared_with_client(db, f.firm_id, f.client_id, ITEM, f.id).await?;
+    let client_sees = client_sees(db, &f).await?;
     let id = crate::new_id();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(

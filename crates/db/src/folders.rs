@@ -1,6 +1,7 @@
 //! Folders of a client's files, nested to any depth. Staff see and arrange all of a client's
-//! folders; a client sees the folders its people made and those on the way to a file it may
-//! see, and arranges only its own. Every change to the tree happens in one transaction that
+//! folders; a client sees the folders its people made, those on the way to a file it may see,
+//! and those the firm shares (with everything below them), and arranges only its own. Sharing
+//! a folder shares every file in it and below it, as it is now and as it will be. Every change to the tree happens in one transaction that
 //! first locks the client (on PostgreSQL; SQLite has one writer), so concurrent moves cannot
 //! make a cycle or leave two siblings with one name.
 
@@ -48,13 +49,62 @@ async fn all(db: &Db, firm_id: Uuid, client_id: Uuid) -> Result<Vec<Folder>, DbE
     ).bind(firm_id).bind(client_id).bind(MOST).fetch_all(p).await)?)
 }
 
+/// The folders shared with a client through a live share (with the client, or one of its
+/// open matters), without those below them.
+async fn shared_directly(db: &Db, firm_id: Uuid, client_id: Uuid) -> Result<Vec<Uuid>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT DISTINCT s.item_id FROM shares s LEFT JOIN matters m ON m.id = s.matter_id \
+         WHERE s.firm_id = $1 AND s.client_id = $2 AND s.item_type = 'folder' \
+         AND (s.matter_id IS NULL OR m.portal_open)"
+    ).bind(firm_id).bind(client_id).fetch_all(p).await)?)
+}
+
+/// Every folder whose files a client's people see because it, or a folder above it, is
+/// shared with them (callers have checked the viewer's scope).
+pub(crate) async fn shared_subtrees(
+    db: &Db,
+    firm_id: Uuid,
+    client_id: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    let shared = shared_directly(db, firm_id, client_id).await?;
+    if shared.is_empty() {
+        return Ok(shared);
+    }
+    let folders = all(db, firm_id, client_id).await?;
+    let mut out: Vec<Uuid> = Vec::new();
+    for id in shared {
+        for f in subtree(&folders, id) {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which of a client's folders are shared with it themselves (staff's view of the list).
+pub async fn shared_with_client(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    let client = clients::get(db, viewer, client_id).await?;
+    shared_directly(db, client.firm_id, client.id).await
+}
+
 /// The folders of a client the viewer may see: all of them for staff; for a client, those its
-/// people made and every folder on the way to a file it may see.
+/// people made, those shared with it and below them, and every folder on the way to any of
+/// these or to a file it may see.
 pub async fn tree(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec<Folder>, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
     let folders = all(db, client.firm_id, client.id).await?;
     if viewer.is_staff() {
         return Ok(folders);
+    }
+    let shared = shared_directly(db, client.firm_id, client.id).await?;
+    let mut opened = Vec::new();
+    for id in shared {
+        opened.extend(subtree(&folders, id));
     }
     let holding: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
         "SELECT DISTINCT f.folder_id FROM files f WHERE f.firm_id = $1 AND f.client_id = $2 \
@@ -68,7 +118,8 @@ pub async fn tree(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec<Folde
         .iter()
         .filter(|f| f.created_side == "client")
         .map(|f| f.id)
-        .chain(holding);
+        .chain(holding)
+        .chain(opened);
     for start in starts {
         let mut at = Some(start);
         while let Some(id) = at {
@@ -403,4 +454,49 @@ pub async fn move_items(
         .await?;
     }
     tx.commit().await
+}
+
+/// Shares folders of one client — and so every file in them and below them — with that client
+/// or one of its matters (staff only).
+pub async fn share(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    ids: &[Uuid],
+    audience: crate::shares::Audience,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    for id in ids {
+        let (f, _) = get(db, viewer, *id).await?;
+        if f.client_id != client_id {
+            return Err(DbError::NotFound);
+        }
+    }
+    for id in ids {
+        crate::shares::share(db, viewer, ITEM, *id, audience, origin).await?;
+    }
+    Ok(())
+}
+
+/// Stops sharing folders with a client (files shared one by one stay shared).
+pub async fn unshare(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    ids: &[Uuid],
+    origin: &Origin,
+) -> Result<u64, DbError> {
+    if !viewer.is_staff() {
+        return Err(DbError::NotFound);
+    }
+    for id in ids {
+        let (f, _) = get(db, viewer, *id).await?;
+        if f.client_id != client_id {
+            return Err(DbError::NotFound);
+        }
+    }
+    crate::shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
 }

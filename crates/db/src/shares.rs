@@ -62,6 +62,7 @@ pub async fn share(
         let people = notifications::client_people(&mut tx, viewer.firm_id(), client_id).await?;
         let (summary, href) = match item_type {
             "file" => ("The firm shared a file with you", "/portal/files"),
+            "folder" => ("The firm shared a folder with you", "/portal/files"),
             _ => ("The firm shared something with you", "/portal"),
         };
         let notice = Notice {
@@ -187,6 +188,17 @@ pub async fn mark_read(
     if !is_visible(db, viewer, item_type, item_id).await? {
         return Err(DbError::NotFound);
     }
+    record_read(db, viewer, client_id, item_type, item_id).await
+}
+
+/// Records a client's first read of an item the caller has found visible to the viewer.
+pub(crate) async fn record_read(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    item_type: &str,
+    item_id: Uuid,
+) -> Result<(), DbError> {
     on_db!(db, p => sqlx::query(
         "INSERT INTO item_reads (firm_id, item_type, item_id, client_id, user_id, read_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_type, item_id, client_id) DO NOTHING"

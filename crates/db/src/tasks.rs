@@ -92,16 +92,7 @@ pub async fn create(
         if file.client_id != client.id {
             return Err(DbError::NotFound);
         }
-        if file.uploaded_side != "client"
-            && !crate::shares::is_shared_with_client(
-                db,
-                client.firm_id,
-                client.id,
-                crate::files::ITEM,
-                file.id,
-            )
-            .await?
-        {
+        if !crate::files::client_sees(db, &file).await? {
             return Err(Invalid::new(
                 "file_id",
                 "Share the document with the client first, so they can read it.",

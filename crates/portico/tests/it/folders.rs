@@ -156,6 +156,19 @@ both! {
         assert_eq!(zip.status, 200);
         assert!(zip.body.contains("Tax 2025/Receipts/a.txt"), "the entry's path is in the zip");
 
+        // A file put in the shared folder later is shared with it, and the client hears of it.
+        let later = upload_into(&staff, &home, &action, &receipts.to_string(), &[("later.txt", bytes(100, 7))]).await;
+        assert_eq!(later.status, 303);
+        let later_id = file_named(&app, &f.a.owner, c1.id, "later.txt").await.id;
+        assert_eq!(fetch(&client, later_id).await.0, 200);
+        assert!(client.get("/notifications").await.body.contains("The firm shared a file with you"));
+        assert!(client.get(&format!("/portal/files?folder={receipts}")).await.body.contains("Mark as read"));
+        let read = client.submit(&format!("/portal/files?folder={receipts}"), &format!("/portal/files/{later_id}/read"), &[]).await;
+        assert_eq!(read.status, 303);
+        assert_eq!(read.location.as_deref(), Some(format!("/portal/files?folder={receipts}&done=read").as_str()));
+        assert!(staff.get(&format!("{home}?folder={receipts}")).await.body.contains("Complete"), "staff see it read");
+        assert!(staff.get(&home).await.body.contains("shared, with all it holds"));
+
         // A client cannot rename, delete or move the firm's folder, nor move the firm's file.
         let renamed = client.submit("/portal/files", &format!("/folders/{tax}/rename"), &[("name", "Mine")]).await;
         assert_eq!(renamed.status, 409);

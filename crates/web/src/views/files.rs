@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use portico_db::files::{self, Listed, NewFile};
 use portico_db::folders;
-use portico_db::shares::{self, Audience};
+use portico_db::shares::Audience;
 use portico_db::{access_log, audit, clients, matters, new_id};
 use portico_storage::crypt;
 use serde::Deserialize;
@@ -96,8 +96,10 @@ pub(crate) struct FilesPage {
     client_id: uuid::Uuid,
     done_href: String,
     folder_action: String,
-    /// Staff only: where the share form posts, and the client's matters to share with.
+    /// Staff only: where the share form posts, the client's matters to share with, and which
+    /// folders are shared themselves.
     share_action: Option<String>,
+    shared_folders: Vec<uuid::Uuid>,
     matters: Vec<matters::Matter>,
     max_size: String,
 }
@@ -302,6 +304,11 @@ async fn page_for(
             "/portal/folders".into()
         },
         share_action: staff.then(|| format!("/staff/clients/{}/files/share", client.id)),
+        shared_folders: if staff {
+            folders::shared_with_client(&state.db, &signed.viewer, client.id).await?
+        } else {
+            Vec::new()
+        },
         matters: if staff {
             matters::for_client(&state.db, &signed.viewer, client.id).await?
         } else {
@@ -1007,25 +1014,14 @@ pub(crate) async fn share(
     }
     let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let pairs = &posted.form;
-    // A ticked folder stands for every file in it and below it.
-    let (mut ids, dirs) = ticked(pairs)?;
-    for dir in dirs {
-        for (f, _) in files::under(&state.db, &signed.viewer, dir).await? {
-            if f.client_id != client.id {
-                return Err(AppError::NotFound);
-            }
-            if !ids.contains(&f.id) {
-                ids.push(f.id);
-            }
-        }
-    }
+    let (ids, dirs) = ticked(pairs)?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == "action")
         .map_or("", |(_, v)| v.as_str());
-    if ids.is_empty() {
+    if ids.is_empty() && dirs.is_empty() {
         return Err(AppError::Invalid(
-            "No files were ticked (or the ticked folders are empty). Go back, tick the files you mean, then press the button again."
+            "Nothing was ticked. Go back, tick the files or folders you mean, then press the button again."
                 .into(),
         ));
     }
@@ -1046,10 +1042,20 @@ pub(crate) async fn share(
                 &origin,
             )
             .await?;
+            folders::share(
+                &state.db,
+                &signed.viewer,
+                client.id,
+                &dirs,
+                audience,
+                &origin,
+            )
+            .await?;
             "shared"
         }
         "unshare" => {
             files::unshare(&state.db, &signed.viewer, client.id, &ids, &origin).await?;
+            folders::unshare(&state.db, &signed.viewer, client.id, &dirs, &origin).await?;
             "unshared"
         }
         _ => {
@@ -1069,8 +1075,13 @@ pub(crate) async fn mark_read(
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
     let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
-    shares::mark_read(&state.db, &signed.viewer, files::ITEM, f.id).await?;
-    Ok(Redirect::to("/portal/files?done=read"))
+    files::mark_read(&state.db, &signed.viewer, f.id).await?;
+    Ok(Redirect::to(&back_to(
+        signed,
+        f.client_id,
+        f.folder_id,
+        "read",
+    )))
 }
 
 /// A file's own page: its details and the comments on it, both ways.
