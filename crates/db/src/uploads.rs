@@ -190,12 +190,13 @@ async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
     tx.commit().await
 }
 
-/// What the sweep must remove of an expired upload: its part prefix and, unless the file was
-/// recorded, the object a join may have begun.
+/// What the sweep must remove of an expired upload: everything under its prefixes and its
+/// joined file, except the object a recorded file uses.
 #[derive(Debug, Clone)]
 pub struct Leftover {
-    pub prefix: String,
-    pub unrecorded_key: Option<String>,
+    pub prefixes: Vec<String>,
+    pub joined_key: String,
+    pub kept: Option<String>,
 }
 
 /// Takes up to `limit` expired uploads off the books (the job worker's view, not a person's)
@@ -206,19 +207,31 @@ pub async fn sweep_expired(db: &Db, limit: i64) -> Result<Vec<Leftover>, DbError
     ).bind(now()).bind(limit).fetch_all(p).await)?;
     let mut out = Vec::new();
     for u in gone {
-        let recorded: i64 = on_db!(db, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM files WHERE id = $1"
-        ).bind(u.id).fetch_one(p).await)?;
+        let kept: Option<String> = on_db!(db, p => sqlx::query_scalar(
+            "SELECT storage_key FROM files WHERE id = $1"
+        ).bind(u.id).fetch_optional(p).await)?;
         remove(db, u.id).await?;
         out.push(Leftover {
-            prefix: u.prefix(),
-            unrecorded_key: (recorded == 0).then(|| file_key(u.firm_id, u.id)),
+            prefixes: vec![u.prefix(), first_prefix(u.firm_id, u.id)],
+            joined_key: joined_key(u.firm_id, u.id),
+            kept,
         });
     }
     Ok(out)
 }
 
-/// The key a joined upload's file is stored under (a file's key, with the upload's id).
+/// A file's key in storage.
 pub fn file_key(firm_id: Uuid, id: Uuid) -> String {
     format!("firms/{firm_id}/files/{id}")
+}
+
+/// Where the first part of upload `id` is kept, beside the firm's files: an upload sent in one
+/// request becomes its file where it lies, with no copying.
+pub fn first_prefix(firm_id: Uuid, id: Uuid) -> String {
+    format!("firms/{firm_id}/files/{id}/")
+}
+
+/// Where the parts of an upload sent in several requests are joined into its file.
+pub fn joined_key(firm_id: Uuid, id: Uuid) -> String {
+    format!("firms/{firm_id}/files/{id}-joined")
 }

@@ -184,13 +184,15 @@ pub async fn sweep_uploads(
         }
         removed += batch.len();
         for left in batch {
-            let mut keys = storage.list(&left.prefix).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, prefix = %left.prefix, "could not list an upload's parts");
-                Vec::new()
-            });
-            keys.extend(left.unrecorded_key);
-            for key in keys {
-                if let Err(e) = storage.delete(&key).await {
+            let mut keys = vec![left.joined_key.clone()];
+            for prefix in &left.prefixes {
+                keys.extend(storage.list(prefix).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, %prefix, "could not list an upload's parts");
+                    Vec::new()
+                }));
+            }
+            for key in keys.iter().filter(|k| left.kept.as_ref() != Some(*k)) {
+                if let Err(e) = storage.delete(key).await {
                     tracing::warn!(error = %e, %key, "could not remove an expired upload's object");
                 }
             }

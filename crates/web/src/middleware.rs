@@ -50,6 +50,7 @@ async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Res
     // Uploads take as long as their bytes do; live streams stay open while their page is.
     let path = req.uri().path();
     if (req.method() == Method::POST && path.ends_with("/upload"))
+        || (req.method() == Method::PATCH && path.contains("/uploads/"))
         || (req.method() == Method::GET && path.ends_with("/live"))
     {
         return next.run(req).await;

@@ -1,6 +1,7 @@
-// The files page's uploads: files chosen or dropped on the form go up one after another in
-// resumable parts (tus 1.0), each with its own progress bar. A dropped connection is retried
-// from where the server says the file got to; choosing the same file again, in this tab or
+// The files page's uploads: files chosen or dropped on the form go up one after another as
+// resumable uploads (tus 1.0), each with its own progress bar. Each file is sent in one
+// request; if the connection drops, the server keeps what arrived and the rest is sent from
+// where the server says the file got to. Choosing the same file again, in this tab or
 // another, goes on from there too. Without this script the form uploads in one request.
 (function () {
   'use strict';
@@ -13,7 +14,6 @@
   var client = form.getAttribute('data-client') || '';
   var folder = form.getAttribute('data-folder') || '';
   var done = form.getAttribute('data-done');
-  var PART = 4 * 1024 * 1024;
   var busy = false;
 
   function b64(text) {
@@ -104,13 +104,15 @@
     for (;;) {
       ui.bar.value = offset;
       ui.status.textContent = Math.floor(100 * offset / Math.max(file.size, 1)) + '%';
-      var end = Math.min(offset + PART, file.size);
       var xhr;
       try {
         xhr = await send('PATCH', url, {
           'Upload-Offset': String(offset),
           'Content-Type': 'application/offset+octet-stream'
-        }, file.slice(offset, end), function (n) { ui.bar.value = offset + n; });
+        }, file.slice(offset), function (n) {
+          ui.bar.value = offset + n;
+          ui.status.textContent = Math.floor(100 * (offset + n) / Math.max(file.size, 1)) + '%';
+        });
       } catch (e) {
         failures += 1;
         ui.status.textContent = 'connection lost; trying again…';

@@ -84,13 +84,12 @@ both! {
         app.stop().await;
     }
 
-    async fn a_client_on_a_phone_makes_a_folder_and_uploads_into_it_in_parts(backend: Backend) {
+    async fn a_client_on_a_phone_makes_a_folder_and_goes_on_with_an_upload_begun_elsewhere(backend: Backend) {
         let Some(chrome) = Chrome::start().await else { return };
         let app = TestApp::start(backend).await;
         let f = Fixture::new(&app.db).await;
         let (c1, email, _) = &f.a.clients[0];
         let dir = tempfile::tempdir().unwrap();
-        // Larger than one part (4 MiB), so it goes up in three.
         let big: Vec<u8> = (0..9 * 1024 * 1024 + 17u32).map(|i| (i % 241) as u8).collect();
         let (big_path, small_path) = (dir.path().join("bank statement.pdf"), dir.path().join("note.txt"));
         std::fs::write(&big_path, &big).unwrap();
@@ -109,6 +108,21 @@ both! {
         let url = chrome.wait_until(|u| u.contains("done=folder")).await;
         assert!(url.contains("folder="), "{url}");
         assert!(chrome.source().await.contains("Or drop files here"), "the script offers dropping");
+        let folder = url.split("folder=").nth(1).unwrap().split('&').next().unwrap().to_string();
+
+        // Elsewhere (another window of the same person), the statement's upload began and
+        // stopped after 3 MiB; this page knows it by the file, as if it had begun it.
+        let elsewhere = app.browser();
+        elsewhere.login(email, PASSWORD).await;
+        let t = crate::uploads::Tus::new(&elsewhere, "/portal/files").await;
+        let at = t.begin(big.len() as u64, &[("filename", "bank statement.pdf"), ("folder", &folder)]).await;
+        let three = 3 * 1024 * 1024;
+        assert_eq!(t.patch(&at, 0, big[..three].to_vec()).await.unwrap().status(), 204);
+        let modified = std::fs::metadata(&big_path).unwrap().modified().unwrap()
+            .duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+        let key = format!("portico-upload:/uploads||{folder}|bank statement.pdf|{}|{modified}", big.len());
+        chrome.run_async(&format!("localStorage.setItem({}, {}); arguments[0](true)", serde_json::json!(key), serde_json::json!(at))).await;
+
         chrome.fill("#upload-files", &format!("{}\n{}", big_path.display(), small_path.display())).await;
         chrome.click("#upload-form button[type=submit]").await;
         let mut landed = String::new();
@@ -127,6 +141,12 @@ both! {
         let stored = portico_db::files::get(&app.db, &f.a.owner, statement.id).await.unwrap();
         assert_eq!(stored.size, big.len() as i64);
         assert!(stored.folder_id.is_some());
+        assert_eq!(stored.id.to_string(), at.rsplit('/').next().unwrap(), "the upload begun elsewhere went on");
+        assert!(stored.storage_key.ends_with("-joined"), "its two requests were joined");
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let got = staff.with_cookie(staff.raw().get(staff.url(&format!("/files/{}", stored.id)))).send().await.unwrap();
+        assert!(got.bytes().await.unwrap().to_vec() == big, "byte for byte");
         let left = chrome.run_async("arguments[0](Object.keys(localStorage).filter(k => k.startsWith('portico-upload:')).length)").await;
         assert_eq!(left, serde_json::json!(0), "finished uploads are forgotten");
         chrome.quit().await;

@@ -487,8 +487,11 @@ both! {
         let id = listed[0]["id"].as_str().unwrap();
         let got = http.get(format!("{base}/api/v1/files/{id}/content")).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
         assert!(got.to_vec() == whole, "the file comes back byte for byte");
-        // No part, staged or whole, is left anywhere under the uploads' folder.
+        // No part, staged or whole, is left anywhere: the one object kept is the file.
         assert_eq!(files_in(&dir.path().join("files").join("uploads")), Vec::<String>::new());
+        let kept = files_in(&dir.path().join("files").join("firms"));
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(kept[0].ends_with(&format!("{id}-joined")), "{kept:?}");
         stop(&mut child);
     }
 }

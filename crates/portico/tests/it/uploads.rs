@@ -82,6 +82,22 @@ fn bytes(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// Every object an upload keeps besides a recorded file: its parts, first and later.
+async fn parts_of(app: &TestApp, firm_id: uuid::Uuid, upload_id: &str) -> Vec<String> {
+    let mut keys = app
+        .storage
+        .list(&format!("uploads/{upload_id}"))
+        .await
+        .unwrap();
+    keys.extend(
+        app.storage
+            .list(&format!("firms/{firm_id}/files/{upload_id}"))
+            .await
+            .unwrap(),
+    );
+    keys
+}
+
 async fn fetch(b: &Browser, id: uuid::Uuid) -> (u16, Vec<u8>) {
     let res = b
         .with_cookie(b.raw().get(b.url(&format!("/files/{id}"))))
@@ -183,8 +199,9 @@ both! {
             let staff = app.browser();
             staff.login(&f.a.member_email, PASSWORD).await;
             assert_eq!(fetch(&staff, stored.id).await, (200, whole.clone()), "staff see it at once");
-            // The parts are gone; only the file is kept.
-            assert!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().is_empty());
+            // Sent in several requests, the parts were joined into one file and are gone.
+            assert!(stored.storage_key.ends_with("-joined"), "{}", stored.storage_key);
+            assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
             // Sending more to a finished upload adds nothing.
             let again = t.patch(&at, whole.len() as u64, Vec::new()).await.unwrap();
             assert_eq!(again.status(), 204);
@@ -275,19 +292,20 @@ both! {
         assert_eq!(statuses, [204, 409]);
         assert_eq!(t.offset(&at).await, (200, Some(100_000)));
         let upload_id = at.rsplit('/').next().unwrap().to_string();
-        assert_eq!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().len(), 1, "the losing part was removed");
+        assert_eq!(parts_of(&app, f.a.id, &upload_id).await.len(), 1, "the losing part was removed");
 
         // Given up: the upload and its parts are gone.
         let ended = t.req(reqwest::Method::DELETE, &at).send().await.unwrap();
         assert_eq!(ended.status(), 204);
         assert_eq!(t.offset(&at).await.0, 404);
-        assert!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().is_empty());
+        assert!(parts_of(&app, f.a.id, &upload_id).await.is_empty());
 
         // Abandoned: once expired, the sweep removes it and everything it stored.
         let at = t.begin(200_000, &[("filename", "abandoned.bin")]).await;
         assert_eq!(t.patch(&at, 0, bytes(50_000, 1)).await.unwrap().status(), 204);
         let upload_id: uuid::Uuid = at.rsplit('/').next().unwrap().parse().unwrap();
-        assert_eq!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().len(), 1);
+        assert_eq!(t.patch(&at, 50_000, bytes(50_000, 2)).await.unwrap().status(), 204);
+        assert_eq!(parts_of(&app, f.a.id, &upload_id.to_string()).await.len(), 2);
         let past = portico_db::now() - time::Duration::hours(1);
         match &app.db {
             portico_db::Db::Sqlite(p) => { sqlx::query("UPDATE uploads SET expires_at = $1 WHERE id = $2").bind(past).bind(upload_id).execute(p).await.unwrap(); }
@@ -295,7 +313,7 @@ both! {
         }
         assert_eq!(t.offset(&at).await.0, 404, "an expired upload cannot go on");
         assert!(portico::worker::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
-        assert!(app.storage.list(&format!("uploads/{upload_id}")).await.unwrap().is_empty());
+        assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
         assert!(files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().is_empty());
         app.stop().await;
     }
@@ -332,11 +350,29 @@ both! {
         let listed: Vec<serde_json::Value> = http.get(api(&format!("/clients/{}/files?folder={folder_id}", c1.id))).bearer_auth(&token)
             .send().await.unwrap().json().await.unwrap();
         assert_eq!(listed.len(), 1);
+        // The same bytes in one request become the file where they lie, hashed on the way:
+        // the same SHA-256 as the joined upload's, and nothing else kept.
+        let meta = format!("filename {},client {}", STANDARD.encode("photo 2.jpg"), STANDARD.encode(c1.id.to_string()));
+        let res = http.post(api("/uploads")).bearer_auth(&token).header("tus-resumable", "1.0.0")
+            .header("upload-length", body.len().to_string()).header("upload-metadata", meta).send().await.unwrap();
+        let one_at = res.headers()["location"].to_str().unwrap().to_string();
+        let res = http.patch(app.url(&one_at)).bearer_auth(&token).header("tus-resumable", "1.0.0")
+            .header("upload-offset", "0").header("content-type", "application/offset+octet-stream")
+            .body(body.clone()).send().await.unwrap();
+        assert_eq!(res.status(), 204);
+        let one_id: uuid::Uuid = one_at.rsplit('/').next().unwrap().parse().unwrap();
+        let one = files::get(&app.db, &f.a.owner, one_id).await.unwrap();
+        assert_eq!(one.sha256, listed[0]["sha256"].as_str().unwrap());
+        assert_eq!(one.content_type, "application/octet-stream");
+        assert_eq!(parts_of(&app, f.a.id, &one_id.to_string()).await, vec![one.storage_key.clone()]);
+        let res = http.get(api(&format!("/files/{one_id}/content"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.bytes().await.unwrap().to_vec(), body);
         assert_eq!(listed[0]["name"], "photo 1.jpg");
         assert_eq!(listed[0]["size"], body.len());
         let id = listed[0]["id"].as_str().unwrap().to_string();
         let top: Vec<serde_json::Value> = http.get(api(&format!("/clients/{}/files", c1.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        assert!(top.is_empty());
+        assert_eq!(top.len(), 1, "only the one sent to the top level");
+        assert_eq!(top[0]["name"], "photo 2.jpg");
 
         // Whole and a range, byte for byte.
         let res = http.get(api(&format!("/files/{id}/content"))).bearer_auth(&token).send().await.unwrap();

@@ -343,7 +343,7 @@ pub(crate) async fn portal_list(
 
 /// Recognises a few types from a file's first bytes; anything else is plain bytes. Downloads
 /// are attachments whatever this says, so a wrong guess can never make a page of a file.
-fn sniff(head: &[u8]) -> &'static str {
+pub(crate) fn sniff(head: &[u8]) -> &'static str {
     let starts = |magic: &[u8]| head.starts_with(magic);
     if starts(b"%PDF-") {
         "application/pdf"
@@ -413,16 +413,20 @@ pub(crate) async fn store_field(
     // Checked before the first byte and while the bytes stream.
     let (max, per_file) = upload_limit(state, viewer.firm_id()).await?;
     let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
-    store_stream(state, viewer.firm_id(), new_id(), name, body, max, per_file).await
+    let id = new_id();
+    let key = portico_db::uploads::file_key(viewer.firm_id(), id);
+    store_stream(state, viewer.firm_id(), id, key, name, body, max, per_file).await
 }
 
-/// Streams bytes into storage as file `id` of a firm: hashed, counted, their type sniffed and,
-/// with a master key, sealed on the way. Past `max` bytes it stops, keeps nothing and answers
-/// 413.
+/// Streams bytes into storage under `key` as file `id` of a firm: hashed, counted, their type
+/// sniffed and, with a master key, sealed on the way. Past `max` bytes it stops, keeps nothing
+/// and answers 413.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn store_stream<S>(
     state: &AppState,
     firm_id: uuid::Uuid,
     id: uuid::Uuid,
+    key: String,
     name: String,
     body: S,
     max: u64,
@@ -431,7 +435,6 @@ pub(crate) async fn store_stream<S>(
 where
     S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send,
 {
-    let key = portico_db::uploads::file_key(firm_id, id);
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut head: Vec<u8> = Vec::new();
@@ -480,7 +483,7 @@ where
     Ok((file, key))
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

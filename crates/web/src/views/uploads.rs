@@ -228,14 +228,20 @@ pub(crate) async fn delete(
     }
     up.check_write(&headers)?;
     let u = uploads::forget(&state.db, &up.viewer, parse_id(&id)?).await?;
-    remove_prefix(&state, &u.prefix()).await;
+    remove_prefix(&state, &u.prefix(), None).await;
+    remove_prefix(&state, &uploads::first_prefix(u.firm_id, u.id), None).await;
+    let _ = state
+        .storage
+        .delete(&uploads::joined_key(u.firm_id, u.id))
+        .await;
     Ok(tus(StatusCode::NO_CONTENT))
 }
 
-async fn remove_prefix(state: &AppState, prefix: &str) {
+/// Removes every object under a prefix but `keep`.
+async fn remove_prefix(state: &AppState, prefix: &str, keep: Option<&str>) {
     match state.storage.list(prefix).await {
         Ok(keys) => {
-            for key in keys {
+            for key in keys.iter().filter(|k| Some(k.as_str()) != keep) {
                 if let Err(e) = state.storage.delete(&key).await {
                     tracing::warn!(error = %e, %key, "could not remove an upload's part");
                 }
@@ -294,9 +300,10 @@ async fn receive_and_join(
     u: Upload,
     body: Body,
 ) -> Result<Response, AppError> {
+    let mut whole_first = None;
     if u.file_id.is_none() && u.received < u.length {
         match receive(&state, &u, body).await? {
-            Received::Kept => {}
+            Received::Kept(first) => whole_first = first,
             Received::Raced => {
                 let now = uploads::get(&state.db, &up.viewer, u.id).await?;
                 return Ok(with(
@@ -312,7 +319,11 @@ async fn receive_and_join(
     }
     let u = uploads::get(&state.db, &up.viewer, u.id).await?;
     if u.file_id.is_none() && u.received == u.length {
-        join(&state, &up, &u).await?;
+        match whole_first {
+            // One request brought every byte: its part is the file, already hashed.
+            Some(first) if first.size == u.length => adopt(&state, &up, &u, first).await?,
+            _ => join(&state, &up, &u).await?,
+        }
     }
     let res = with(tus(StatusCode::NO_CONTENT), "upload-offset", u.received);
     Ok(with(res, "upload-expires", expires(&u)))
@@ -325,21 +336,72 @@ fn conflict(message: String) -> Response {
     res
 }
 
+/// The first part of an upload, as its request stored it: kept beside the firm's files,
+/// sealed with a key bound to the file's id, and hashed and sniffed on the way, so that when
+/// it holds every byte it simply becomes the file.
+struct FirstPart {
+    key: String,
+    size: i64,
+    sha256: String,
+    head: Vec<u8>,
+    key_wrapped: String,
+}
+
 enum Received {
-    /// Stored and counted (possibly nothing, if the body was empty).
-    Kept,
+    /// Stored and counted (possibly nothing, if the body was empty); the first part says
+    /// what it holds.
+    Kept(Option<FirstPart>),
     /// Another request added bytes at this offset first; this part was removed.
     Raced,
 }
 
+/// Where a new part of an upload goes, and the id its key is bound to: the first beside the
+/// firm's files (bound to the file's id, as a file's key is), the others under the upload's
+/// prefix (bound to their own). Every request writes a key of its own.
+fn part_place(u: &Upload) -> (uuid::Uuid, String) {
+    let id = new_id();
+    if u.received == 0 {
+        (
+            u.id,
+            format!("{}{id}", uploads::first_prefix(u.firm_id, u.id)),
+        )
+    } else {
+        (id, format!("{}{id}", u.prefix()))
+    }
+}
+
+/// The id a part's key is bound to.
+fn part_binding(u: &Upload, p: &Part) -> Result<uuid::Uuid, AppError> {
+    if p.start == 0 {
+        return Ok(u.id);
+    }
+    p.storage_key
+        .rsplit('/')
+        .next()
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .ok_or_else(|| AppError::Internal("an upload part's key is damaged".into()))
+}
+
+/// What hashing the first part has seen so far.
+#[derive(Default)]
+struct Digest {
+    sha: Option<sha2::Sha256>,
+    head: Vec<u8>,
+}
+
 /// Stores one request's bytes as a part and records it at the upload's offset.
 async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, AppError> {
+    use sha2::Digest as _;
     let room = (u.length - u.received).max(0) as u64;
-    let part_id = new_id();
-    let key = format!("{}{part_id}", u.prefix());
+    let (part_id, key) = part_place(u);
+    let first = part_id == u.id;
     let size = Arc::new(AtomicU64::new(0));
     let over = Arc::new(AtomicBool::new(false));
-    let (counted, too_much) = (size.clone(), over.clone());
+    let digest = Arc::new(std::sync::Mutex::new(Digest {
+        sha: first.then(sha2::Sha256::new),
+        head: Vec::new(),
+    }));
+    let (counted, too_much, seen) = (size.clone(), over.clone(), digest.clone());
     // A connection that drops ends the part where it dropped; what arrived is kept.
     let bytes = body
         .into_data_stream()
@@ -351,6 +413,14 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
             if total > room {
                 too_much.store(true, Ordering::Relaxed);
                 return Err(std::io::Error::other("more bytes than the upload declared"));
+            }
+            let mut d = seen.lock().expect("digest lock");
+            if let Some(sha) = d.sha.as_mut() {
+                sha.update(&chunk);
+                if d.head.len() < 16 {
+                    let take = chunk.len().min(16 - d.head.len());
+                    d.head.extend_from_slice(&chunk[..take]);
+                }
             }
             Ok(chunk)
         });
@@ -375,22 +445,66 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
     let size = size.load(Ordering::Relaxed) as i64;
     if size == 0 {
         let _ = state.storage.delete(&key).await;
-        return Ok(Received::Kept);
+        return Ok(Received::Kept(None));
     }
     let part = Part {
         start: u.received,
         size,
         storage_key: key.clone(),
-        key_wrapped,
+        key_wrapped: key_wrapped.clone(),
     };
-    if uploads::add_part(&state.db, u, u.received, &part).await? {
-        Ok(Received::Kept)
-    } else {
+    if !uploads::add_part(&state.db, u, u.received, &part).await? {
         let _ = state.storage.delete(&key).await;
-        Ok(Received::Raced)
+        return Ok(Received::Raced);
     }
+    let first = first.then(|| {
+        let mut d = digest.lock().expect("digest lock");
+        FirstPart {
+            key,
+            size,
+            sha256: super::files::hex_lower(&d.sha.take().expect("hashed").finalize()),
+            head: std::mem::take(&mut d.head),
+            key_wrapped,
+        }
+    });
+    Ok(Received::Kept(first))
 }
 
+/// Records an upload whose one part holds every byte: the part is the file.
+async fn adopt(
+    state: &AppState,
+    up: &Uploader,
+    u: &Upload,
+    first: FirstPart,
+) -> Result<(), AppError> {
+    if !uploads::claim_join(&state.db, u).await? {
+        return Err(AppError::Conflict(
+            "The file is being recorded; ask again in a moment.".into(),
+        ));
+    }
+    let new = NewFile {
+        id: u.id,
+        name: &u.name,
+        size: first.size,
+        content_type: super::files::sniff(&first.head),
+        sha256: &first.sha256,
+        storage_key: &first.key,
+        scan: state.config.scan,
+        key_wrapped: &first.key_wrapped,
+        folder_id: u.folder_id,
+    };
+    uploads::finish(&state.db, &up.viewer, u, new, &up.origin).await?;
+    state.jobs_waiting.notify_one();
+    // What requests cut off by a dying server may have left beside it.
+    remove_prefix(state, &u.prefix(), None).await;
+    remove_prefix(
+        state,
+        &uploads::first_prefix(u.firm_id, u.id),
+        Some(&first.key),
+    )
+    .await;
+    Ok(())
+}
 /// Joins a complete upload's parts into the file and records it; the parts are removed.
 async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppError> {
     if !uploads::claim_join(&state.db, u).await? {
@@ -401,12 +515,7 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
     let parts = uploads::parts(&state.db, u).await?;
     let mut streams = Vec::new();
     for p in &parts {
-        let part_id = p
-            .storage_key
-            .rsplit('/')
-            .next()
-            .and_then(|id| uuid::Uuid::parse_str(id).ok())
-            .ok_or_else(|| AppError::Internal("an upload part's key is damaged".into()))?;
+        let part_id = part_binding(u, p)?;
         let key = crypt::key_for(
             state.config.encryption.as_ref(),
             u.firm_id.as_bytes(),
@@ -431,6 +540,7 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
         state,
         u.firm_id,
         u.id,
+        uploads::joined_key(u.firm_id, u.id),
         u.name.clone(),
         whole,
         u.length as u64,
@@ -452,7 +562,8 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
     match uploads::finish(&state.db, &up.viewer, u, new, &up.origin).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            remove_prefix(state, &u.prefix()).await;
+            remove_prefix(state, &u.prefix(), None).await;
+            remove_prefix(state, &uploads::first_prefix(u.firm_id, u.id), None).await;
             Ok(())
         }
         Err(e) => {
