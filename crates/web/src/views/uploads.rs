@@ -242,7 +242,7 @@ async fn remove_prefix(state: &AppState, prefix: &str, keep: Option<&str>) {
     match state.storage.list(prefix).await {
         Ok(keys) => {
             for key in keys.iter().filter(|k| Some(k.as_str()) != keep) {
-                if let Err(e) = state.storage.delete(&key).await {
+                if let Err(e) = state.storage.delete(key).await {
                     tracing::warn!(error = %e, %key, "could not remove an upload's part");
                 }
             }
