@@ -2,8 +2,8 @@
 # Benchmark report (not a test) for files on local disk: upload and download throughput through
 # Portico (signed in, permission check, audit event per download) beside tower-http's ServeFile
 # serving the very same stored file, both fetched with curl; and how much the server's peak
-# memory grows; and the same upload made resumable (tus, 64 MiB requests). Usage:
-# bench/files.sh [size_mib ...]   (default: 100 2048)
+# memory grows; and the same upload made resumable (tus), in one request and in 64 MiB ones.
+# Usage: bench/files.sh [size_mib ...]   (default: 100 2048)
 # With PORTICO_STORAGE_ENCRYPTION_KEY set, files are sealed at rest: the bytes are checked by
 # downloading them instead, and ServeFile serves the sealed object for comparison.
 set -euo pipefail
@@ -49,23 +49,34 @@ for size in "${sizes[@]}"; do
     -F "csrf=$csrf" -F "file=@$file;filename=upload-$size.bin" "$files_page/upload")
   [ "${up#* }" = 303 ] || { echo "upload failed: $up" >&2; exit 1; }
   id=$(curl -sf -H "Cookie: $cookie" "$files_page" | grep -o "/files/[0-9a-f-]*\">upload-$size.bin" | head -1 | cut -d/ -f3 | cut -d'"' -f1)
-  # The same bytes again as a resumable upload (tus, through the API), in 64 MiB requests: the
-  # time from creating the upload to the answer of its last part, which joins the parts.
+  # The same bytes again as resumable uploads (tus, through the API): once in one request
+  # (as the page sends a file), once in 64 MiB requests (joined when the last one arrives);
+  # the time from creating the upload to the answer of its last request.
   bytes=$((size * 1048576))
-  meta="filename $(printf 'resumable-%s.bin' "$size" | base64 -w0),client $(printf '%s' "$client" | base64 -w0)"
-  t0=$(date +%s.%N)
-  loc=$(curl -s -D - -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" \
-    -H "Upload-Length: $bytes" -H "Upload-Metadata: $meta" "$base/api/v1/uploads" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
-  offset=0
-  while [ "$offset" -lt "$bytes" ]; do
-    n=$((bytes - offset < 67108864 ? bytes - offset : 67108864))
-    dd if="$file" bs=4M iflag=skip_bytes,count_bytes skip="$offset" count="$n" status=none |
-      curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" \
-        -H "Upload-Offset: $offset" -H "Content-Type: application/offset+octet-stream" --data-binary @- "$base$loc"
-    offset=$((offset + n))
-  done
-  t1=$(date +%s.%N)
-  resumable=$(awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f", b / (z - a) / 1048576 }')
+  resumable() { # request size in bytes
+    local meta t0 t1 loc offset n
+    meta="filename $(printf 'resumable-%s-%s.bin' "$size" "$1" | base64 -w0),client $(printf '%s' "$client" | base64 -w0)"
+    t0=$(date +%s.%N)
+    loc=$(curl -s -D - -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" \
+      -H "Upload-Length: $bytes" -H "Upload-Metadata: $meta" "$base/api/v1/uploads" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+    offset=0
+    while [ "$offset" -lt "$bytes" ]; do
+      n=$((bytes - offset < $1 ? bytes - offset : $1))
+      if [ "$n" -eq "$bytes" ]; then
+        curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" \
+          -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" -T "$file" "$base$loc"
+      else
+        dd if="$file" bs=4M iflag=skip_bytes,count_bytes skip="$offset" count="$n" status=none |
+          curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $token" -H "Tus-Resumable: 1.0.0" \
+            -H "Upload-Offset: $offset" -H "Content-Type: application/offset+octet-stream" --data-binary @- "$base$loc"
+      fi
+      offset=$((offset + n))
+    done
+    t1=$(date +%s.%N)
+    awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f", b / (z - a) / 1048576 }'
+  }
+  whole=$(resumable "$bytes")
+  parted=$(resumable 67108864)
   stored=$(find "$data/files" -name "$id" -type f)
   if [ -n "${PORTICO_STORAGE_ENCRYPTION_KEY:-}" ]; then
     curl -sf -H "Cookie: $cookie" "$base/files/$id" | cmp -s "$file" - || { echo "downloaded bytes differ" >&2; exit 1; }
@@ -83,8 +94,8 @@ for size in "${sizes[@]}"; do
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
   after=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
   p=$(median3 "${portico[@]}"); s=$(median3 "${bare[@]}")
-  printf '%5s MiB: upload %5s MiB/s, resumable %5s MiB/s; download %5s MiB/s, ServeFile %5s MiB/s (%s%%); peak RSS %s -> %s MiB\n' \
-    "$size" "$(mib "${up% *}")" "$resumable" "$(mib "$p")" "$(mib "$s")" "$(awk -v a="$p" -v b="$s" 'BEGIN { printf "%.0f", 100 * a / b }')" \
+  printf '%5s MiB: upload %5s MiB/s, resumable %5s MiB/s in one request, %5s MiB/s in 64 MiB requests; download %5s MiB/s, ServeFile %5s MiB/s (%s%%); peak RSS %s -> %s MiB\n' \
+    "$size" "$(mib "${up% *}")" "$whole" "$parted" "$(mib "$p")" "$(mib "$s")" "$(awk -v a="$p" -v b="$s" 'BEGIN { printf "%.0f", 100 * a / b }')" \
     "$((before / 1024))" "$((after / 1024))"
   rm -f "$file"
 done

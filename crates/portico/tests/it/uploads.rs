@@ -157,6 +157,9 @@ both! {
             let at = t.begin(whole.len() as u64, &[("filename", "Scan – März.pdf"), ("folder", &folder.id.to_string())]).await;
             assert!(at.starts_with("/uploads/"));
             assert_eq!(t.offset(&at).await, (200, Some(0)));
+            let head = t.req(reqwest::Method::HEAD, &at).send().await.unwrap();
+            let expires = head.headers()["upload-expires"].to_str().unwrap().to_string();
+            assert!(expires.ends_with(" GMT") && expires.len() == 29, "an HTTP date: {expires}");
 
             // The first megabyte arrives whole.
             let mb = 1024 * 1024;

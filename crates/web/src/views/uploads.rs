@@ -194,9 +194,13 @@ pub(crate) async fn create(
     Ok(with(res, "upload-expires", expires(&u)))
 }
 
+/// When the upload expires, as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn expires(u: &Upload) -> String {
     u.expires_at
-        .format(&time::format_description::well_known::Rfc2822)
+        .to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ))
         .unwrap_or_default()
 }
 
