@@ -97,9 +97,10 @@ impl Store {
         }
     }
 
-    /// Waits (up to five seconds) for clean-up done in the background.
+    /// Waits (up to twenty seconds: the machine may be busy) for clean-up done in the
+    /// background.
     async fn leftovers_after_clean_up(&self) -> Vec<String> {
-        let until = Instant::now() + Duration::from_secs(5);
+        let until = Instant::now() + Duration::from_secs(20);
         loop {
             let left = self.leftovers().await;
             if left.is_empty() || Instant::now() > until {
