@@ -28,6 +28,8 @@ pub struct Firm {
     pub ask_insurance: bool,
     /// Clients see when staff read their messages.
     pub client_read_receipts: bool,
+    /// Clients may move files the firm shared with them, not only their own.
+    pub clients_move_shared_files: bool,
 }
 
 /// What a firm's administrators may change about it.
@@ -44,6 +46,7 @@ pub struct Settings {
     pub link_lifetime_days: i64,
     pub ask_insurance: bool,
     pub client_read_receipts: bool,
+    pub clients_move_shared_files: bool,
 }
 
 /// Changes the viewer's firm (administrators only), after checking every value.
@@ -79,11 +82,12 @@ pub async fn update_settings(
         "UPDATE firms SET name = $2, brand_colour = $3, idle_timeout_secs = $4, absolute_timeout_secs = $5, \
          require_2fa_staff = $6, require_2fa_clients = $7, access_log_for_clients = $8, \
          terms_version = CASE WHEN terms_text <> $9 THEN terms_version + 1 ELSE terms_version END, \
-         terms_text = $9, link_lifetime_days = $10, ask_insurance = $11, client_read_receipts = $12 WHERE id = $1 RETURNING *"
+         terms_text = $9, link_lifetime_days = $10, ask_insurance = $11, client_read_receipts = $12, \
+         clients_move_shared_files = $13 WHERE id = $1 RETURNING *"
     ).bind(viewer.firm_id()).bind(&name).bind(&colour).bind(s.idle_timeout_minutes * 60)
     .bind(s.absolute_timeout_hours * 3600).bind(s.require_2fa_staff).bind(s.require_2fa_clients)
     .bind(s.access_log_for_clients).bind(&terms).bind(s.link_lifetime_days)
-    .bind(s.ask_insurance).bind(s.client_read_receipts)
+    .bind(s.ask_insurance).bind(s.client_read_receipts).bind(s.clients_move_shared_files)
     .fetch_optional(&mut **c).await)?.ok_or(DbError::NotFound)?;
     audit::append(
         &mut tx,
@@ -91,13 +95,14 @@ pub async fn update_settings(
         Event::new(Some(firm.id), "firm.settings")
             .object("firm", firm.id)
             .detail(format!(
-                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={} read_receipts={} terms_version={}",
+                "idle={}m absolute={}h 2fa_staff={} 2fa_clients={} access_log={} read_receipts={} client_moves={} terms_version={}",
                 s.idle_timeout_minutes,
                 s.absolute_timeout_hours,
                 s.require_2fa_staff,
                 s.require_2fa_clients,
                 s.access_log_for_clients,
                 s.client_read_receipts,
+                s.clients_move_shared_files,
                 firm.terms_version
             )),
     )

@@ -353,7 +353,8 @@ pub async fn delete(
 
 /// Moves files and folders of one client into `to` (`None`: the top level), all or none.
 /// A folder cannot go into itself or below itself; a name already used in the destination
-/// is refused. A client moves only what its people uploaded or made.
+/// is refused. A client moves only what its people uploaded or made, and the files the firm
+/// shares with it if the firm allows that.
 pub async fn move_items(
     db: &Db,
     viewer: &Viewer,
@@ -365,13 +366,16 @@ pub async fn move_items(
 ) -> Result<(), DbError> {
     let client = clients::get(db, viewer, client_id).await?;
     let to = parent_for(db, viewer, client.id, to).await?;
+    let firm_allows: bool = on_db!(db, p => sqlx::query_scalar(
+        "SELECT clients_move_shared_files FROM firms WHERE id = $1"
+    ).bind(client.firm_id).fetch_one(p).await)?;
     let mut moving_files = Vec::new();
     for id in files {
         let f = crate::files::get(db, viewer, *id).await?;
         if f.client_id != client.id {
             return Err(DbError::NotFound);
         }
-        if !viewer.is_staff() && f.uploaded_side != "client" {
+        if !viewer.is_staff() && f.uploaded_side != "client" && !firm_allows {
             return Err(DbError::Conflict(format!(
                 "“{}” was shared by the firm; only the firm can move it.",
                 f.name

@@ -175,6 +175,19 @@ both! {
         let moved = client.submit("/portal/files", "/files/move", &[("file", &a_id.to_string()), ("to", "top")]).await;
         assert_eq!(moved.status, 409);
         assert!(moved.body.contains("only the firm can move it"));
+        // Unless the firm lets its clients move what it shares.
+        let owner = app.browser();
+        owner.login(&f.a.owner_email, PASSWORD).await;
+        let allowed = owner.submit("/staff/settings", "/staff/settings", &[
+            ("name", "Alpha Legal"), ("brand_colour", "#1f5fa8"), ("idle_timeout_minutes", "30"),
+            ("absolute_timeout_hours", "12"), ("clients_move_shared_files", "on"),
+        ]).await;
+        assert_eq!(allowed.status, 303);
+        let moved = client.submit("/portal/files", "/files/move", &[("file", &later_id.to_string()), ("to", &tax.to_string())]).await;
+        assert_eq!(moved.status, 303, "{}", moved.body);
+        assert_eq!(files::get(&app.db, &f.a.owner, later_id).await.unwrap().folder_id, Some(tax));
+        // Still never the firm's folders, nor into another client's.
+        assert_eq!(client.submit("/portal/files", "/files/move", &[("folder", &receipts.to_string()), ("to", "top")]).await.status, 409);
 
         // Stop sharing the folder: the client sees none of it any more.
         let unshared = staff.submit(&home, &format!("/staff/clients/{}/files/share", c1.id), &[("action", "unshare"), ("folder", &tax.to_string())]).await;

@@ -120,7 +120,7 @@ both! {
             name: firm.name.clone(), brand_colour: firm.brand_colour.clone(), idle_timeout_minutes: 30,
             absolute_timeout_hours: 12, require_2fa_staff: true, require_2fa_clients: false,
             access_log_for_clients: false, terms_text: String::new(), link_lifetime_days: 30,
-            ask_insurance: false, client_read_receipts: false,
+            ask_insurance: false, client_read_receipts: false, clients_move_shared_files: false,
         };
         portico_db::firms::update_settings(&app.db, &f.a.owner, &settings, &portico_db::audit::Origin::system("test")).await.unwrap();
         assert_eq!(http.get("/staff").await.status, 200, "not sent to set up two-step sign-in");

@@ -36,6 +36,7 @@ pub(crate) struct SettingsPage {
     link_lifetime_days: i64,
     ask_insurance: bool,
     client_read_receipts: bool,
+    clients_move_shared_files: bool,
     quick_links: Vec<QuickLink>,
     saved: bool,
     error: Option<String>,
@@ -64,6 +65,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
         link_lifetime_days: firm.link_lifetime_days,
         ask_insurance: firm.ask_insurance,
         client_read_receipts: firm.client_read_receipts,
+        clients_move_shared_files: firm.clients_move_shared_files,
         quick_links,
         saved: false,
         error: None,
@@ -117,6 +119,8 @@ pub(crate) struct SettingsForm {
     ask_insurance: Option<String>,
     #[serde(default)]
     client_read_receipts: Option<String>,
+    #[serde(default)]
+    clients_move_shared_files: Option<String>,
 }
 
 pub(crate) async fn save(
@@ -139,6 +143,7 @@ pub(crate) async fn save(
         link_lifetime_days: f.link_lifetime_days.unwrap_or(current.link_lifetime_days),
         ask_insurance: f.ask_insurance.is_some(),
         client_read_receipts: f.client_read_receipts.is_some(),
+        clients_move_shared_files: f.clients_move_shared_files.is_some(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
         Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
