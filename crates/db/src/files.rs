@@ -295,11 +295,14 @@ pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Res
     Ok(())
 }
 
-/// How many bytes of files a firm keeps.
+/// How many bytes of files a firm keeps, counting the whole declared length of its resumable
+/// uploads under way (so that several at once cannot together pass its quota).
 pub async fn firm_bytes(db: &Db, firm_id: Uuid) -> Result<i64, DbError> {
     Ok(on_db!(db, p => sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE firm_id = $1"
-    ).bind(firm_id).fetch_one(p).await)?)
+        "SELECT CAST((SELECT COALESCE(SUM(size), 0) FROM files WHERE firm_id = $1) \
+              + (SELECT COALESCE(SUM(length), 0) FROM uploads WHERE firm_id = $1 AND file_id IS NULL \
+                 AND expires_at > $2) AS BIGINT)"
+    ).bind(firm_id).bind(now()).fetch_one(p).await)?)
 }
 
 /// One file, if the viewer may have it: staff of its firm; its client when they uploaded it
@@ -535,6 +538,45 @@ async fn query(
         total,
         unread,
     })
+}
+
+/// The full rows of listed files of one client, in the order given: in one statement for
+/// staff (who see every file of their firm's clients), one by one for a client.
+pub async fn details(
+    db: &Db,
+    viewer: &Viewer,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<StoredFile>, DbError> {
+    if !viewer.is_staff() {
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(get(db, viewer, *id).await?);
+        }
+        return Ok(out);
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = clients::get(db, viewer, client_id).await?;
+    let list = (0..ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql =
+        format!("SELECT * FROM files WHERE firm_id = $1 AND client_id = $2 AND id IN ({list})");
+    let rows: Vec<StoredFile> = on_db!(db, p => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(client.firm_id).bind(client.id);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
+        .collect())
 }
 
 /// Every version of a file the viewer may see, newest first.

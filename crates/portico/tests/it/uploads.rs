@@ -424,3 +424,25 @@ both! {
         app.stop().await;
     }
 }
+
+both! {
+    async fn uploads_under_way_count_against_the_firms_quota(backend: Backend) {
+        let app = TestApp::start_with(backend, |c| c.storage.firm_quota_bytes = Some(1024 * 1024)).await;
+        let f = Fixture::new(&app.db).await;
+        let (_, email, _) = &f.a.clients[0];
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        let t = Tus::new(&client, "/portal/files").await;
+        let first = t.begin(700 * 1024, &[("filename", "one.bin")]).await;
+        // The first upload's whole length is spoken for, though nothing has arrived yet.
+        let second = t.create(700 * 1024, &[("filename", "two.bin")]).await;
+        assert_eq!(second.status(), 413);
+        assert!(second.text().await.unwrap().contains("storage is full"));
+        // Given up, it frees its room.
+        assert_eq!(t.req(reqwest::Method::DELETE, &first).send().await.unwrap().status(), 204);
+        let second = t.begin(700 * 1024, &[("filename", "two.bin")]).await;
+        assert_eq!(t.patch(&second, 0, bytes(700 * 1024, 1)).await.unwrap().status(), 204);
+        assert_eq!(t.create(700 * 1024, &[("filename", "three.bin")]).await.status(), 413, "the file now counts");
+        app.stop().await;
+    }
+}

@@ -116,11 +116,9 @@ pub(crate) async fn list(
         limit: per_page,
     };
     let listed = files::list(&state.db, &viewer, client_id, listing).await?;
-    let mut out = Vec::new();
-    for l in listed.files {
-        out.push(files::get(&state.db, &viewer, l.id).await?.into());
-    }
-    Ok(Json(out))
+    let ids: Vec<Uuid> = listed.files.iter().map(|l| l.id).collect();
+    let rows = files::details(&state.db, &viewer, client_id, &ids).await?;
+    Ok(Json(rows.into_iter().map(FileOut::from).collect()))
 }
 
 /// One file's details.
