@@ -57,6 +57,12 @@ impl Worker {
                 if let Err(e) = sweep_uploads(&self.db, &self.storage).await {
                     tracing::warn!(error = %e, "could not remove expired uploads");
                 }
+                // A write cut off by a dying server leaves its staged file on local disk;
+                // one untouched for a day is nobody's.
+                let day = Duration::from_secs(24 * 3600);
+                if let Err(e) = self.storage.remove_stale_staging(day).await {
+                    tracing::warn!(error = %e, "could not remove stale staged files");
+                }
             }
             if since_signals.elapsed() > Duration::from_secs(60) {
                 since_signals = std::time::Instant::now();

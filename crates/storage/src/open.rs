@@ -49,8 +49,7 @@ fn local(path: &Path) -> Result<Storage, StorageError> {
     let fs = LocalFileSystem::new_with_prefix(path)
         .map_err(|e| unusable(&e))?
         .with_fsync(true);
-    Ok(Storage::new(
-        Arc::new(fs),
-        format!("local disk at {}", path.display()),
-    ))
+    let mut storage = Storage::new(Arc::new(fs), format!("local disk at {}", path.display()));
+    storage.local_root = Some(path.to_path_buf());
+    Ok(storage)
 }

@@ -331,6 +331,65 @@ async fn an_abandoned_upload_to_s3_is_aborted() {
     an_abandoned_upload_is_cleaned_up(Store::s3().await).await;
 }
 
+/// A server killed while it writes a large object to local disk leaves object_store's staged
+/// file (`name#N`) behind; the worker's sweep removes those nobody has touched for a while, and
+/// nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_files_left_by_a_dead_server_are_swept_from_local_disk() {
+    let store = Store::local().await;
+    let Place::Folder(dir) = &store.place else {
+        unreachable!()
+    };
+    let root = dir.path().join("files");
+    store
+        .storage
+        .put_bytes("firm/a/kept", Bytes::from_static(b"kept"))
+        .await
+        .unwrap();
+    store
+        .storage
+        .put_bytes("firm/a/name#with-hash", Bytes::from_static(b"an object"))
+        .await
+        .unwrap();
+    let folder = root.join("firm").join("a");
+    let old = folder.join("dead-upload#7");
+    let fresh = folder.join("live-upload#8");
+    std::fs::write(&old, b"half of something").unwrap();
+    std::fs::write(&fresh, b"being written").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+
+    let removed = store
+        .storage
+        .remove_stale_staging(Duration::from_secs(24 * 3600))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(!old.exists() && fresh.exists());
+    assert_eq!(
+        store.storage.list("firm/a").await.unwrap(),
+        vec![
+            "firm/a/kept".to_string(),
+            "firm/a/name#with-hash".to_string()
+        ]
+    );
+    // Memory and S3 keep no staged files here: nothing to do.
+    assert_eq!(
+        Store::memory()
+            .await
+            .storage
+            .remove_stale_staging(Duration::ZERO)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_backend_describes_where_objects_go() {
     let local = Store::local().await;
