@@ -210,38 +210,52 @@ pub fn outline(folders: &[Folder]) -> Vec<(Folder, usize)> {
     out
 }
 
-/// A folder the viewer may change: staff any of their firm's; a client only its own people's.
-async fn changeable(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Folder, DbError> {
-    let (folder, _) = get(db, viewer, id).await?;
+/// Whether the viewer may change a folder: staff any of their firm's; a client only its own
+/// people's.
+fn check_changeable(viewer: &Viewer, folder: &Folder) -> Result<(), DbError> {
     if !viewer.is_staff() && folder.created_side != "client" {
         return Err(DbError::Conflict(
             "Only the firm can change this folder: it was made by the firm.".into(),
         ));
     }
+    Ok(())
+}
+
+/// A folder the viewer may see and change.
+async fn changeable(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Folder, DbError> {
+    let (folder, _) = get(db, viewer, id).await?;
+    check_changeable(viewer, &folder)?;
     Ok(folder)
+}
+
+/// Folders given by the viewer, found in one client's tree as the viewer sees it (read once);
+/// any other is not found.
+fn pick(tree: &[Folder], ids: &[Uuid]) -> Result<Vec<Folder>, DbError> {
+    ids.iter()
+        .map(|id| {
+            tree.iter()
+                .find(|f| f.id == *id)
+                .cloned()
+                .ok_or(DbError::NotFound)
+        })
+        .collect()
+}
+
+/// A write that a unique index may refuse: the name is taken where it was going.
+fn unless_taken<T>(
+    done: Result<T, sqlx::Error>,
+    taken: impl FnOnce() -> DbError,
+) -> Result<T, DbError> {
+    match done.map_err(DbError::from) {
+        Err(e) if e.is_unique_violation() => Err(taken()),
+        other => other,
+    }
 }
 
 fn name_taken(name: &str) -> DbError {
     DbError::Conflict(format!(
         "There is already a folder called “{name}” here. Choose another name."
     ))
-}
-
-/// A parent folder given by the viewer: one of the same client's folders the viewer sees.
-async fn parent_for(
-    db: &Db,
-    viewer: &Viewer,
-    client_id: Uuid,
-    parent: Option<Uuid>,
-) -> Result<Option<Uuid>, DbError> {
-    let Some(pid) = parent else {
-        return Ok(None);
-    };
-    let (p, _) = get(db, viewer, pid).await?;
-    if p.client_id != client_id {
-        return Err(DbError::NotFound);
-    }
-    Ok(Some(p.id))
 }
 
 /// Makes a folder in a client's files, at the top or inside `parent`.
@@ -255,7 +269,10 @@ pub async fn create(
 ) -> Result<Folder, DbError> {
     let client = clients::get(db, viewer, client_id).await?;
     let name = portico_core::validate::folder_name(name)?;
-    let parent = parent_for(db, viewer, client.id, parent).await?;
+    let parent = match parent {
+        Some(id) => Some(pick(&tree(db, viewer, client.id).await?, &[id])?[0].id),
+        None => None,
+    };
     let side = if viewer.is_staff() { "staff" } else { "client" };
     let mut tx = db.begin().await?;
     lock_client(&mut tx, client.id).await?;
@@ -272,10 +289,7 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *"
     ).bind(new_id()).bind(client.firm_id).bind(client.id).bind(parent).bind(&name)
     .bind(viewer.user_id()).bind(side).bind(now()).fetch_one(&mut **c).await);
-    let folder = match made.map_err(DbError::from) {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(&name)),
-        other => other?,
-    };
+    let folder = unless_taken(made, || name_taken(&name))?;
     audit::append(
         &mut tx,
         origin,
@@ -303,10 +317,7 @@ pub async fn rename(
     let done: Result<u64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query(
         "UPDATE folders SET name = $3 WHERE id = $1 AND firm_id = $2"
     ).bind(folder.id).bind(folder.firm_id).bind(&name).execute(&mut **c).await.map(|r| r.rows_affected()));
-    match done.map_err(DbError::from) {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(&name)),
-        other => other?,
-    };
+    unless_taken(done, || name_taken(&name))?;
     audit::append(
         &mut tx,
         origin,
@@ -365,7 +376,15 @@ pub async fn move_items(
     origin: &Origin,
 ) -> Result<(), DbError> {
     let client = clients::get(db, viewer, client_id).await?;
-    let to = parent_for(db, viewer, client.id, to).await?;
+    // The destination and the folders are looked up in the tree as the viewer sees it.
+    let seen = tree(db, viewer, client.id).await?;
+    if let Some(dest) = to {
+        pick(&seen, &[dest])?;
+    }
+    let moving_folders = pick(&seen, folders)?;
+    for f in &moving_folders {
+        check_changeable(viewer, f)?;
+    }
     let firm_allows: bool = on_db!(db, p => sqlx::query_scalar(
         "SELECT clients_move_shared_files FROM firms WHERE id = $1"
     ).bind(client.firm_id).fetch_one(p).await)?;
@@ -383,14 +402,7 @@ pub async fn move_items(
         }
         moving_files.push(f);
     }
-    let mut moving_folders = Vec::new();
-    for id in folders {
-        let f = changeable(db, viewer, *id).await?;
-        if f.client_id != client.id {
-            return Err(DbError::NotFound);
-        }
-        moving_folders.push(f);
-    }
+    let to_detail = format!("to={}", to.map(|t| t.to_string()).unwrap_or_default());
     let mut tx = db.begin().await?;
     lock_client(&mut tx, client.id).await?;
     // Read the tree again under the lock: a concurrent move may have changed it.
@@ -414,20 +426,15 @@ pub async fn move_items(
         let done: Result<u64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query(
             "UPDATE folders SET parent_id = $3 WHERE id = $1 AND firm_id = $2"
         ).bind(f.id).bind(f.firm_id).bind(to).execute(&mut **c).await.map(|r| r.rows_affected()));
-        match done.map_err(DbError::from) {
-            Err(e) if e.is_unique_violation() => return Err(name_taken(&f.name)),
-            Ok(0) => return Err(DbError::NotFound),
-            other => other?,
-        };
+        if unless_taken(done, || name_taken(&f.name))? == 0 {
+            return Err(DbError::NotFound);
+        }
         audit::append(
             &mut tx,
             origin,
             Event::new(Some(f.firm_id), "folder.move")
                 .object(ITEM, f.id)
-                .detail(format!(
-                    "to={}",
-                    to.map(|t| t.to_string()).unwrap_or_default()
-                )),
+                .detail(to_detail.clone()),
         )
         .await?;
     }
@@ -436,24 +443,18 @@ pub async fn move_items(
         let done: Result<u64, sqlx::Error> = on_tx!(&mut tx, c => sqlx::query(
             "UPDATE files SET folder_id = $3 WHERE lineage_id = $1 AND firm_id = $2 AND client_id = $4"
         ).bind(f.lineage_id).bind(f.firm_id).bind(to).bind(client.id).execute(&mut **c).await.map(|r| r.rows_affected()));
-        match done.map_err(DbError::from) {
-            Err(e) if e.is_unique_violation() => {
-                return Err(DbError::Conflict(format!(
-                    "There is already a file called “{}” there. Rename one of them first, or upload it there as a new version.",
-                    f.name
-                )));
-            }
-            other => other?,
-        };
+        unless_taken(done, || {
+            DbError::Conflict(format!(
+                "There is already a file called “{}” there. Rename one of them first, or upload it there as a new version.",
+                f.name
+            ))
+        })?;
         audit::append(
             &mut tx,
             origin,
             Event::new(Some(f.firm_id), "file.move")
                 .object(crate::files::ITEM, f.id)
-                .detail(format!(
-                    "to={}",
-                    to.map(|t| t.to_string()).unwrap_or_default()
-                )),
+                .detail(to_detail.clone()),
         )
         .await?;
     }
@@ -473,12 +474,7 @@ pub async fn share(
     if !viewer.is_staff() {
         return Err(DbError::NotFound);
     }
-    for id in ids {
-        let (f, _) = get(db, viewer, *id).await?;
-        if f.client_id != client_id {
-            return Err(DbError::NotFound);
-        }
-    }
+    pick(&tree(db, viewer, client_id).await?, ids)?;
     for id in ids {
         crate::shares::share(db, viewer, ITEM, *id, audience, origin).await?;
     }
@@ -496,11 +492,6 @@ pub async fn unshare(
     if !viewer.is_staff() {
         return Err(DbError::NotFound);
     }
-    for id in ids {
-        let (f, _) = get(db, viewer, *id).await?;
-        if f.client_id != client_id {
-            return Err(DbError::NotFound);
-        }
-    }
+    pick(&tree(db, viewer, client_id).await?, ids)?;
     crate::shares::unshare(db, viewer, ITEM, ids, client_id, origin).await
 }
