@@ -661,6 +661,11 @@ pub async fn under(
     folder_id: Uuid,
 ) -> Result<Vec<(StoredFile, String)>, DbError> {
     let (top, folders) = crate::folders::get(db, viewer, folder_id).await?;
+    // Staff see every file; a client every file of a shared folder, and others one by one.
+    let open = match viewer.client_scope() {
+        None => None,
+        Some(_) => Some(crate::folders::shared_subtrees(db, top.firm_id, top.client_id).await?),
+    };
     let mut out = Vec::new();
     for id in crate::folders::subtree(&folders, top.id) {
         let path: Vec<String> = crate::folders::path_to(&folders, id)
@@ -668,12 +673,13 @@ pub async fn under(
             .skip_while(|f| f.id != top.id)
             .map(|f| f.name)
             .collect();
-        let ids: Vec<Uuid> = on_db!(db, p => sqlx::query_scalar(
-            "SELECT id FROM files WHERE firm_id = $1 AND client_id = $2 AND folder_id = $3 \
+        let here: Vec<StoredFile> = on_db!(db, p => sqlx::query_as(
+            "SELECT * FROM files WHERE firm_id = $1 AND client_id = $2 AND folder_id = $3 \
              AND superseded_at IS NULL ORDER BY lower(name), id"
         ).bind(top.firm_id).bind(top.client_id).bind(id).fetch_all(p).await)?;
-        for id in ids {
-            if let Ok(f) = get(db, viewer, id).await {
+        let all_seen = open.as_ref().is_none_or(|open| open.contains(&id));
+        for f in here {
+            if all_seen || get(db, viewer, f.id).await.is_ok() {
                 let name = format!("{}/{}", path.join("/"), f.name);
                 out.push((f, name));
             }

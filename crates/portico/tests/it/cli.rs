@@ -310,24 +310,65 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Runs an operator command against a data folder and database; it must succeed.
+fn admin(data: &Path, db_url: &str, args: &[&str]) -> String {
+    let (ok, out, err) = run(portico(data).env("PORTICO_DATABASE_URL", db_url).args(args));
+    assert!(ok, "{args:?}: {err}");
+    out
+}
+
+/// A database for a crash test (SQLite in `data`, or a fresh PostgreSQL one) holding a firm
+/// with an owner, made by the operator commands; returns its URL and the owner's API token.
+async fn crash_test_firm(backend: Backend, data: &Path) -> (String, String) {
+    let db_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", data.join("portico.db").display()),
+        Backend::Postgres => pg::fresh_database().await,
+    };
+    let created = admin(
+        data,
+        &db_url,
+        &["admin", "create-firm", "--name", "Crash Test LLP"],
+    );
+    assert!(created.contains("short name: crash-test-llp"), "{created}");
+    let staff = admin(
+        data,
+        &db_url,
+        &[
+            "admin",
+            "create-staff",
+            "--firm",
+            "crash-test-llp",
+            "--email",
+            "ops@crash.example",
+            "--name",
+            "Ops",
+            "--role",
+            "owner",
+        ],
+    );
+    assert!(staff.contains("/set-password/"));
+    let token = admin(
+        data,
+        &db_url,
+        &[
+            "admin",
+            "create-api-token",
+            "--firm",
+            "crash-test-llp",
+            "--email",
+            "ops@crash.example",
+        ],
+    )
+    .trim()
+    .to_string();
+    assert_eq!(token.len(), 43);
+    (db_url, token)
+}
+
 both! {
     async fn acknowledged_writes_survive_kill_minus_nine(backend: Backend) {
         let dir = tempfile::tempdir().unwrap();
-        let db_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}", dir.path().join("portico.db").display()),
-            Backend::Postgres => pg::fresh_database().await,
-        };
-        let admin = |args: &[&str]| {
-            let (ok, out, err) = run(portico(dir.path()).env("PORTICO_DATABASE_URL", &db_url).args(args));
-            assert!(ok, "{args:?}: {err}");
-            out
-        };
-        let created = admin(&["admin", "create-firm", "--name", "Crash Test LLP"]);
-        assert!(created.contains("short name: crash-test-llp"), "{created}");
-        let staff = admin(&["admin", "create-staff", "--firm", "crash-test-llp", "--email", "ops@crash.example", "--name", "Ops", "--role", "owner"]);
-        assert!(staff.contains("/set-password/"));
-        let token = admin(&["admin", "create-api-token", "--firm", "crash-test-llp", "--email", "ops@crash.example"]).trim().to_string();
-        assert_eq!(token.len(), 43);
+        let (db_url, token) = crash_test_firm(backend, dir.path()).await;
 
         let port = free_port();
         let mut child = serve(dir.path(), &db_url, port).await;
@@ -373,7 +414,7 @@ both! {
             assert!(stored.contains(name), "acknowledged {name} was lost");
         }
         stop(&mut child);
-        let verified = admin(&["audit", "verify"]);
+        let verified = admin(dir.path(), &db_url, &["audit", "verify"]);
         assert!(verified.contains("audit log intact"), "{verified}");
     }
 }
@@ -427,18 +468,7 @@ both! {
         use base64::Engine;
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let dir = tempfile::tempdir().unwrap();
-        let db_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}", dir.path().join("portico.db").display()),
-            Backend::Postgres => pg::fresh_database().await,
-        };
-        let admin = |args: &[&str]| {
-            let (ok, out, err) = run(portico(dir.path()).env("PORTICO_DATABASE_URL", &db_url).args(args));
-            assert!(ok, "{args:?}: {err}");
-            out
-        };
-        admin(&["admin", "create-firm", "--name", "Crash Test LLP"]);
-        admin(&["admin", "create-staff", "--firm", "crash-test-llp", "--email", "ops@crash.example", "--name", "Ops", "--role", "owner"]);
-        let token = admin(&["admin", "create-api-token", "--firm", "crash-test-llp", "--email", "ops@crash.example"]).trim().to_string();
+        let (db_url, token) = crash_test_firm(backend, dir.path()).await;
         let port = free_port();
         let mut child = serve(dir.path(), &db_url, port).await;
         let base = format!("http://127.0.0.1:{port}");

@@ -31,12 +31,7 @@ both! {
             let app = TestApp::start_with(backend, |c| {
                 c.storage.encryption_key = Some(KEY.into());
                 if on_s3 {
-                    c.storage.backend = "s3".into();
-                    c.storage.bucket = Some(s3.bucket.clone());
-                    c.storage.endpoint = Some(s3.endpoint.clone());
-                    c.storage.access_key_id = Some(s3.access_key.clone());
-                    c.storage.secret_access_key = Some(s3.secret_key.clone());
-                    c.storage.allow_http = true;
+                    s3.use_for(&mut c.storage);
                 } else {
                     c.storage.backend = "local".into();
                     c.storage.path = Some(disk.path().to_path_buf());

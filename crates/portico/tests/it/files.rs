@@ -12,8 +12,22 @@ pub(crate) async fn upload(
     action: &str,
     files: &[(&str, Vec<u8>)],
 ) -> crate::support::browser::Page {
+    upload_into(b, page, action, "", files).await
+}
+
+/// Uploads files into a folder (empty: the top level) through a page's form: the token, the
+/// folder, then each (name, bytes), as the page sends them.
+pub(crate) async fn upload_into(
+    b: &Browser,
+    page: &str,
+    action: &str,
+    folder: &str,
+    files: &[(&str, Vec<u8>)],
+) -> crate::support::browser::Page {
     let csrf = b.get(page).await.csrf();
-    let mut form = reqwest::multipart::Form::new().text("csrf", csrf);
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("folder", folder.to_string());
     for (name, bytes) in files {
         form = form.part(
             "file",
@@ -37,7 +51,14 @@ async fn download(b: &Browser, id: uuid::Uuid, range: Option<&str>) -> reqwest::
     req.send().await.unwrap()
 }
 
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
+/// A file's status and bytes, fetched by a signed-in browser.
+pub(crate) async fn fetch(b: &Browser, id: uuid::Uuid) -> (u16, Vec<u8>) {
+    let res = download(b, id, None).await;
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+/// Bytes that differ from one offset to the next, for checking files come back whole.
+pub(crate) fn bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
@@ -329,10 +350,7 @@ both! {
         // A namesake in another folder: the zip must name the two apart.
         let origin = portico_db::audit::Origin::system("test");
         let folder = portico_db::folders::create(&app.db, &f.a.owner, c1.id, None, "Other", &origin).await.unwrap();
-        let csrf = staff.get(&page).await.csrf();
-        let form = reqwest::multipart::Form::new().text("csrf", csrf).text("folder", folder.id.to_string())
-            .part("file", reqwest::multipart::Part::bytes(b"second".to_vec()).file_name("A.txt"));
-        let up = staff.send(staff.raw().post(staff.url(&action)).header("origin", staff.url("")).multipart(form)).await;
+        let up = upload_into(&staff, &page, &action, &folder.id.to_string(), &[("A.txt", b"second".to_vec())]).await;
         assert_eq!(up.status, 303);
         let listed = portico_db::files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap();
         let id = |n: &str| listed.iter().find(|l| l.name == n).unwrap().id.to_string();

@@ -3,16 +3,10 @@
 //! once, and keep every version of a file uploaded again under the same name.
 
 use crate::both;
-use crate::files::upload;
+use crate::files::{bytes, fetch, upload, upload_into};
 use crate::support::fixture::PASSWORD;
 use crate::support::{Backend, Browser, Fixture, TestApp};
 use portico_db::{files, folders};
-
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(17).wrapping_add(seed))
-        .collect()
-}
 
 /// Makes a folder through the page's form and returns its id.
 async fn make_folder(
@@ -35,42 +29,6 @@ async fn make_folder(
         .next()
         .unwrap();
     id.parse().unwrap()
-}
-
-/// Uploads files into a folder through the page's form (the folder field before the files).
-async fn upload_into(
-    b: &Browser,
-    page: &str,
-    action: &str,
-    folder: &str,
-    files: &[(&str, Vec<u8>)],
-) -> crate::support::browser::Page {
-    let csrf = b.get(page).await.csrf();
-    let mut form = reqwest::multipart::Form::new()
-        .text("csrf", csrf)
-        .text("folder", folder.to_string());
-    for (name, bytes) in files {
-        form = form.part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
-        );
-    }
-    b.send(
-        b.raw()
-            .post(b.url(action))
-            .header("origin", b.url(""))
-            .multipart(form),
-    )
-    .await
-}
-
-async fn fetch(b: &Browser, id: uuid::Uuid) -> (u16, Vec<u8>) {
-    let res = b
-        .with_cookie(b.raw().get(b.url(&format!("/files/{id}"))))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
 }
 
 async fn file_named(

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 
 use crate::both;
+use crate::files::{bytes, fetch};
 use crate::support::fixture::PASSWORD;
 use crate::support::{Backend, Browser, Fixture, TestApp};
 use portico_db::files;
@@ -76,12 +77,6 @@ impl<'a> Tus<'a> {
     }
 }
 
-fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| ((i / 7) as u8).wrapping_mul(13).wrapping_add(seed))
-        .collect()
-}
-
 /// Every object an upload keeps besides a recorded file: its parts, first and later.
 async fn parts_of(app: &TestApp, firm_id: uuid::Uuid, upload_id: &str) -> Vec<String> {
     let mut keys = app
@@ -96,15 +91,6 @@ async fn parts_of(app: &TestApp, firm_id: uuid::Uuid, upload_id: &str) -> Vec<St
             .unwrap(),
     );
     keys
-}
-
-async fn fetch(b: &Browser, id: uuid::Uuid) -> (u16, Vec<u8>) {
-    let res = b
-        .with_cookie(b.raw().get(b.url(&format!("/files/{id}"))))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
 }
 
 /// Waits until the upload's offset stops moving (a cut-off request is still being stored).
@@ -129,12 +115,7 @@ both! {
         for on_s3 in [false, true] {
             let app = TestApp::start_with(backend, |c| {
                 if on_s3 {
-                    c.storage.backend = "s3".into();
-                    c.storage.bucket = Some(s3.bucket.clone());
-                    c.storage.endpoint = Some(s3.endpoint.clone());
-                    c.storage.access_key_id = Some(s3.access_key.clone());
-                    c.storage.secret_access_key = Some(s3.secret_key.clone());
-                    c.storage.allow_http = true;
+                    s3.use_for(&mut c.storage);
                     // Sealed at rest too: parts and the joined file.
                     c.storage.encryption_key = Some(crate::encryption::KEY.into());
                 }

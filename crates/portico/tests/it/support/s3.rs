@@ -22,6 +22,16 @@ impl Drop for S3Server {
 }
 
 impl S3Server {
+    /// Points a Portico server's storage settings at this server.
+    pub fn use_for(&self, storage: &mut portico::config::StorageSection) {
+        storage.backend = "s3".into();
+        storage.bucket = Some(self.bucket.clone());
+        storage.endpoint = Some(self.endpoint.clone());
+        storage.access_key_id = Some(self.access_key.clone());
+        storage.secret_access_key = Some(self.secret_key.clone());
+        storage.allow_http = true;
+    }
+
     pub fn config(&self) -> portico_storage::StorageConfig {
         portico_storage::StorageConfig::S3 {
             bucket: self.bucket.clone(),
