@@ -278,6 +278,13 @@ both! {
         let dup = staff.submit(&home, &new, &[("name", "outer"), ("parent", "")]).await;
         assert_eq!(dup.status, 409);
         assert!(dup.body.contains("already a folder called"));
+        // Renaming follows the same rules.
+        assert_eq!(staff.submit(&home, &format!("/folders/{inner}/rename"), &[("name", "../../etc")]).await.status, 422);
+        let sibling = make_folder(&staff, &home, &new, &outer.to_string(), "Sibling").await;
+        let clash = staff.submit(&home, &format!("/folders/{sibling}/rename"), &[("name", "INNER")]).await;
+        assert_eq!(clash.status, 409);
+        assert_eq!(folders::get(&app.db, &f.a.owner, sibling).await.unwrap().0.name, "Sibling");
+        assert_eq!(staff.submit(&home, "/folders/not-an-id/rename", &[("name", "x")]).await.status, 404);
         assert_eq!(staff.submit(&home, "/files/move", &[("file", "not-an-id"), ("to", "top")]).await.status, 404);
         assert_eq!(staff.submit(&home, "/files/move", &[("to", "top")]).await.status, 422);
         assert_eq!(staff.post("/files/move", &[("file", &x.id.to_string()), ("to", "top")]).await.status, 403, "no token");
