@@ -62,8 +62,12 @@ impl Db {
                 )));
             }
             let existed = path.exists();
+            // No ping when a connection is taken: sqlx already tests each one as it goes back
+            // into the pool and drops it on an error, so a ping per statement only added a
+            // round trip.
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(settings.connect_timeout)
                 .connect_with(opts)
                 .await
@@ -85,6 +89,7 @@ impl Db {
             })?;
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(settings.connect_timeout)
                 .connect_with(opts)
                 .await

@@ -27,6 +27,7 @@ pub mod seed;
 pub mod sessions;
 pub mod shares;
 pub mod signals;
+pub mod stats;
 pub mod tasks;
 pub mod throttle;
 pub mod tokens;
@@ -42,24 +43,26 @@ use time::OffsetDateTime;
 /// Runs one body against whichever pool `$db` holds; `$pool` names the pool inside it.
 #[macro_export]
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, $pool:ident => $body:expr) => {{
+        $crate::stats::note();
         match $db {
             $crate::Db::Sqlite($pool) => $body,
             $crate::Db::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 
 /// Runs one body inside whichever transaction `$tx` holds; `$conn` is the `&mut` transaction,
 /// so queries execute on `&mut **$conn`.
 #[macro_export]
 macro_rules! on_tx {
-    ($tx:expr, $conn:ident => $body:expr) => {
+    ($tx:expr, $conn:ident => $body:expr) => {{
+        $crate::stats::note();
         match $tx {
             $crate::Tx::Sqlite($conn) => $body,
             $crate::Tx::Postgres($conn) => $body,
         }
-    };
+    }};
 }
 
 /// The database: an embedded SQLite file by default, PostgreSQL for several servers.
@@ -87,6 +90,7 @@ impl Db {
     /// Begins a write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE)
     /// so that a transaction that reads before it writes waits its turn instead of failing.
     pub async fn begin(&self) -> Result<Tx, DbError> {
+        stats::note();
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),

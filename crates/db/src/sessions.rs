@@ -179,6 +179,11 @@ pub struct Chrome {
     pub unread_notifications: i64,
     /// The firm shows clients when staff read their messages.
     pub client_read_receipts: bool,
+    /// Versions of what pages show (migration 0016): the client's records (0 for staff), all
+    /// of the firm's client records, and what the firm shows every client.
+    pub client_version: i64,
+    pub firm_data_version: i64,
+    pub firm_shared_version: i64,
 }
 
 impl Chrome {
@@ -229,7 +234,9 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                   AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending, \
                 u.time_zone, f.client_read_receipts, \
                 (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.firm_id = f.id \
-                 AND n.read_at IS NULL) AS unread_notifications \
+                 AND n.read_at IS NULL) AS unread_notifications, \
+                COALESCE(c.version, 0) AS client_version, fv.data_version AS firm_data_version, \
+                fv.shared_version AS firm_shared_version \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \
@@ -238,6 +245,7 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
               AND cu.user_id = s.user_id AND cu.active \
          LEFT JOIN clients c ON c.id = cu.client_id AND c.portal_open \
          JOIN firms f ON f.id = COALESCE(sm.firm_id, c.firm_id) \
+         JOIN firm_versions fv ON fv.firm_id = f.id \
          WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2 AND NOT s.mfa_pending"
     ).bind(token_hash).bind(now()).fetch_optional(p).await)?;
     Ok(r.map(|r| (r.session, r.chrome)))

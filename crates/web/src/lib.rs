@@ -11,6 +11,7 @@ pub mod live;
 mod metrics;
 mod middleware;
 pub mod notification_mail;
+mod page_cache;
 mod passwords;
 mod pdf;
 mod pictures;

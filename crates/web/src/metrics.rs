@@ -1,7 +1,9 @@
 //! Request counters for the Prometheus endpoint. Per process by nature: each server reports
 //! its own and Prometheus adds them up.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -9,6 +11,8 @@ pub(crate) struct Metrics {
     started: Instant,
     by_class: [AtomicU64; 5],
     duration_micros: AtomicU64,
+    /// Requests and SQL statements by route (the route's pattern, a fixed set).
+    by_route: Mutex<BTreeMap<String, [u64; 2]>>,
 }
 
 impl Default for Metrics {
@@ -17,6 +21,7 @@ impl Default for Metrics {
             started: Instant::now(),
             by_class: Default::default(),
             duration_micros: AtomicU64::new(0),
+            by_route: Mutex::default(),
         }
     }
 }
@@ -28,7 +33,18 @@ impl Metrics {
         self.duration_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
-    pub(crate) fn render(&self, jobs: &[(String, i64)]) -> String {
+    /// Counts one request to `route` and the statements it sent.
+    pub(crate) fn record_route(&self, route: &str, statements: u32) {
+        let mut routes = self.by_route.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = match routes.get_mut(route) {
+            Some(e) => e,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        entry[0] += 1;
+        entry[1] += u64::from(statements);
+    }
+
+    pub(crate) fn render(&self, jobs: &[(String, i64)], pages_kept: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -61,6 +77,32 @@ impl Metrics {
         for (status, n) in jobs {
             let _ = writeln!(out, "portico_jobs{{status=\"{status}\"}} {n}");
         }
+        let routes = self.by_route.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, help, i) in [
+            (
+                "portico_route_requests_total",
+                "Requests answered, by route.",
+                0,
+            ),
+            (
+                "portico_route_sql_statements_total",
+                "SQL statements sent while answering, by route.",
+                1,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (route, n) in routes.iter() {
+                let _ = writeln!(out, "{name}{{route=\"{route}\"}} {}", n[i]);
+            }
+        }
+        drop(routes);
+        let _ = writeln!(
+            out,
+            "# HELP portico_pages_kept Pages whose data this process keeps for repeat visits."
+        );
+        let _ = writeln!(out, "# TYPE portico_pages_kept gauge");
+        let _ = writeln!(out, "portico_pages_kept {pages_kept}");
         let _ = writeln!(
             out,
             "# HELP portico_uptime_seconds Seconds since this process started."

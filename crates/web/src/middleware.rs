@@ -169,7 +169,14 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
         .unwrap_or_default();
     let is_api = path.starts_with("/api/");
     let is_get = req.method() == Method::GET;
-    let res = next.run(req).await;
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let (res, statements) = portico_db::stats::counting(next.run(req)).await;
+    if let Some(route) = &route {
+        state.metrics.record_route(route, statements);
+    }
     let status = res.status();
     let res = if status.is_client_error() || status.is_server_error() {
         let info = res.extensions().get::<ErrorInfo>().cloned();

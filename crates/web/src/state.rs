@@ -50,10 +50,22 @@ impl WebConfig {
     }
 }
 
-/// What every handler can reach. Cheap to clone; nothing in it is per-process state that a
-/// second server would need (sessions and jobs live in the database).
+/// What every handler can reach: one `Arc`, so the clones each request makes cost a
+/// reference count. Nothing in it is per-process state that a second server would need
+/// (sessions and jobs live in the database).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub db: Db,
     pub storage: Storage,
     pub config: Arc<WebConfig>,
@@ -65,6 +77,8 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// Writes form drafts in groups that share one commit.
     pub(crate) drafts: portico_db::forms::Writer,
+    /// The data of busy pages, kept under the versions it was read at.
+    pub(crate) pages: crate::page_cache::PageCache,
 }
 
 impl AppState {
@@ -77,7 +91,7 @@ impl AppState {
         jobs_waiting: Arc<Notify>,
         live: crate::live::Hub,
     ) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             drafts: portico_db::forms::Writer::start(db.clone()),
             db,
             storage,
@@ -86,6 +100,7 @@ impl AppState {
             jobs_waiting,
             live,
             metrics: Arc::new(Metrics::default()),
-        }
+            pages: Default::default(),
+        }))
     }
 }

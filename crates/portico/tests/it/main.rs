@@ -15,6 +15,7 @@ mod forms;
 mod hostile;
 mod invitations;
 mod jobs;
+mod kept_pages;
 mod links;
 mod mail;
 mod messages;

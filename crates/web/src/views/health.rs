@@ -27,6 +27,6 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         .unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&jobs),
+        state.metrics.render(&jobs, state.pages.len()),
     )
 }

@@ -1,5 +1,7 @@
 //! The client's side of the portal.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -10,6 +12,7 @@ use portico_db::matters::{self, Matter};
 use super::layout::Layout;
 use crate::dashboard::{self, Card};
 use crate::error::AppError;
+use crate::page_cache::Kept;
 use crate::session::Signed;
 use crate::state::AppState;
 
@@ -24,22 +27,36 @@ fn client_of(signed: &Signed) -> Result<uuid::Uuid, AppError> {
 #[template(path = "portal_home.html")]
 pub(crate) struct HomePage {
     layout: Layout,
+    data: Arc<HomeData>,
+}
+
+/// What the dashboard shows besides the layout, kept while nothing in it changed.
+pub(crate) struct HomeData {
     cards: Vec<Card>,
     quick_links: Vec<QuickLink>,
 }
 
 /// The client's dashboard: a card per section of the registry, then the firm's quick links.
+/// On a repeat visit with nothing changed it costs the session check alone.
 pub(crate) async fn home(
     State(state): State<AppState>,
     signed: Signed,
 ) -> Result<HomePage, AppError> {
     client_of(&signed)?;
-    let cards = dashboard::cards(&state, &signed.viewer).await?;
-    let quick_links = firms::quick_links(&state.db, &signed.viewer).await?;
+    let c = &signed.chrome;
+    let versions = [c.client_version, 0, c.firm_shared_version];
+    let data = state
+        .pages
+        .get_or_load(Kept::ClientDashboard, &signed.viewer, versions, || async {
+            Ok::<_, AppError>(HomeData {
+                cards: dashboard::cards(&state, &signed.viewer).await?,
+                quick_links: firms::quick_links(&state.db, &signed.viewer).await?,
+            })
+        })
+        .await?;
     Ok(HomePage {
         layout: Layout::new(&signed, "Home", "/portal"),
-        cards,
-        quick_links,
+        data,
     })
 }
 

@@ -1,5 +1,7 @@
 //! The firm's side: clients, their matters and portals.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -16,6 +18,7 @@ use super::parse_id;
 use crate::error::AppError;
 use crate::forms::Posted;
 use crate::middleware::url_encode;
+use crate::page_cache::Kept;
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -32,28 +35,42 @@ fn staff(signed: &Signed) -> Result<(), AppError> {
 #[template(path = "staff_home.html")]
 pub(crate) struct HomePage {
     layout: Layout,
+    data: Arc<HomeData>,
+}
+
+/// What the staff home shows besides the layout, kept while nothing in the firm changed.
+pub(crate) struct HomeData {
     recent: Vec<Client>,
     from_clients: Vec<(String, Comment)>,
     conversations: Vec<messages::Listed>,
     unread_conversations: i64,
 }
 
+/// The staff home; on a repeat visit with nothing changed in the firm it costs the session
+/// check alone.
 pub(crate) async fn home(
     State(state): State<AppState>,
     signed: Signed,
 ) -> Result<HomePage, AppError> {
     staff(&signed)?;
-    let recent = clients::newest(&state.db, &signed.viewer, 5).await?;
-    let from_clients = comments::from_clients_for_firm(&state.db, &signed.viewer, 5).await?;
-    let filter = messages::ListFilter::default();
-    let conversations = messages::list(&state.db, &signed.viewer, filter, 5).await?;
-    let unread_conversations = messages::unread_count(&state.db, &signed.viewer).await?;
+    let c = &signed.chrome;
+    let versions = [0, c.firm_data_version, c.firm_shared_version];
+    let (db, viewer) = (&state.db, &signed.viewer);
+    let data = state
+        .pages
+        .get_or_load(Kept::StaffHome, viewer, versions, || async {
+            let filter = messages::ListFilter::default();
+            Ok::<_, AppError>(HomeData {
+                recent: clients::newest(db, viewer, 5).await?,
+                from_clients: comments::from_clients_for_firm(db, viewer, 5).await?,
+                conversations: messages::list(db, viewer, filter, 5).await?,
+                unread_conversations: messages::unread_count(db, viewer).await?,
+            })
+        })
+        .await?;
     Ok(HomePage {
-        conversations,
-        unread_conversations,
         layout: Layout::new(&signed, "Home", "/staff"),
-        recent,
-        from_clients,
+        data,
     })
 }
 
