@@ -2,6 +2,7 @@
 //! it off). Repeated opens of one item by one person within ten minutes count once.
 
 use portico_core::Viewer;
+use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -61,9 +62,10 @@ pub async fn for_client(
     {
         return Err(DbError::NotFound);
     }
-    Ok(on_db!(db, p => sqlx::query_as(
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT u.name AS staff_name, a.item_type, a.item_id, a.label, a.opened_at \
          FROM access_log a JOIN users u ON u.id = a.staff_user_id \
-         WHERE a.firm_id = $1 AND a.client_id = $2 ORDER BY a.opened_at DESC, a.id DESC LIMIT $3 OFFSET $4"
-    ).bind(client.firm_id).bind(client.id).bind(page.limit).bind(page.offset).fetch_all(p).await)?)
+         WHERE a.firm_id = $1 AND a.client_id = $2 ORDER BY a.opened_at DESC, a.id DESC LIMIT {} OFFSET {}",
+        page.limit, page.offset
+    ))).bind(client.firm_id).bind(client.id).fetch_all(p).await)?)
 }

@@ -2,6 +2,7 @@
 //! hash, so changing, removing or reordering any event breaks every hash after it.
 
 use sha2::{Digest, Sha256};
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -164,9 +165,10 @@ pub async fn verify(db: &Db) -> Result<Verification, DbError> {
     let mut expected_seq = 1_i64;
     let mut events = 0_u64;
     loop {
-        let batch: Vec<StoredEvent> = on_db!(db, p => sqlx::query_as(
-            "SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
-        ).bind(after).bind(BATCH).fetch_all(p).await)?;
+        let batch: Vec<StoredEvent> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT {}",
+        BATCH
+    ))).bind(after).fetch_all(p).await)?;
         if batch.is_empty() {
             break;
         }
@@ -245,10 +247,11 @@ pub async fn search(
     let until = filter
         .until
         .unwrap_or(time::macros::datetime!(9999-01-01 0:00 UTC));
-    Ok(on_db!(db, p => sqlx::query_as(
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT * FROM audit_events WHERE firm_id = $1 AND seq < $2 \
          AND action LIKE $3 ESCAPE '\\' AND LOWER(actor) LIKE $4 ESCAPE '\\' \
-         AND created_at >= $5 AND created_at < $6 ORDER BY seq DESC LIMIT $7"
-    ).bind(viewer.firm_id()).bind(filter.before_seq.unwrap_or(i64::MAX)).bind(&action).bind(&actor)
-    .bind(from).bind(until).bind(limit).fetch_all(p).await)?)
+         AND created_at >= $5 AND created_at < $6 ORDER BY seq DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).bind(filter.before_seq.unwrap_or(i64::MAX)).bind(&action).bind(&actor)
+    .bind(from).bind(until).fetch_all(p).await)?)
 }

@@ -2,6 +2,7 @@
 
 use portico_core::{Viewer, validate};
 use serde::Deserialize;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -55,10 +56,11 @@ pub async fn list(
                     .replace('%', "\\%")
                     .replace('_', "\\_")
             );
-            on_db!(db, p => sqlx::query_as(
-                "SELECT * FROM clients WHERE firm_id = $1 AND ($2 = '' OR LOWER(name) LIKE LOWER($3) ESCAPE '\\') \
-                 ORDER BY name, id LIMIT $4 OFFSET $5"
-            ).bind(firm).bind(search).bind(pattern).bind(page.limit).bind(page.offset).fetch_all(p).await)?
+            on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM clients WHERE firm_id = $1 AND ($2 = '' OR LOWER(name) LIKE LOWER($3) ESCAPE '\\') \
+                 ORDER BY name, id LIMIT {} OFFSET {}",
+        page.limit, page.offset
+    ))).bind(firm).bind(search).bind(pattern).fetch_all(p).await)?
         }
         Some(client_id) => on_db!(db, p => sqlx::query_as(
             "SELECT * FROM clients WHERE firm_id = $1 AND id = $2"
@@ -69,9 +71,10 @@ pub async fn list(
 /// The firm's newest clients (staff only), for the home page.
 pub async fn newest(db: &Db, viewer: &Viewer, limit: i64) -> Result<Vec<Client>, DbError> {
     staff_only(viewer)?;
-    Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM clients WHERE firm_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-    ).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?)
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM clients WHERE firm_id = $1 ORDER BY created_at DESC, id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).fetch_all(p).await)?)
 }
 
 /// One client, if the viewer may see it; otherwise `NotFound`, exactly as if it did not exist.

@@ -1,6 +1,7 @@
 //! Comments on a matter, both ways: staff and the client's portal users each see the other's.
 
 use portico_core::{Viewer, validate};
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -67,11 +68,12 @@ pub async fn for_matter(
 }
 
 async fn latest(db: &Db, matter: &matters::Matter, limit: i64) -> Result<Vec<Comment>, DbError> {
-    let mut rows: Vec<Comment> = on_db!(db, p => sqlx::query_as(
+    let mut rows: Vec<Comment> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT c.id, c.matter_id, u.name AS author_name, c.author_side, c.body, c.created_at \
          FROM matter_comments c JOIN users u ON u.id = c.author_user_id \
-         WHERE c.firm_id = $1 AND c.matter_id = $2 ORDER BY c.created_at DESC, c.id DESC LIMIT $3"
-    ).bind(matter.firm_id).bind(matter.id).bind(limit).fetch_all(p).await)?;
+         WHERE c.firm_id = $1 AND c.matter_id = $2 ORDER BY c.created_at DESC, c.id DESC LIMIT {}",
+        limit
+    ))).bind(matter.firm_id).bind(matter.id).fetch_all(p).await)?;
     rows.reverse();
     Ok(rows)
 }
@@ -91,12 +93,13 @@ pub async fn from_firm_for_client(
         #[sqlx(flatten)]
         comment: Comment,
     }
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT m.title AS matter_title, c.id, c.matter_id, u.name AS author_name, c.author_side, c.body, c.created_at \
          FROM matter_comments c JOIN matters m ON m.id = c.matter_id JOIN users u ON u.id = c.author_user_id \
          WHERE c.firm_id = $1 AND c.client_id = $2 AND c.author_side = 'staff' AND m.portal_open \
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $3"
-    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+         ORDER BY c.created_at DESC, c.id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).bind(client_id).fetch_all(p).await)?;
     Ok(rows
         .into_iter()
         .map(|r| (r.matter_title, r.comment))
@@ -119,11 +122,12 @@ pub async fn from_clients_for_firm(
         #[sqlx(flatten)]
         comment: Comment,
     }
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT cl.name AS client_name, c.id, c.matter_id, u.name AS author_name, c.author_side, c.body, c.created_at \
          FROM matter_comments c JOIN clients cl ON cl.id = c.client_id JOIN users u ON u.id = c.author_user_id \
-         WHERE c.firm_id = $1 AND c.author_side = 'client' ORDER BY c.created_at DESC, c.id DESC LIMIT $2"
-    ).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?;
+         WHERE c.firm_id = $1 AND c.author_side = 'client' ORDER BY c.created_at DESC, c.id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).fetch_all(p).await)?;
     Ok(rows
         .into_iter()
         .map(|r| (r.client_name, r.comment))

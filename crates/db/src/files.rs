@@ -482,7 +482,7 @@ async fn query(
         Place::In(id) => (2, Some(id)),
     };
     let direction = if listing.descending { "DESC" } else { "ASC" };
-    // Files in shared folders are shared too; the folders' ids are bound from $8 on.
+    // Files in shared folders are shared too; the folders' ids are bound from $6 on.
     let open = crate::folders::shared_subtrees(db, firm_id, client_id).await?;
     // (A file at the top, or no shared folder, is simply not in one: never NULL.)
     let in_open = |column: &str| {
@@ -490,7 +490,7 @@ async fn query(
             "FALSE".to_string()
         } else {
             let list = (0..open.len())
-                .map(|i| format!("${}", i + 8))
+                .map(|i| format!("${}", i + 6))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!("COALESCE({column} IN ({list}), FALSE)")
@@ -514,17 +514,18 @@ async fn query(
                        AND (s.matter_id IS NULL OR m.portal_open)) \
                        OR {f_open}) AS shared \
                FROM files f WHERE f.firm_id = $1 AND f.client_id = $2 AND f.superseded_at IS NULL \
-               AND ($5 = 0 OR ($5 = 1 AND f.folder_id IS NULL) OR ($5 = 2 AND f.folder_id = $6))) v \
+               AND ($4 = 0 OR ($4 = 1 AND f.folder_id IS NULL) OR ($4 = 2 AND f.folder_id = $5))) v \
          JOIN files f ON f.id = v.id JOIN users u ON u.id = f.uploaded_by \
          LEFT JOIN item_reads r ON r.item_type = 'file' AND r.item_id = f.id AND r.client_id = f.client_id \
          WHERE NOT $3 OR v.shared OR f.uploaded_side = 'client' \
-         ORDER BY {} {direction}, f.id {direction} LIMIT $4 OFFSET $7",
-        listing.sort.column()
+         ORDER BY {} {direction}, f.id {direction} LIMIT {} OFFSET {}",
+        listing.sort.column(),
+        listing.limit,
+        listing.offset
     );
     let rows: Vec<Row> = on_db!(db, p => {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(firm_id).bind(client_id).bind(only_visible).bind(listing.limit).bind(place).bind(folder)
-            .bind(listing.offset);
+            .bind(firm_id).bind(client_id).bind(only_visible).bind(place).bind(folder);
         for id in &open {
             q = q.bind(*id);
         }

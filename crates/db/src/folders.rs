@@ -6,6 +6,7 @@
 //! make a cycle or leave two siblings with one name.
 
 use portico_core::Viewer;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -44,9 +45,10 @@ pub(crate) async fn lock_client(tx: &mut Tx, client_id: Uuid) -> Result<(), DbEr
 
 /// Every folder of one client (callers have checked the viewer's scope).
 async fn all(db: &Db, firm_id: Uuid, client_id: Uuid) -> Result<Vec<Folder>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM folders WHERE firm_id = $1 AND client_id = $2 ORDER BY lower(name), id LIMIT $3"
-    ).bind(firm_id).bind(client_id).bind(MOST).fetch_all(p).await)?)
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM folders WHERE firm_id = $1 AND client_id = $2 ORDER BY lower(name), id LIMIT {}",
+        MOST
+    ))).bind(firm_id).bind(client_id).fetch_all(p).await)?)
 }
 
 /// The folders shared with a client through a live share (with the client, or one of its
@@ -406,9 +408,10 @@ pub async fn move_items(
     let mut tx = db.begin().await?;
     lock_client(&mut tx, client.id).await?;
     // Read the tree again under the lock: a concurrent move may have changed it.
-    let current: Vec<Folder> = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT * FROM folders WHERE firm_id = $1 AND client_id = $2 LIMIT $3"
-    ).bind(client.firm_id).bind(client.id).bind(MOST).fetch_all(&mut **c).await)?;
+    let current: Vec<Folder> = on_tx!(&mut tx, c => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM folders WHERE firm_id = $1 AND client_id = $2 LIMIT {}",
+        MOST
+    ))).bind(client.firm_id).bind(client.id).fetch_all(&mut **c).await)?;
     if let Some(dest) = to {
         if !current.iter().any(|f| f.id == dest) {
             return Err(DbError::NotFound);

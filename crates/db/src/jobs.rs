@@ -1,6 +1,7 @@
 //! The durable job table: side effects written in the same transaction as the change that
 //! needs them, claimed by whichever server's worker gets there first, retried with backoff.
 
+use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -91,10 +92,11 @@ pub async fn failed(
 
 /// Jobs in a given status, newest first (operators' view of what gave up).
 pub async fn with_status(db: &Db, status: &str, limit: i64) -> Result<Vec<Job>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as(
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at \
-         FROM jobs WHERE status = $1 ORDER BY created_at DESC LIMIT $2"
-    ).bind(status).bind(limit).fetch_all(p).await)?)
+         FROM jobs WHERE status = $1 ORDER BY created_at DESC LIMIT {}",
+        limit
+    ))).bind(status).fetch_all(p).await)?)
 }
 
 /// Counts by status, for metrics.

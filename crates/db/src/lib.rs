@@ -3,6 +3,12 @@
 //! Every operation is written once as SQL with `$n` placeholders, which both drivers accept;
 //! the [`on_db!`] and [`on_tx!`] macros expand that one body for each driver. Functions that
 //! touch firm data take the [`portico_core::Viewer`] and put its scope in the query.
+//!
+//! Values are always bound, with one exception: `LIMIT` and `OFFSET` are written into the
+//! text as integers (from typed, clamped numbers, never from input text). SQLite prepares a
+//! statement afresh on every run when its `LIMIT` or `OFFSET` is a bound parameter, which
+//! made the busiest pages several times slower; a written-in number keeps the statement
+//! prepared and cached.
 
 pub mod access_links;
 pub mod access_log;

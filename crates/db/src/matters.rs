@@ -2,6 +2,7 @@
 
 use portico_core::{Viewer, validate};
 use serde::Deserialize;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -132,11 +133,12 @@ pub async fn newest_for_portal(
         total: i64,
     }
     // The count is an uncorrelated subquery: evaluated once, from the index alone.
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT m.*, (SELECT COUNT(*) FROM matters WHERE firm_id = $1 AND client_id = $2 AND portal_open = TRUE) AS total \
          FROM matters m WHERE m.firm_id = $1 AND m.client_id = $2 AND m.portal_open = TRUE \
-         ORDER BY m.created_at DESC, m.id DESC LIMIT $3"
-    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+         ORDER BY m.created_at DESC, m.id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).bind(client_id).fetch_all(p).await)?;
     let total = rows.first().map_or(0, |r| r.total);
     Ok((rows.into_iter().map(|r| r.matter).collect(), total))
 }

@@ -7,6 +7,7 @@
 //! advance is kept with its time, which gives read receipts.
 
 use portico_core::{Invalid, Viewer, validate};
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -505,10 +506,10 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Message>, DbError> {
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT {limit}"
     );
     let mut rows: Vec<Message> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(conversation.id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await)?;
+        .bind(conversation.id).bind(before.unwrap_or(i64::MAX)).fetch_all(p).await)?;
     rows.reverse();
     with_attachments(db, conversation.id, &mut rows).await?;
     Ok(rows)
@@ -522,10 +523,10 @@ pub async fn after(
     limit: i64,
 ) -> Result<Vec<Message>, DbError> {
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
+        "SELECT {MESSAGE_COLUMNS} WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT {limit}"
     );
     let mut rows: Vec<Message> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(conversation.id).bind(after).bind(limit).fetch_all(p).await)?;
+        .bind(conversation.id).bind(after).fetch_all(p).await)?;
     with_attachments(db, conversation.id, &mut rows).await?;
     Ok(rows)
 }
@@ -681,23 +682,23 @@ pub async fn list(
                 "{base} LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 \
                  WHERE c.firm_id = $1 AND (CAST($3 AS TEXT) IS NULL OR c.client_id = $4) \
                  AND ((c.resolved_at IS NOT NULL) = $5) \
-                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT $6"
+                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT {limit}"
             );
             let client = filter.client_id.map(|c| c.to_string());
             on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(viewer.firm_id()).bind(viewer.user_id()).bind(client).bind(filter.client_id)
-                .bind(filter.resolved).bind(limit).fetch_all(p).await)?
+                .bind(filter.resolved).fetch_all(p).await)?
         }
         Some(client_id) => {
             let sql = format!(
                 "{base} JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 \
                  WHERE c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open) \
                  AND ((c.resolved_at IS NOT NULL) = $4) \
-                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT $5"
+                 ORDER BY c.last_message_at DESC, c.id DESC LIMIT {limit}"
             );
             on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id)
-                .bind(filter.resolved).bind(limit).fetch_all(p).await)?
+                .bind(filter.resolved).fetch_all(p).await)?
         }
     })
 }
@@ -718,15 +719,16 @@ pub async fn newest_for_portal(
         listed: Listed,
         unread_total: i64,
     }
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT c.id, c.firm_id, c.client_id, c.matter_id, c.title, c.last_seq, c.last_message_at, \
          c.resolved_at, c.created_at, cl.name AS client_name, mt.title AS matter_title, cm.read_seq, \
          SUM(CASE WHEN c.last_seq > cm.read_seq THEN 1 ELSE 0 END) OVER () AS unread_total \
          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id \
          JOIN clients cl ON cl.id = c.client_id LEFT JOIN matters mt ON mt.id = c.matter_id \
          WHERE cm.user_id = $2 AND c.firm_id = $1 AND c.client_id = $3 AND (c.matter_id IS NULL OR mt.portal_open) \
-         ORDER BY c.last_message_at DESC, c.id DESC LIMIT $4"
-    ).bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+         ORDER BY c.last_message_at DESC, c.id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).bind(viewer.user_id()).bind(client_id).fetch_all(p).await)?;
     let unread = rows.first().map_or(0, |r| r.unread_total);
     Ok((rows.into_iter().map(|r| r.listed).collect(), unread))
 }
@@ -900,10 +902,10 @@ pub async fn search(db: &Db, viewer: &Viewer, text: &str, limit: i64) -> Result<
         None => {
             let sql = format!(
                 "{base} WHERE m.firm_id = $1 AND m.deleted_at IS NULL AND LOWER(m.body) LIKE $2 ESCAPE '\\' \
-                 ORDER BY m.created_at DESC LIMIT $3"
+                 ORDER BY m.created_at DESC LIMIT {limit}"
             );
             on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(viewer.firm_id()).bind(&pattern).bind(limit).fetch_all(p).await)?
+                .bind(viewer.firm_id()).bind(&pattern).fetch_all(p).await)?
         }
         Some(client_id) => {
             let sql = format!(
@@ -911,10 +913,10 @@ pub async fn search(db: &Db, viewer: &Viewer, text: &str, limit: i64) -> Result<
                  LEFT JOIN matters mt ON mt.id = c.matter_id \
                  WHERE m.firm_id = $1 AND c.client_id = $4 AND (c.matter_id IS NULL OR mt.portal_open) \
                  AND m.deleted_at IS NULL AND LOWER(m.body) LIKE $2 ESCAPE '\\' \
-                 ORDER BY m.created_at DESC LIMIT $5"
+                 ORDER BY m.created_at DESC LIMIT {limit}"
             );
             on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(viewer.firm_id()).bind(&pattern).bind(viewer.user_id()).bind(client_id).bind(limit).fetch_all(p).await)?
+                .bind(viewer.firm_id()).bind(&pattern).bind(viewer.user_id()).bind(client_id).fetch_all(p).await)?
         }
     })
 }

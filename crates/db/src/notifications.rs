@@ -4,6 +4,7 @@
 //! links to the portal; it never carries the content.
 
 use portico_core::Viewer;
+use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -47,10 +48,11 @@ pub async fn raise(tx: &mut Tx, notice: &Notice<'_>, recipients: &[Uuid]) -> Res
 
 /// The viewer's newest notifications in the current firm.
 pub async fn list(db: &Db, viewer: &Viewer, limit: i64) -> Result<Vec<Notification>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as(
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, kind, summary, href, created_at, read_at FROM notifications \
-         WHERE user_id = $1 AND firm_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
-    ).bind(viewer.user_id()).bind(viewer.firm_id()).bind(limit).fetch_all(p).await)?)
+         WHERE user_id = $1 AND firm_id = $2 ORDER BY created_at DESC, id DESC LIMIT {}",
+        limit
+    ))).bind(viewer.user_id()).bind(viewer.firm_id()).fetch_all(p).await)?)
 }
 
 /// How many of the viewer's notifications in the current firm are unread.
@@ -93,14 +95,15 @@ pub struct Batch {
 /// Daily digests are due once the oldest waiting item is a day old; "off" never is.
 pub async fn due(db: &Db, batching: Batching, limit: i64) -> Result<Vec<(Uuid, Uuid)>, DbError> {
     let t = now();
-    Ok(on_db!(db, p => sqlx::query_as(
+    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT n.user_id, n.firm_id FROM notifications n JOIN users u ON u.id = n.user_id \
          WHERE n.emailed_at IS NULL AND n.read_at IS NULL AND u.active AND u.notify <> 'off' \
          GROUP BY n.user_id, n.firm_id, u.notify \
          HAVING (u.notify = 'immediately' AND (MAX(n.created_at) <= $1 OR MIN(n.created_at) <= $2)) \
              OR (u.notify = 'daily' AND MIN(n.created_at) <= $3) \
-         LIMIT $4"
-    ).bind(t - batching.quiet).bind(t - batching.longest).bind(t - Duration::days(1)).bind(limit).fetch_all(p).await)?)
+         LIMIT {}",
+        limit
+    ))).bind(t - batching.quiet).bind(t - batching.longest).bind(t - Duration::days(1)).fetch_all(p).await)?)
 }
 
 /// Takes one person's waiting notifications for an email, inside the transaction that queues

@@ -2,6 +2,7 @@
 //! of the client ticks a task off (and may undo it); staff see who did and when.
 
 use portico_core::{Invalid, Viewer, validate};
+use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -151,12 +152,12 @@ pub async fn for_client(
          FROM tasks t LEFT JOIN users u ON u.id = t.completed_by LEFT JOIN matters m ON m.id = t.matter_id \
          LEFT JOIN files f ON f.id = t.file_id LEFT JOIN files up ON up.id = t.upload_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND ((t.completed_at IS NOT NULL) = $3) \
-         AND (t.matter_id IS NULL OR m.portal_open OR $4) ORDER BY {order} LIMIT $5 OFFSET $6"
+         AND (t.matter_id IS NULL OR m.portal_open OR $4) ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     );
     Ok(
         on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(client.firm_id).bind(client.id).bind(completed).bind(viewer.is_staff())
-        .bind(limit).bind(offset).fetch_all(p).await)?,
+        .fetch_all(p).await)?,
     )
 }
 
@@ -175,15 +176,16 @@ pub async fn next_for_portal(
         task: Task,
         open_total: i64,
     }
-    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
         "SELECT t.id, t.client_id, t.matter_id, t.title, t.description, t.due_on, t.created_at, t.completed_at, \
                 NULL AS completed_by_name, m.title AS matter_title, t.form_id, t.file_id, NULL AS file_name, \
                 t.wants_upload, NULL AS upload_id, NULL AS upload_name, COUNT(*) OVER () AS open_total \
          FROM tasks t LEFT JOIN matters m ON m.id = t.matter_id \
          WHERE t.firm_id = $1 AND t.client_id = $2 AND t.completed_at IS NULL \
          AND (t.matter_id IS NULL OR m.portal_open) \
-         ORDER BY (t.due_on IS NULL), t.due_on, t.created_at, t.id LIMIT $3"
-    ).bind(viewer.firm_id()).bind(client_id).bind(limit).fetch_all(p).await)?;
+         ORDER BY (t.due_on IS NULL), t.due_on, t.created_at, t.id LIMIT {}",
+        limit
+    ))).bind(viewer.firm_id()).bind(client_id).fetch_all(p).await)?;
     let total = rows.first().map_or(0, |r| r.open_total);
     Ok((rows.into_iter().map(|r| r.task).collect(), total))
 }

@@ -4,6 +4,7 @@
 //! same part cannot both add it.
 
 use portico_core::Viewer;
+use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -202,9 +203,10 @@ pub struct Leftover {
 /// Takes up to `limit` expired uploads off the books (the job worker's view, not a person's)
 /// and says what of them to remove from storage.
 pub async fn sweep_expired(db: &Db, limit: i64) -> Result<Vec<Leftover>, DbError> {
-    let gone: Vec<Upload> = on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
-    ).bind(now()).bind(limit).fetch_all(p).await)?;
+    let gone: Vec<Upload> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT * FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT {}",
+        limit
+    ))).bind(now()).fetch_all(p).await)?;
     let mut out = Vec::new();
     for u in gone {
         let kept: Option<String> = on_db!(db, p => sqlx::query_scalar(
