@@ -106,8 +106,43 @@ impl Db {
     /// Applies the embedded migrations of this backend.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => {
+                sqlx::migrate!("./migrations/sqlite").run(p).await?;
+                self.forget_value_statistics().await?;
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics after a bulk load. On SQLite only the per-index
+    /// summaries are kept: with the sampled values of `sqlite_stat4` present, SQLite prepares
+    /// a statement afresh whenever a value bound in its WHERE clause changes (every session
+    /// check, every page), which costs far more than the plans it might improve.
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+                self.forget_value_statistics().await?;
+            }
+            Db::Postgres(p) => {
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn forget_value_statistics(&self) -> Result<(), DbError> {
+        let Db::Sqlite(p) = self else { return Ok(()) };
+        let has: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
+        )
+        .fetch_optional(p)
+        .await?;
+        if has.is_some() {
+            sqlx::query("DELETE FROM sqlite_stat4").execute(p).await?;
+            // Loads the statistics that are left into the schema every connection reads.
+            sqlx::query("ANALYZE sqlite_schema").execute(p).await?;
         }
         Ok(())
     }

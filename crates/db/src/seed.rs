@@ -92,13 +92,7 @@ pub async fn clients_with_matters(
     }
     // After a bulk load the planner's statistics are stale; refresh them so that lists use
     // their indexes from the first request.
-    match db {
-        Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
-        Db::Postgres(p) => sqlx::query("ANALYZE clients, matters, matter_comments")
-            .execute(p)
-            .await
-            .map(|_| ())?,
-    }
+    db.analyze().await?;
     Ok(ids)
 }
 
