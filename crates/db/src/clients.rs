@@ -47,21 +47,35 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Client>, DbError> {
     let firm = viewer.firm_id();
+    let (limit, offset) = (page.limit, page.offset);
     Ok(match viewer.client_scope() {
-        None => {
-            let pattern = format!(
-                "%{}%",
-                search
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT * FROM clients WHERE firm_id = $1 AND ($2 = '' OR LOWER(name) LIKE LOWER($3) ESCAPE '\\') \
-                 ORDER BY name, id LIMIT {} OFFSET {}",
-        page.limit, page.offset
-    ))).bind(firm).bind(search).bind(pattern).fetch_all(p).await)?
-        }
+        None if search.is_empty() => on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT * FROM clients WHERE firm_id = $1 ORDER BY name, id LIMIT {limit} OFFSET {offset}"
+        ))).bind(firm).fetch_all(p).await)?,
+        // A substring of three characters or more is looked up in the names' trigram index
+        // (FTS5 on SQLite; pg_trgm on PostgreSQL where the extension could be installed,
+        // a scan of the firm's names otherwise); shorter ones scan the firm's names.
+        None => match db {
+            Db::Sqlite(p) if search.chars().count() >= 3 => {
+                let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+                sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT * FROM clients WHERE firm_id = $1 AND id IN \
+                     (SELECT client_id FROM clients_search WHERE clients_search MATCH $2) \
+                     ORDER BY name, id LIMIT {limit} OFFSET {offset}"
+                )))
+                .bind(firm)
+                .bind(phrase)
+                .fetch_all(p)
+                .await?
+            }
+            _ => {
+                let pattern = format!("%{}%", crate::audit::like_literal(search));
+                on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
+                    "SELECT * FROM clients WHERE firm_id = $1 AND LOWER(name) LIKE LOWER($2) ESCAPE '\\' \
+                     ORDER BY name, id LIMIT {limit} OFFSET {offset}"
+                ))).bind(firm).bind(pattern).fetch_all(p).await)?
+            }
+        },
         Some(client_id) => on_db!(db, p => sqlx::query_as(
             "SELECT * FROM clients WHERE firm_id = $1 AND id = $2"
         ).bind(firm).bind(client_id).fetch_all(p).await)?,

@@ -24,6 +24,7 @@ mod passkeys;
 mod pictures;
 mod reset;
 mod scanning;
+mod search;
 mod settings;
 mod shares;
 mod storage;
