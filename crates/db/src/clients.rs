@@ -57,6 +57,7 @@ pub async fn list(
         // a scan of the firm's names otherwise); shorter ones scan the firm's names.
         None => match db {
             Db::Sqlite(p) if search.chars().count() >= 3 => {
+                crate::stats::note();
                 let phrase = format!("\"{}\"", search.replace('"', "\"\""));
                 sqlx::query_as(AssertSqlSafe(format!(
                     "SELECT * FROM clients WHERE firm_id = $1 AND id IN \

@@ -184,6 +184,8 @@ pub struct Chrome {
     pub client_version: i64,
     pub firm_data_version: i64,
     pub firm_shared_version: i64,
+    /// The version of what the firm's client list shows.
+    pub firm_clients_version: i64,
 }
 
 impl Chrome {
@@ -236,7 +238,7 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.firm_id = f.id \
                  AND n.read_at IS NULL) AS unread_notifications, \
                 COALESCE(c.version, 0) AS client_version, fv.data_version AS firm_data_version, \
-                fv.shared_version AS firm_shared_version \
+                fv.shared_version AS firm_shared_version, fv.clients_version AS firm_clients_version \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.active \
          LEFT JOIN staff_members sm ON s.context = 'staff' AND sm.id = s.membership_id \

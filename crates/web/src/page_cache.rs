@@ -20,14 +20,21 @@ use std::sync::{Arc, Mutex};
 use hashlink::LruCache;
 use portico_core::Viewer;
 
-/// How many pages' data one server keeps at most (about 2–4 KiB each).
-pub(crate) const CAPACITY: usize = 8192;
+/// How many pages' data one server keeps at most: dashboards and home pages (about 2–4 KiB
+/// each), and pages of the client list (up to about 15 KiB each).
+pub(crate) const PAGES: usize = 8192;
+pub(crate) const LISTS: usize = 1024;
 
 /// The pages whose data is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Kept {
     ClientDashboard,
     StaffHome,
+    /// One page of the firm's client list, for a search (empty for all).
+    ClientList {
+        search: String,
+        page: u32,
+    },
 }
 
 /// The versions a page's data was read at.
@@ -39,15 +46,14 @@ pub(crate) struct PageCache {
     entries: Mutex<LruCache<(Kept, Viewer), Entry>>,
 }
 
-impl Default for PageCache {
-    fn default() -> Self {
+impl PageCache {
+    /// A cache of at most `capacity` pages.
+    pub(crate) fn new(capacity: usize) -> PageCache {
         PageCache {
-            entries: Mutex::new(LruCache::new(CAPACITY)),
+            entries: Mutex::new(LruCache::new(capacity)),
         }
     }
-}
 
-impl PageCache {
     /// The data of `page` for `viewer` at `versions`: kept, or loaded now and kept.
     pub(crate) async fn get_or_load<T, E, F, Fut>(
         &self,
@@ -113,7 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn kept_data_serves_only_its_viewer_at_its_versions() {
-        let cache = PageCache::default();
+        let cache = PageCache::new(PAGES);
         let (a, b) = (client(1), client(2));
         assert_eq!(load(&cache, &a, [1, 0, 0], 10).await, 10);
         // Same viewer, same versions: the kept data, not the new load.
@@ -128,16 +134,16 @@ mod tests {
 
     #[tokio::test]
     async fn memory_is_bounded_by_the_capacity() {
-        let cache = PageCache::default();
-        for n in 0..(CAPACITY as u128 + 500) {
+        let cache = PageCache::new(PAGES);
+        for n in 0..(PAGES as u128 + 500) {
             load(&cache, &client(n), [0, 0, 0], 1).await;
         }
-        assert_eq!(cache.len(), CAPACITY);
+        assert_eq!(cache.len(), PAGES);
     }
 
     #[tokio::test]
     async fn a_failed_load_keeps_nothing() {
-        let cache = PageCache::default();
+        let cache = PageCache::new(PAGES);
         let r = cache
             .get_or_load(Kept::StaffHome, &client(1), [0, 0, 0], || async {
                 Err::<u32, _>("down")

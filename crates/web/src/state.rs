@@ -77,8 +77,10 @@ pub struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     /// Writes form drafts in groups that share one commit.
     pub(crate) drafts: portico_db::forms::Writer,
-    /// The data of busy pages, kept under the versions it was read at.
+    /// The data of busy pages, kept under the versions it was read at: dashboards and home
+    /// pages, and pages of the client list.
     pub(crate) pages: crate::page_cache::PageCache,
+    pub(crate) lists: crate::page_cache::PageCache,
 }
 
 impl AppState {
@@ -100,7 +102,8 @@ impl AppState {
             jobs_waiting,
             live,
             metrics: Arc::new(Metrics::default()),
-            pages: Default::default(),
+            pages: crate::page_cache::PageCache::new(crate::page_cache::PAGES),
+            lists: crate::page_cache::PageCache::new(crate::page_cache::LISTS),
         }))
     }
 }

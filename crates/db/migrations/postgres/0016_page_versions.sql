@@ -2,8 +2,9 @@
 -- for certain, from the one query that checks the session, whether it is still current.
 -- Every write to a client's records bumps that client's version, in the write's own
 -- transaction, through the triggers below (so no write path can forget); every change to a
--- client bumps its firm's data version, and the firm's quick links and people's names bump
--- its shared version. A page's data is kept under the versions read with its session and
+-- client bumps its firm's data version, a change to what the client list shows (a client
+-- added or removed, a name, kind or portal opened or closed) its clients version, and the
+-- firm's quick links and people's names its shared version. A page's data is kept under the versions read with its session and
 -- is used only while they are unchanged.
 --
 -- On PostgreSQL the firm's data version is bumped when the transaction commits (a deferred
@@ -15,6 +16,7 @@ CREATE TABLE firm_versions (
     firm_id UUID PRIMARY KEY REFERENCES firms(id),
     data_version BIGINT NOT NULL DEFAULT 0,
     shared_version BIGINT NOT NULL DEFAULT 0,
+    clients_version BIGINT NOT NULL DEFAULT 0,
     -- The transaction that last bumped data_version (PostgreSQL only).
     bumped_in BIGINT
 );
@@ -41,6 +43,19 @@ BEGIN
 END $$;
 CREATE CONSTRAINT TRIGGER clients_bump_firm AFTER INSERT OR UPDATE OR DELETE ON clients
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION portico_client_changed();
+
+CREATE FUNCTION portico_client_listing_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE firm_versions SET clients_version = clients_version + 1 WHERE firm_id = OLD.firm_id;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE firm_versions SET clients_version = clients_version + 1 WHERE firm_id = NEW.firm_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER clients_bump_list AFTER INSERT OR DELETE OR UPDATE OF firm_id, name, kind, portal_open
+    ON clients FOR EACH ROW EXECUTE FUNCTION portico_client_listing_changed();
 
 CREATE FUNCTION portico_quick_link_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -2,8 +2,9 @@
 -- for certain, from the one query that checks the session, whether it is still current.
 -- Every write to a client's records bumps that client's version, in the write's own
 -- transaction, through the triggers below (so no write path can forget); every change to a
--- client bumps its firm's data version, and the firm's quick links and people's names bump
--- its shared version. A page's data is kept under the versions read with its session and
+-- client bumps its firm's data version, a change to what the client list shows (a client
+-- added or removed, a name, kind or portal opened or closed) its clients version, and the
+-- firm's quick links and people's names its shared version. A page's data is kept under the versions read with its session and
 -- is used only while they are unchanged.
 
 ALTER TABLE clients ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
@@ -11,7 +12,8 @@ ALTER TABLE clients ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE firm_versions (
     firm_id BLOB PRIMARY KEY REFERENCES firms(id),
     data_version INTEGER NOT NULL DEFAULT 0,
-    shared_version INTEGER NOT NULL DEFAULT 0
+    shared_version INTEGER NOT NULL DEFAULT 0,
+    clients_version INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO firm_versions (firm_id) SELECT id FROM firms;
 
@@ -20,13 +22,18 @@ CREATE TRIGGER firms_versions_row AFTER INSERT ON firms BEGIN
 END;
 
 CREATE TRIGGER clients_bump_firm_ins AFTER INSERT ON clients BEGIN
-    UPDATE firm_versions SET data_version = data_version + 1 WHERE firm_id = NEW.firm_id;
+    UPDATE firm_versions SET data_version = data_version + 1, clients_version = clients_version + 1
+     WHERE firm_id = NEW.firm_id;
 END;
 CREATE TRIGGER clients_bump_firm_upd AFTER UPDATE ON clients BEGIN
     UPDATE firm_versions SET data_version = data_version + 1 WHERE firm_id IN (NEW.firm_id, OLD.firm_id);
 END;
 CREATE TRIGGER clients_bump_firm_del AFTER DELETE ON clients BEGIN
-    UPDATE firm_versions SET data_version = data_version + 1 WHERE firm_id = OLD.firm_id;
+    UPDATE firm_versions SET data_version = data_version + 1, clients_version = clients_version + 1
+     WHERE firm_id = OLD.firm_id;
+END;
+CREATE TRIGGER clients_bump_list AFTER UPDATE OF firm_id, name, kind, portal_open ON clients BEGIN
+    UPDATE firm_versions SET clients_version = clients_version + 1 WHERE firm_id IN (NEW.firm_id, OLD.firm_id);
 END;
 
 CREATE TRIGGER quick_links_bump_ins AFTER INSERT ON quick_links BEGIN

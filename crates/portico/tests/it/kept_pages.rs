@@ -42,7 +42,7 @@ both! {
         client.login(&f.a.clients[0].1, PASSWORD).await;
         let staff = app.browser();
         staff.login(&f.a.owner_email, PASSWORD).await;
-        for (who, route) in [(&client, "/portal"), (&staff, "/staff")] {
+        for (who, route) in [(&client, "/portal"), (&staff, "/staff"), (&staff, "/staff/clients")] {
             let first = who.get(route).await;
             assert_eq!(first.status, 200);
             let (r0, s0) = route_counts(&app, route).await;
@@ -73,6 +73,10 @@ both! {
         let staff_on_a = a.browser();
         staff_on_a.login(&f.a.owner_email, PASSWORD).await;
         assert!(!staff_on_a.get("/staff").await.body.contains("Newcomer Ltd"));
+        assert!(!staff_on_a.get("/staff/clients").await.body.contains("Newcomer Ltd"));
+        assert!(staff_on_a.get("/staff/clients?q=newcomer").await.body.contains("No clients found"));
+        let listed = staff_on_a.get("/staff/clients").await.body;
+        assert!(!listed.contains("Closed"));
 
         // Staff working through the other server add a matter and a client.
         let staff = b.browser();
@@ -87,6 +91,8 @@ both! {
 
         assert!(client.get("/portal").await.body.contains("Appeal to the tribunal"));
         assert!(staff_on_a.get("/staff").await.body.contains("Newcomer Ltd"));
+        assert!(staff_on_a.get("/staff/clients").await.body.contains("Newcomer Ltd"));
+        assert!(staff_on_a.get("/staff/clients?q=newcomer").await.body.contains("Newcomer Ltd"));
 
         // Closing one matter hides it at once, kept page or not.
         let m_path = format!("/staff/matters/{}", matters[0].id);
@@ -95,6 +101,7 @@ both! {
 
         // Closing the portal refuses the next request on the first server.
         assert_eq!(staff.submit(&c_path, &format!("{c_path}/portal"), &[("open", "false")]).await.status, 303);
+        assert!(staff_on_a.get("/staff/clients").await.body.contains("Closed"));
         let closed = client.get("/portal").await;
         assert_eq!(closed.status, 403);
         assert!(!closed.body.contains("Appeal to the tribunal"));

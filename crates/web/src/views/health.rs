@@ -27,6 +27,8 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         .unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&jobs, state.pages.len()),
+        state
+            .metrics
+            .render(&jobs, state.pages.len() + state.lists.len()),
     )
 }

@@ -80,7 +80,9 @@ const PAGE_SIZE: u32 = 50;
 #[template(path = "staff_clients.html")]
 pub(crate) struct ClientsPage {
     layout: Layout,
-    clients: Vec<Client>,
+    /// One more than a page, to know whether there is a next one.
+    clients: Arc<Vec<Client>>,
+    shown: usize,
     q: String,
     q_encoded: String,
     page: u32,
@@ -104,17 +106,27 @@ async fn clients_page(
     error: Option<String>,
 ) -> Result<ClientsPage, AppError> {
     let q: String = q.chars().take(200).collect();
-    let mut list = clients::list(
-        &state.db,
-        &signed.viewer,
-        &q,
-        Page::new(page, PAGE_SIZE + 1),
-    )
-    .await?;
+    // Kept while no client of the firm is added, removed, renamed or opened or closed.
+    let kept = Kept::ClientList {
+        search: q.clone(),
+        page,
+    };
+    let versions = [0, signed.chrome.firm_clients_version, 0];
+    let list = state
+        .lists
+        .get_or_load(kept, &signed.viewer, versions, || {
+            clients::list(
+                &state.db,
+                &signed.viewer,
+                &q,
+                Page::new(page, PAGE_SIZE + 1),
+            )
+        })
+        .await?;
     let has_more = list.len() > PAGE_SIZE as usize;
-    list.truncate(PAGE_SIZE as usize);
     Ok(ClientsPage {
         layout: Layout::new(signed, "Clients", "/staff/clients"),
+        shown: list.len().min(PAGE_SIZE as usize),
         clients: list,
         q_encoded: url_encode(&q),
         q,
