@@ -5,6 +5,7 @@ mod account;
 mod api;
 mod audit;
 mod auth;
+mod backup;
 mod browser;
 mod cli;
 mod colleagues;
