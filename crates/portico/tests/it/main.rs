@@ -16,6 +16,7 @@ mod forms;
 mod hostile;
 mod invitations;
 mod jobs;
+mod leftovers;
 mod links;
 mod mail;
 mod messages;

@@ -440,6 +440,7 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
         }
         None => bytes.boxed(),
     };
+    let _held = super::files::Held::start(&state.db, &key).await?;
     let stored = state.storage.put_stream(&key, sealed).await;
     if over.load(Ordering::Relaxed) {
         let _ = state.storage.delete(&key).await;
