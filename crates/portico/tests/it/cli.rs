@@ -525,3 +525,35 @@ both! {
         stop(&mut child);
     }
 }
+
+both! {
+    async fn an_operator_backs_up_checks_and_restores_with_the_commands(backend: Backend) {
+        let old = tempfile::tempdir().unwrap();
+        let (old_url, _) = crash_test_firm(backend, old.path()).await;
+        let archive = old.path().join("nightly.tar");
+        let archive_arg = archive.to_str().unwrap();
+        let out = admin(old.path(), &old_url, &["backup", archive_arg]);
+        assert!(out.starts_with("backed up to") && out.contains("schema version"), "{out}");
+        let out = admin(old.path(), &old_url, &["backup", "verify", archive_arg]);
+        assert!(out.contains("is whole"), "{out}");
+
+        let new = tempfile::tempdir().unwrap();
+        let new_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", new.path().join("portico.db").display()),
+            Backend::Postgres => pg::fresh_database().await,
+        };
+        let out = admin(new.path(), &new_url, &["restore", archive_arg]);
+        assert!(out.starts_with("restored"), "{out}");
+        // The restored portal knows the firm and its owner.
+        let token = admin(new.path(), &new_url, &["admin", "create-api-token", "--firm", "crash-test-llp", "--email", "ops@crash.example"]);
+        assert_eq!(token.trim().len(), 43);
+
+        // Restoring again over it is refused in one sentence, and changes nothing.
+        let (ok, _, err) = run(portico(new.path()).env("PORTICO_DATABASE_URL", &new_url).args(["restore", archive_arg]));
+        assert!(!ok);
+        assert!(err.starts_with("portico: ") && (err.contains("exists already") || err.contains("has tables already")), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let (ok, _, err) = run(portico(new.path()).env("PORTICO_DATABASE_URL", &new_url).args(["backup", "verify", "/no/such.tar"]));
+        assert!(!ok && err.contains("cannot open /no/such.tar"), "{err}");
+    }
+}
