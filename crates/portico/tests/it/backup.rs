@@ -216,7 +216,7 @@ both! {
         let at = object_offset(&archive);
         raw[at + 100] ^= 0x55;
         std::fs::write(&damaged, &raw).unwrap();
-        let e = backup::verify(&damaged).await.err().expect("damaged");
+        let e = backup::verify(&damaged).await.expect_err("damaged");
         assert!(e.0.contains("is damaged") && e.0.contains("objects/"), "{e}");
         let new = Place::new(backend).await;
         let config = new.config(backend, Some(KEY)).await;
@@ -228,7 +228,7 @@ both! {
         for cut in [whole.len() / 3, whole.len() - 1500, 700] {
             let short = out.path().join(format!("short-{cut}.tar"));
             std::fs::write(&short, &whole[..cut]).unwrap();
-            let e = backup::verify(&short).await.err().expect("cut short");
+            let e = backup::verify(&short).await.expect_err("cut short");
             assert!(e.0.contains("cut short"), "{cut}: {e}");
         }
         // Not an archive at all.
@@ -239,7 +239,7 @@ both! {
         // A stray entry smuggled in beside the listed ones.
         let stray = out.path().join("stray.tar");
         rewrite(&archive, &stray, |m| m, Some(("objects/firms/evil", b"x".as_slice())));
-        let e = backup::verify(&stray).await.err().expect("stray");
+        let e = backup::verify(&stray).await.expect_err("stray");
         assert!(e.0.contains("does not list"), "{e}");
 
         // The master key: missing, or another one.
