@@ -517,7 +517,20 @@ both! {
         let id = listed[0]["id"].as_str().unwrap();
         let got = http.get(format!("{base}/api/v1/files/{id}/content")).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
         assert!(got.to_vec() == whole, "the file comes back byte for byte");
-        // No part, staged or whole, is left anywhere: the one object kept is the file.
+        // The parts wait a day on the loose list (a backup running meanwhile still finds
+        // them); once that has passed, the sweep leaves no part, staged or whole, anywhere:
+        // the one object kept is the file.
+        assert!(!files_in(&dir.path().join("files").join("uploads")).is_empty());
+        let db = portico_db::Db::connect(&db_url, portico_db::PoolSettings::default()).await.unwrap();
+        let storage = portico_storage::Storage::open(&portico_storage::StorageConfig::Local { path: dir.path().join("files") }).await.unwrap();
+        let past = portico_db::now() - time::Duration::minutes(1);
+        let due = "UPDATE loose_objects SET remove_after = $1";
+        match &db {
+            portico_db::Db::Sqlite(p) => { sqlx::query(due).bind(past).execute(p).await.unwrap(); }
+            portico_db::Db::Postgres(p) => { sqlx::query(due).bind(past).execute(p).await.unwrap(); }
+        }
+        assert!(portico::worker::sweep_loose_objects(&db, &storage).await.unwrap() >= 1);
+        db.close().await;
         assert_eq!(files_in(&dir.path().join("files").join("uploads")), Vec::<String>::new());
         let kept = files_in(&dir.path().join("files").join("firms"));
         assert_eq!(kept.len(), 1, "{kept:?}");
