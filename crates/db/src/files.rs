@@ -185,6 +185,8 @@ pub(crate) async fn insert(
     let at = now();
     // One writer per client at a time, so two uploads of one name become two versions.
     crate::folders::lock_client(tx, client_id).await?;
+    // The row names its bytes now: they are no longer loose.
+    crate::loose_objects::release(tx, f.storage_key).await?;
     if let Some(folder) = f.folder_id {
         let n: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM folders WHERE id = $1 AND firm_id = $2 AND client_id = $3"

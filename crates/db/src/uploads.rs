@@ -115,6 +115,7 @@ pub async fn add_part(db: &Db, upload: &Upload, start: i64, part: &Part) -> Resu
         "INSERT INTO upload_parts (upload_id, start, size, storage_key, key_wrapped) VALUES ($1, $2, $3, $4, $5)"
     ).bind(upload.id).bind(start).bind(part.size).bind(&part.storage_key).bind(&part.key_wrapped)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    crate::loose_objects::release(&mut tx, &part.storage_key).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use portico::{Config, ConfigError, admin, demo, healthcheck, server};
+use portico::{Config, ConfigError, admin, backup, demo, healthcheck, server};
 
 /// Portico: a secure client portal for professional firms.
 #[derive(Parser)]
@@ -45,6 +45,29 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Back up the database and the files it names into one archive (the master encryption
+    /// key is never put in it), or check an archive.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty database and empty storage, then apply newer migrations.
+    Restore {
+        /// The archive `portico backup` wrote.
+        archive: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct BackupArgs {
+    #[command(subcommand)]
+    command: Option<BackupCommand>,
+    /// Where to write the archive, a new file [default: portico-backup-<UTC time>.tar]
+    archive: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Check that an archive is whole (every entry present and matching its checksum).
+    Verify { archive: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +130,33 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             println!("ok");
         }
         Command::Admin(cmd) => admin::run(&config, cmd).await?,
+        Command::Backup(BackupArgs {
+            command: Some(BackupCommand::Verify { archive }),
+            ..
+        }) => {
+            let m = backup::verify(&archive).await?;
+            println!("{} is whole: {}", archive.display(), backup::describe(&m));
+        }
+        Command::Backup(BackupArgs { archive, .. }) => {
+            let archive = archive.unwrap_or_else(backup::default_name);
+            let w = backup::backup(&config, &archive).await?;
+            println!(
+                "backed up to {} ({} bytes in {:.1} s): {}",
+                w.path.display(),
+                w.bytes,
+                w.seconds,
+                backup::describe(&w.manifest)
+            );
+        }
+        Command::Restore { archive } => {
+            let r = backup::restore(&config, &archive).await?;
+            println!(
+                "restored {} in {:.1} s; the database is now at schema version {}",
+                backup::describe(&r.manifest),
+                r.seconds,
+                r.schema_version
+            );
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = server::open_db(&config).await?;
             let v = portico_db::audit::verify(&db)

@@ -14,6 +14,12 @@ use crate::config::JobsSection;
 /// How long a claimed job is held before another worker may assume this one died.
 const LEASE: time::Duration = time::Duration::minutes(5);
 
+/// How often leftovers in storage are swept (and once at start-up).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// A staged file on local disk untouched this long belongs to a write that died.
+const STAGED_IDLE: Duration = Duration::from_secs(3600);
+
 pub struct Worker {
     pub db: Db,
     pub storage: portico_storage::Storage,
@@ -34,6 +40,7 @@ impl Worker {
         let poll = Duration::from_millis(self.settings.poll_ms.max(10));
         let mut since_purge = std::time::Instant::now();
         let mut since_signals = std::time::Instant::now();
+        let mut since_sweep: Option<std::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 return;
@@ -54,15 +61,12 @@ impl Worker {
                 if let Err(e) = portico_db::throttle::purge(&self.db).await {
                     tracing::warn!(error = %e, "could not purge old sign-in failures");
                 }
-                if let Err(e) = sweep_uploads(&self.db, &self.storage).await {
-                    tracing::warn!(error = %e, "could not remove expired uploads");
-                }
-                // A write cut off by a dying server leaves its staged file on local disk;
-                // one untouched for a day is nobody's.
-                let day = Duration::from_secs(24 * 3600);
-                if let Err(e) = self.storage.remove_stale_staging(day).await {
-                    tracing::warn!(error = %e, "could not remove stale staged files");
-                }
+            }
+            // Leftovers are swept at start-up, so a crash loop cannot pile them up, and then
+            // every minute.
+            if since_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
+                since_sweep = Some(std::time::Instant::now());
+                self.sweep().await;
             }
             if since_signals.elapsed() > Duration::from_secs(60) {
                 since_signals = std::time::Instant::now();
@@ -85,6 +89,21 @@ impl Worker {
                 _ = tokio::time::sleep(poll) => {}
                 _ = stop.changed() => {}
             }
+        }
+    }
+
+    /// Removes what crashes and expiries leave in storage.
+    async fn sweep(&self) {
+        if let Err(e) = sweep_uploads(&self.db, &self.storage).await {
+            tracing::warn!(error = %e, "could not remove expired uploads");
+        }
+        if let Err(e) = sweep_loose_objects(&self.db, &self.storage).await {
+            tracing::warn!(error = %e, "could not remove loose objects");
+        }
+        // A write cut off by a dying server leaves its staged file on local disk; a live
+        // write touches its file as its bytes arrive.
+        if let Err(e) = self.storage.remove_stale_staging(STAGED_IDLE).await {
+            tracing::warn!(error = %e, "could not remove stale staged files");
         }
     }
 
@@ -175,9 +194,9 @@ impl Worker {
 
 pub use portico_web::invitations::queue_email;
 
-/// Removes expired resumable uploads and everything they stored: their parts, anything a
-/// request cut off while storing a part, and a joined file that was never recorded. Returns
-/// how many uploads were removed.
+/// Removes expired resumable uploads and marks everything they stored for removal: their
+/// parts, anything a request cut off while storing a part, and a joined file that was never
+/// recorded. Returns how many uploads were removed.
 pub async fn sweep_uploads(
     db: &Db,
     storage: &portico_storage::Storage,
@@ -197,9 +216,31 @@ pub async fn sweep_uploads(
                     Vec::new()
                 }));
             }
-            for key in keys.iter().filter(|k| left.kept.as_ref() != Some(*k)) {
-                if let Err(e) = storage.delete(key).await {
-                    tracing::warn!(error = %e, %key, "could not remove an expired upload's object");
+            keys.retain(|k| left.kept.as_ref() != Some(k));
+            portico_db::loose_objects::remove_later(db, &keys).await?;
+        }
+    }
+}
+
+/// Removes the objects on the loose list whose time has come (see `loose_objects`): bytes no
+/// row names any more, and bytes whose row never committed. Returns how many it removed.
+pub async fn sweep_loose_objects(
+    db: &Db,
+    storage: &portico_storage::Storage,
+) -> Result<usize, portico_db::DbError> {
+    let mut removed = 0;
+    loop {
+        let (taken_off, due) = portico_db::loose_objects::take_due(db, 100).await?;
+        if taken_off == 0 {
+            return Ok(removed);
+        }
+        for key in due {
+            match storage.delete(&key).await {
+                Ok(()) => removed += 1,
+                // Put back on the list, to be tried again later.
+                Err(e) => {
+                    tracing::warn!(error = %e, %key, "could not remove a loose object");
+                    portico_db::loose_objects::remove_later(db, &[key]).await?;
                 }
             }
         }

@@ -43,6 +43,15 @@ impl MasterKey {
         Ok(MasterKey(key))
     }
 
+    /// A fingerprint that tells keys apart without revealing them (the key is 32 random
+    /// bytes): backups record it, so a restore can refuse a different key.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"portico master-key fingerprint v1\0");
+        h.update(self.0);
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The key that wraps one firm's file keys.
     fn firm_key(&self, firm_id: &[u8; 16]) -> Aes256Gcm {
         let mut h = Sha256::new();

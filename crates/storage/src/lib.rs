@@ -142,6 +142,14 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Whether the store holds no object at all.
+    pub async fn is_empty(&self) -> Result<bool, StorageError> {
+        let mut all = self.store.list(None);
+        Ok(all.next().await.transpose()?.is_none())
+    }
+}
+
 /// Whether a file name is one of object_store's staged uploads: `name#` and digits.
 fn is_staged(name: &str) -> bool {
     name.rsplit_once('#')

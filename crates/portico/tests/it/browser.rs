@@ -195,4 +195,39 @@ both! {
         chrome.quit().await;
         app.stop().await;
     }
+
+    async fn a_client_clicks_through_eleven_pages_over_http1_and_none_stalls(backend: Backend) {
+        let Some(chrome) = Chrome::start().await else { return };
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        chrome.window(1280, 900).await;
+        // A stalled load fails the click rather than waiting five minutes.
+        chrome.page_load_timeout(std::time::Duration::from_secs(20)).await;
+        chrome.goto(&app.url("/login")).await;
+        chrome.fill("#email", &f.a.clients[0].1).await;
+        chrome.fill("#password", PASSWORD).await;
+        chrome.click("button[type=submit]").await;
+        assert_eq!(chrome.wait_for_url("/portal").await, app.url("/portal"));
+        // Every page opens a live stream; the server speaks HTTP/1.1 only, where a browser
+        // keeps at most six connections to one host, pages kept for Back included.
+        let route = [
+            "/portal/messages", "/portal/tasks", "/portal/files", "/portal/forms", "/portal",
+            "/portal/matters", "/portal/messages", "/portal/tasks", "/portal/files", "/portal/forms",
+            "/portal",
+        ];
+        for (n, path) in route.iter().enumerate() {
+            chrome.click(&format!("nav.side a[href='{path}']")).await;
+            assert_eq!(chrome.wait_for_url(path).await, app.url(path), "page {} ({path}) did not load", n + 1);
+            assert!(chrome.source().await.contains("aria-current=\"page\""), "page {} ({path})", n + 1);
+        }
+        // Back brings a kept page again, streams reopened; going on from it still works.
+        chrome.run_async("history.back(); arguments[0](true);").await;
+        assert_eq!(chrome.wait_for_url("/portal/forms").await, app.url("/portal/forms"));
+        for path in route.iter().take(6) {
+            chrome.click(&format!("nav.side a[href='{path}']")).await;
+            assert_eq!(chrome.wait_for_url(path).await, app.url(path), "after Back: {path} did not load");
+        }
+        chrome.quit().await;
+        app.stop().await;
+    }
 }

@@ -93,6 +93,24 @@ async fn parts_of(app: &TestApp, firm_id: uuid::Uuid, upload_id: &str) -> Vec<St
     keys
 }
 
+/// Lets the day that removals wait pass and sweeps, as the worker does: what no row names
+/// any more goes. Returns how many objects were removed.
+pub(crate) async fn removals_fall_due(app: &TestApp) -> usize {
+    let past = portico_db::now() - time::Duration::minutes(1);
+    let sql = "UPDATE loose_objects SET remove_after = $1";
+    match &app.db {
+        portico_db::Db::Sqlite(p) => {
+            sqlx::query(sql).bind(past).execute(p).await.unwrap();
+        }
+        portico_db::Db::Postgres(p) => {
+            sqlx::query(sql).bind(past).execute(p).await.unwrap();
+        }
+    }
+    portico::worker::sweep_loose_objects(&app.db, &app.storage)
+        .await
+        .unwrap()
+}
+
 /// Waits until the upload's offset stops moving (a cut-off request is still being stored).
 async fn settled(t: &Tus<'_>, at: &str) -> u64 {
     let mut last = None;
@@ -183,9 +201,13 @@ both! {
             let staff = app.browser();
             staff.login(&f.a.member_email, PASSWORD).await;
             assert_eq!(fetch(&staff, stored.id).await, (200, whole.clone()), "staff see it at once");
-            // Sent in several requests, the parts were joined into one file and are gone.
+            // Sent in several requests, the parts were joined into one file; they are kept a
+            // day for backups taken meanwhile, then swept.
             assert!(stored.storage_key.ends_with("-joined"), "{}", stored.storage_key);
+            assert!(!parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
+            assert!(removals_fall_due(&app).await >= 2);
             assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
+            assert_eq!(fetch(&client, stored.id).await, (200, whole.clone()), "the joined file stays");
             // Sending more to a finished upload adds nothing.
             let again = t.patch(&at, whole.len() as u64, Vec::new()).await.unwrap();
             assert_eq!(again.status(), 204);
@@ -282,6 +304,7 @@ both! {
         let ended = t.req(reqwest::Method::DELETE, &at).send().await.unwrap();
         assert_eq!(ended.status(), 204);
         assert_eq!(t.offset(&at).await.0, 404);
+        removals_fall_due(&app).await;
         assert!(parts_of(&app, f.a.id, &upload_id).await.is_empty());
 
         // Abandoned: once expired, the sweep removes it and everything it stored.
@@ -297,6 +320,7 @@ both! {
         }
         assert_eq!(t.offset(&at).await.0, 404, "an expired upload cannot go on");
         assert!(portico::worker::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
+        removals_fall_due(&app).await;
         assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
         assert!(files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().is_empty());
         app.stop().await;

@@ -461,6 +461,7 @@ where
         }
         None => body.boxed(),
     };
+    let held = Held::start(&state.db, &key).await?;
     let stored = state.storage.put_stream(&key, body).await;
     if over {
         return Err(over_limit(max, per_file));
@@ -479,6 +480,7 @@ where
         storage_key: key.clone(),
         scan: state.config.scan,
         key_wrapped,
+        _held: held,
     };
     Ok((file, key))
 }
@@ -522,6 +524,35 @@ pub(crate) struct NewFileOwned {
     storage_key: String,
     scan: bool,
     key_wrapped: String,
+    /// Keeps the stored bytes from the sweep until the row naming them is recorded.
+    _held: Held,
+}
+
+/// Holds an object on the loose list while its bytes are written and until its row is
+/// recorded: entered before the first byte, renewed every minute while this lives. Should the
+/// process die, the hold runs out and the sweep removes what was written.
+pub(crate) struct Held(tokio::task::JoinHandle<()>);
+
+impl Held {
+    pub(crate) async fn start(db: &portico_db::Db, key: &str) -> Result<Held, AppError> {
+        portico_db::loose_objects::hold(db, key).await?;
+        let (db, key) = (db.clone(), key.to_string());
+        Ok(Held(tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(60);
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = portico_db::loose_objects::hold(&db, &key).await {
+                    tracing::warn!(error = %e, %key, "could not renew the hold on an object being written");
+                }
+            }
+        })))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl NewFileOwned {

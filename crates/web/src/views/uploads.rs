@@ -234,21 +234,24 @@ pub(crate) async fn delete(
     let u = uploads::forget(&state.db, &up.viewer, parse_id(&id)?).await?;
     remove_prefix(&state, &u.prefix(), None).await;
     remove_prefix(&state, &uploads::first_prefix(u.firm_id, u.id), None).await;
-    let _ = state
-        .storage
-        .delete(&uploads::joined_key(u.firm_id, u.id))
-        .await;
+    let joined = [uploads::joined_key(u.firm_id, u.id)];
+    if let Err(e) = portico_db::loose_objects::remove_later(&state.db, &joined).await {
+        tracing::warn!(error = %e, "could not mark an upload's joined file for removal");
+    }
     Ok(tus(StatusCode::NO_CONTENT))
 }
 
-/// Removes every object under a prefix but `keep`.
+/// Marks every object under a prefix but `keep` for removal. Removal waits a while (see
+/// `loose_objects`): a backup of a moment when a row still named them finds them whole.
 async fn remove_prefix(state: &AppState, prefix: &str, keep: Option<&str>) {
     match state.storage.list(prefix).await {
         Ok(keys) => {
-            for key in keys.iter().filter(|k| Some(k.as_str()) != keep) {
-                if let Err(e) = state.storage.delete(key).await {
-                    tracing::warn!(error = %e, %key, "could not remove an upload's part");
-                }
+            let keys: Vec<String> = keys
+                .into_iter()
+                .filter(|k| Some(k.as_str()) != keep)
+                .collect();
+            if let Err(e) = portico_db::loose_objects::remove_later(&state.db, &keys).await {
+                tracing::warn!(error = %e, %prefix, "could not mark an upload's parts for removal");
             }
         }
         Err(e) => tracing::warn!(error = %e, %prefix, "could not list an upload's parts"),
@@ -437,6 +440,7 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
         }
         None => bytes.boxed(),
     };
+    let _held = super::files::Held::start(&state.db, &key).await?;
     let stored = state.storage.put_stream(&key, sealed).await;
     if over.load(Ordering::Relaxed) {
         let _ = state.storage.delete(&key).await;

@@ -168,6 +168,16 @@ impl Chrome {
         .await
     }
 
+    /// How long a navigation may take before the command waiting for it fails.
+    pub async fn page_load_timeout(&self, limit: Duration) {
+        self.call(
+            reqwest::Method::POST,
+            "/timeouts",
+            Some(json!({"pageLoad": limit.as_millis() as u64})),
+        )
+        .await;
+    }
+
     pub async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", None)
             .await
