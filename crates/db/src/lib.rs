@@ -16,6 +16,7 @@ pub mod files;
 pub mod firms;
 pub mod folders;
 pub mod forms;
+pub mod job_secrets;
 pub mod jobs;
 pub mod matters;
 pub mod messages;

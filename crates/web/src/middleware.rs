@@ -28,7 +28,7 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
     app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(span_without_tokens))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(from_fn_with_state(state.clone(), security_headers))
             .layer(from_fn_with_state(state.clone(), finish_errors))
@@ -41,6 +41,26 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             .layer(from_fn_with_state(state, same_origin_writes))
             .layer(from_fn(no_store_by_default)),
     )
+}
+
+/// The span of a request names its method and path, with the token of a sign-in link
+/// (`/a/<token>`, `/set-password/<token>`) left out: a log is no place for a usable token.
+fn span_without_tokens(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %path_without_tokens(req.uri().path()),
+    )
+}
+
+fn path_without_tokens(path: &str) -> String {
+    for prefix in ["/a/", "/set-password/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}…{tail}");
+        }
+    }
+    path.to_string()
 }
 
 /// Requests get `timeout` to produce their response, except uploads, which stream a body of
@@ -258,4 +278,21 @@ fn default_message(status: StatusCode) -> &'static str {
 /// Percent-encodes a path for use as a query value.
 pub(crate) fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_without_tokens;
+
+    #[test]
+    fn request_logs_leave_out_the_tokens_of_sign_in_links() {
+        let t = "A".repeat(43);
+        assert_eq!(path_without_tokens(&format!("/a/{t}")), "/a/…");
+        assert_eq!(path_without_tokens(&format!("/a/{t}/send")), "/a/…/send");
+        assert_eq!(
+            path_without_tokens(&format!("/set-password/{t}/passkey/start")),
+            "/set-password/…/passkey/start"
+        );
+        assert_eq!(path_without_tokens("/portal/files"), "/portal/files");
+    }
 }

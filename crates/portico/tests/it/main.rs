@@ -23,6 +23,7 @@ mod passkeys;
 mod pictures;
 mod reset;
 mod scanning;
+mod secrets;
 mod settings;
 mod shares;
 mod storage;

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::parse_id;
 use crate::error::AppError;
 use crate::forms::Posted;
-use crate::invitations::queue_email;
+use crate::invitations::{SECRET_SLOT, queue_email_with_secret};
 use crate::request::ReqInfo;
 use crate::session::{self as cookie, device_token, set_device_cookie};
 use crate::state::AppState;
@@ -251,7 +251,7 @@ async fn mail_link(
         ..link
     };
     let expires = access_links::create(tx, firm.id, user_id, link, origin).await?;
-    let url = format!("{}/a/{token}", state.config.origin());
+    let url = format!("{}/a/{SECRET_SLOT}", state.config.origin());
     let days = (expires - portico_db::now()).whole_days().max(1);
     // What the link opens stays in the portal: a matter's title can be confidential too.
     let why = format!(
@@ -267,7 +267,7 @@ async fn mail_link(
         text: format!("Hello {name},\n\n{why}\nOpen it here:\n\n{url}\n\n{note}\n"),
         html: crate::invitations::link_html(firm, name, &why, &url, "Open in the portal", &note),
     };
-    queue_email(tx, &message, state.config.mail_attempts).await?;
+    queue_email_with_secret(tx, &message, &token, state.config.mail_attempts).await?;
     Ok(())
 }
 
