@@ -179,6 +179,9 @@ impl FromRequestParts<AppState> for Signed {
         if signed.chrome.terms_pending && !may_skip_terms(parts.uri.path()) {
             return Err(AppError::AcceptTermsFirst);
         }
+        if signed.by_link() && closed_to_link_sessions(&parts.method, parts.uri.path()) {
+            return Err(AppError::LinkSession);
+        }
         parts.extensions.insert(signed.clone());
         Ok(signed)
     }
@@ -191,6 +194,30 @@ fn may_skip_enrolment(path: &str) -> bool {
         || path == "/account/passkeys"
         || path.starts_with("/account/passkeys/")
         || path == "/logout"
+}
+
+/// What a session opened from an emailed access link may not do, in one place: anything that
+/// gives lasting access (a password, two-step sign-in, a passkey, a colleague's invitation, a
+/// person added to a conversation) or changes who can get in (ending sessions, acting in
+/// another place). Such a session can work on what its link was for, and read these pages.
+pub(crate) fn closed_to_link_sessions(method: &axum::http::Method, path: &str) -> bool {
+    const CLOSED: &[&str] = &[
+        "/account/2fa",
+        "/account/passkeys",
+        "/account/sessions",
+        "/account/switch",
+        "/account/devices",
+        "/portal/colleagues",
+    ];
+    if method.is_safe() {
+        return false;
+    }
+    let under = |p: &str| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    CLOSED.iter().any(|p| under(p))
+        || (path.starts_with("/portal/messages/") && path.ends_with("/people"))
 }
 
 /// Pages reachable before the firm's current terms are accepted.
@@ -285,5 +312,30 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(COOKIE, HeaderValue::from_static("portico=short"));
         assert_eq!(cookie_token(&h, "portico"), None);
+    }
+
+    #[test]
+    fn link_sessions_are_closed_out_of_sign_in_changes_but_may_read_and_work() {
+        use axum::http::Method;
+        let post = Method::POST;
+        for path in [
+            "/account/2fa/start",
+            "/account/passkeys/x/remove",
+            "/account/sessions/end-others",
+            "/account/switch",
+            "/portal/colleagues",
+            "/portal/messages/abc/people",
+        ] {
+            assert!(closed_to_link_sessions(&post, path), "{path}");
+            assert!(!closed_to_link_sessions(&Method::GET, path), "{path}");
+        }
+        for path in [
+            "/portal/messages/abc/reply",
+            "/account/2faX",
+            "/logout",
+            "/portal/files/upload",
+        ] {
+            assert!(!closed_to_link_sessions(&post, path), "{path}");
+        }
     }
 }

@@ -15,6 +15,7 @@ mod forms;
 mod hostile;
 mod invitations;
 mod jobs;
+mod link_sessions;
 mod links;
 mod mail;
 mod messages;

@@ -384,9 +384,6 @@ pub(crate) async fn add_people(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     check_side(&uri, signed)?;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let mut people = Vec::new();
     for (_, v) in posted.form.iter().filter(|(k, _)| k == "to") {

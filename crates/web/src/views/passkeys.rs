@@ -186,9 +186,6 @@ pub(crate) async fn register_start(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user = users::by_id(&state.db, signed.viewer.user_id())
         .await?
         .ok_or(AppError::SignInRequired)?;
@@ -215,9 +212,6 @@ pub(crate) async fn register_finish(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     let form = &posted.form;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user_id = signed.viewer.user_id();
     let registered = match finish_registration(
         &state,
@@ -266,9 +260,6 @@ pub(crate) async fn remove(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let id = parse_id(&id)?;
     passkeys::remove(
         &state.db,
