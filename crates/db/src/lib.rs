@@ -11,6 +11,7 @@ pub mod audit;
 pub mod clients;
 pub mod comments;
 mod connect;
+pub mod devices;
 mod error;
 pub mod files;
 pub mod firms;

@@ -72,6 +72,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/account/switch", get(switch::page).post(switch::switch))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{id}/end", post(account::end))
+        .route("/account/devices/{id}/remove", post(account::remove_device))
+        .route(
+            "/staff/clients/{id}/users/{user}/devices/{device}/remove",
+            post(staff::remove_device),
+        )
         .route("/staff", get(staff::home))
         .route(
             "/staff/clients",
