@@ -97,6 +97,13 @@ impl Signed {
         self.session.auth_method.starts_with("link")
     }
 
+    /// When the session ends unless the person does something: a live stream ends then.
+    pub fn ends_at(&self) -> time::OffsetDateTime {
+        self.session
+            .idle_expires_at
+            .min(self.session.absolute_expires_at)
+    }
+
     /// Checks a form's anti-forgery token against the session's, in constant time.
     /// For staff pages and actions: to anyone else they simply do not exist.
     pub fn require_staff(&self) -> Result<(), AppError> {
@@ -144,7 +151,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
     let Some(signed) = by_hash(state, &hash).await? else {
         return Ok(None);
     };
-    if portico_db::now() - signed.session.last_seen_at > TOUCH_EVERY {
+    if counts_as_activity(parts) && portico_db::now() - signed.session.last_seen_at > TOUCH_EVERY {
         sessions::touch(
             &state.db,
             &hash,
@@ -153,6 +160,18 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
         .await?;
     }
     Ok(Some(signed))
+}
+
+/// Whether a request is the person's own doing, and so keeps their session alive. A page's
+/// live stream, opened and reopened by the browser on its own, is not: an open tab must not
+/// defeat the firm's idle timeout (automatic logoff).
+fn counts_as_activity(parts: &Parts) -> bool {
+    let event_stream = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    !event_stream && !parts.uri.path().ends_with("/live")
 }
 
 impl FromRequestParts<AppState> for Signed {

@@ -14,6 +14,7 @@ mod files;
 mod folders;
 mod forms;
 mod hostile;
+mod idle;
 mod invitations;
 mod jobs;
 mod link_sessions;

@@ -973,7 +973,13 @@ pub(crate) async fn live(
                 if !open {
                     return None;
                 }
-                let woken_by = sub.wait_for(live.id).await?;
+                // Woken at the latest when the session would idle out: the check in
+                // `refresh` then ends the stream.
+                let until = live
+                    .checked
+                    .as_ref()
+                    .map_or_else(portico_db::now, |(_, signed, _)| signed.ends_at());
+                let woken_by = sub.wait_for_until(live.id, until).await?;
                 open = live.refresh(woken_by).await;
             }
         },
