@@ -38,7 +38,8 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             }))
             .layer(CompressionLayer::new().compress_when(NotDownloads))
             .layer(DefaultBodyLimit::max(max_body))
-            .layer(from_fn_with_state(state, same_origin_writes))
+            .layer(from_fn_with_state(state.clone(), same_origin_writes))
+            .layer(from_fn_with_state(state, no_nul_in_text))
             .layer(from_fn(no_store_by_default)),
     )
 }
@@ -160,6 +161,63 @@ async fn same_origin_writes(State(state): State<AppState>, req: Request, next: N
     } else {
         crate::AppError::Csrf.into_response()
     }
+}
+
+/// What a person is told when text they sent holds a NUL character.
+pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove it and try again.";
+
+/// One rule for all text a request carries: no NUL character, which no one types and no
+/// database column stores (PostgreSQL refuses it). Checked here for the path, the query
+/// string (searches, filters) and form and JSON bodies; the text parts of multipart forms are
+/// checked where they are read (`forms::multipart_text`). File bytes are not text.
+async fn no_nul_in_text(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let refused = || crate::AppError::Invalid(NUL_REFUSED.into()).into_response();
+    let uri = req.uri();
+    if uri.path().to_ascii_lowercase().contains("%00")
+        || uri.query().is_some_and(|q| query_has_nul(q.as_bytes()))
+    {
+        return refused();
+    }
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let form = kind.starts_with("application/x-www-form-urlencoded");
+    let json = kind.starts_with("application/json");
+    if !form && !json {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if (form && query_has_nul(&bytes)) || (json && json_has_nul(&bytes)) {
+        return refused();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// A NUL in a URL-encoded query or form, in a name or a value.
+fn query_has_nul(encoded: &[u8]) -> bool {
+    url::form_urlencoded::parse(encoded).any(|(k, v)| k.contains('\0') || v.contains('\0'))
+}
+
+/// A NUL in a JSON text: raw, or written `\u0000` in a string (an escaped backslash before
+/// it, `\\u0000`, is text, not a NUL).
+fn json_has_nul(body: &[u8]) -> bool {
+    if body.contains(&0) {
+        return true;
+    }
+    let needle = b"u0000";
+    body.windows(needle.len()).enumerate().any(|(i, w)| {
+        w == needle && {
+            let slashes = body[..i].iter().rev().take_while(|b| **b == b'\\').count();
+            slashes % 2 == 1
+        }
+    })
 }
 
 #[derive(Template)]
@@ -294,5 +352,17 @@ mod tests {
             "/set-password/…/passkey/start"
         );
         assert_eq!(path_without_tokens("/portal/files"), "/portal/files");
+    }
+
+    #[test]
+    fn a_nul_is_found_however_it_is_written() {
+        use super::{json_has_nul, query_has_nul};
+        assert!(query_has_nul(b"q=a%00b"));
+        assert!(query_has_nul(b"x%00=1"));
+        assert!(!query_has_nul(b"q=a%2500b&r=100"));
+        assert!(json_has_nul(br#"{"body":"a\u0000b"}"#));
+        assert!(json_has_nul(b"{\"a\":\"\0\"}"));
+        assert!(!json_has_nul(br#"{"body":"a\\u0000b"}"#));
+        assert!(!json_has_nul(br#"{"n":10000}"#));
     }
 }

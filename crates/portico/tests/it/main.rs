@@ -15,6 +15,7 @@ mod folders;
 mod forms;
 mod hostile;
 mod idle;
+mod input;
 mod invitations;
 mod jobs;
 mod link_sessions;

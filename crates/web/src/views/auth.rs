@@ -463,7 +463,7 @@ pub(crate) async fn set_password(
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())
     } else {
-        portico_core::validate::password(&form.password, &user.email, &firm_name)
+        portico_core::validate::password(&form.password, &user.email, &user.name, &firm_name)
             .err()
             .map(|e| e.message)
     };

@@ -40,6 +40,21 @@ fn webauthn(config: &WebConfig) -> Result<Webauthn, AppError> {
         .map_err(|e| AppError::Internal(format!("passkeys are not available here: {e}")))
 }
 
+/// Why passkeys cannot work at this server's public address, as the page's script shows it:
+/// browsers tie a passkey to a domain name, never to an IP address.
+fn unavailable(config: &WebConfig) -> Option<Response> {
+    let why = match config.public_url.host() {
+        Some(url::Host::Domain(_)) => return None,
+        Some(_) => {
+            "Passkeys work only when the portal is opened at a domain name (such as \
+             portal.example.com), not at an IP address. Sign in with your password, and ask \
+             the firm to give the portal a domain name."
+        }
+        None => "Passkeys are not available at this address. Sign in with your password.",
+    };
+    Some(refuse(StatusCode::SERVICE_UNAVAILABLE, why))
+}
+
 /// A refusal as the page's script reads it.
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
@@ -185,6 +200,9 @@ pub(crate) async fn register_start(
     State(state): State<AppState>,
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let signed = &posted.signed;
     let user = users::by_id(&state.db, signed.viewer.user_id())
         .await?
@@ -275,6 +293,9 @@ pub(crate) async fn remove(
 // ---------------------------------------------------------------- signing in with one alone
 
 pub(crate) async fn sign_in_start(State(state): State<AppState>) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let (options, ceremony) = webauthn(&state.config)?
         .start_discoverable_authentication()
         .map_err(|e| AppError::Internal(format!("passkey sign-in: {e}")))?;
@@ -396,6 +417,9 @@ pub(crate) async fn second_step_start(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let Some(session) = super::two_factor::pending(&state, &headers).await? else {
         return Ok(refuse(StatusCode::UNAUTHORIZED, "Sign in again."));
     };
@@ -525,6 +549,9 @@ pub(crate) async fn invitation_start(
     Path(token): Path<String>,
     Form(form): Form<InvitationForm>,
 ) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let Some((usable, user, firm_name)) = invitation(&state, &token).await? else {
         return Ok(refuse(StatusCode::GONE, LINK_GONE));
     };
