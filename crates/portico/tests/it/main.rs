@@ -18,6 +18,7 @@ mod idle;
 mod input;
 mod invitations;
 mod jobs;
+mod landing;
 mod link_sessions;
 mod links;
 mod mail;
