@@ -109,6 +109,8 @@ pub enum Occasion<'a> {
     Reset,
     /// The person's earlier link had expired or been used, and they asked for a new one.
     Renewal,
+    /// Signed in from an access link, the person asked for a login of their own.
+    CreateLogin,
 }
 
 /// Issues a single-use link for `user` to choose a password, mails it, and returns it.
@@ -142,6 +144,11 @@ pub async fn send_set_password_link(
             format!("Reset your {} portal password", firm.name),
             "Someone, hopefully you, asked to reset your password.".to_string(),
         ),
+        Occasion::CreateLogin => (
+            format!("Create your login for the {} portal", firm.name),
+            "You asked for a login of your own, so that you can sign in without an emailed link."
+                .to_string(),
+        ),
         Occasion::Renewal => (
             format!("Your new link for the {} portal", firm.name),
             "You asked for a new link because the earlier one had expired or was already used."
@@ -150,7 +157,9 @@ pub async fn send_set_password_link(
     };
     // A reset link is short-lived: it arrives while the person waits for it.
     let (valid, lifetime) = match occasion {
-        Occasion::Reset => (time::Duration::hours(1), "one hour".to_string()),
+        Occasion::Reset | Occasion::CreateLogin => {
+            (time::Duration::hours(1), "one hour".to_string())
+        }
         _ => (time::Duration::days(LINK_DAYS), format!("{LINK_DAYS} days")),
     };
     let email = Email {

@@ -67,4 +67,47 @@ both! {
         assert_ne!(phone.get("/portal").await.status, 200, "the link session was ended");
         app.stop().await;
     }
+
+    async fn a_link_session_asks_for_a_login_which_is_mailed_to_the_persons_own_address(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let email = &f.a.clients[0].1;
+        let phone = link_session(&app, &f).await;
+        let mails = app.smtp.messages().len();
+        let home = phone.get("/portal").await;
+        assert!(home.body.contains("action=\"/account/create-login\""));
+        let csrf = home.csrf();
+        let asked = phone.post("/account/create-login", &[("csrf", csrf.as_str())]).await;
+        assert_eq!(asked.status, 200);
+        assert!(asked.body.contains("We are emailing you a link to choose a password"));
+        let got = app.smtp.wait_for(mails + 1, std::time::Duration::from_secs(10)).await;
+        let mail = &got[mails];
+        assert!(mail.to.iter().any(|t| t.contains(email.as_str())), "to the person's own address");
+        assert!(mail.data.contains("Create your login"));
+        let path = crate::support::smtp::set_password_path(&mail.data);
+
+        // Asking again is limited: three emails at most in the window, the same page always.
+        for _ in 0..3 {
+            assert_eq!(phone.post("/account/create-login", &[("csrf", csrf.as_str())]).await.status, 200);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        assert_eq!(app.smtp.messages().len(), mails + 3);
+        // Only the newest link works.
+        assert_eq!(app.browser().get(&path).await.status, 410);
+        let newest = crate::support::smtp::set_password_path(&app.smtp.messages().last().unwrap().data);
+
+        // Without the email the link session cannot set a password; with it the person can.
+        let chosen = "violet kettle marching slowly";
+        let done = app.browser().post(&newest, &[("password", chosen), ("confirm", chosen)]).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(app.browser().login(email, chosen).await.status, 303);
+
+        // A password session is not offered it, and cannot use it.
+        let desk = app.browser();
+        desk.login(email, chosen).await;
+        let home = desk.get("/portal").await;
+        assert!(!home.body.contains("/account/create-login"));
+        assert_eq!(desk.post("/account/create-login", &[("csrf", home.csrf().as_str())]).await.status, 404);
+        app.stop().await;
+    }
 }

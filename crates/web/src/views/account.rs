@@ -116,6 +116,58 @@ pub(crate) async fn list(
     })
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "create_login.html")]
+pub(crate) struct CreateLoginPage {
+    layout: Layout,
+}
+
+/// How many "Create a login" emails a person may have sent within the throttle window.
+const LOGIN_LINKS: i64 = 3;
+
+/// Signed in from an access link, the person asks for a login of their own: a link to choose a
+/// password is mailed to their own address (the link session itself never sets credentials).
+/// Limited per person; the page says the same whether or not an email went.
+pub(crate) async fn create_login(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<CreateLoginPage, AppError> {
+    let signed = &posted.signed;
+    if !signed.by_link() {
+        return Err(AppError::NotFound);
+    }
+    let user_id = signed.viewer.user_id();
+    let key = format!("create-login:{user_id}");
+    if portico_db::throttle::failures(&state.db, &key).await?.count < LOGIN_LINKS {
+        let user = portico_db::users::by_id(&state.db, user_id)
+            .await?
+            .ok_or(AppError::SignInRequired)?;
+        let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
+        let origin = info.by(signed);
+        let mut tx = state.db.begin().await?;
+        portico_db::throttle::record_in(&mut tx, &[&key]).await?;
+        // Only the newest link works.
+        portico_db::tokens::revoke(&mut tx, user.id, firm.id, portico_db::tokens::SET_PASSWORD)
+            .await?;
+        crate::invitations::send_set_password_link(
+            &mut tx,
+            &state.config.origin(),
+            &user,
+            &firm,
+            crate::invitations::Occasion::CreateLogin,
+            &origin,
+            state.config.mail_attempts,
+        )
+        .await?;
+        tx.commit().await?;
+        state.jobs_waiting.notify_one();
+    }
+    Ok(CreateLoginPage {
+        layout: Layout::new(signed, "Create a login", ""),
+    })
+}
+
 /// The person stops trusting one of their devices: access links bound to it stop opening.
 pub(crate) async fn remove_device(
     State(state): State<AppState>,

@@ -73,6 +73,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{id}/end", post(account::end))
         .route("/account/devices/{id}/remove", post(account::remove_device))
+        .route("/account/create-login", post(account::create_login))
         .route(
             "/staff/clients/{id}/users/{user}/devices/{device}/remove",
             post(staff::remove_device),
