@@ -38,6 +38,7 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             }))
             .layer(CompressionLayer::new().compress_when(NotDownloads))
             .layer(DefaultBodyLimit::max(max_body))
+            .layer(from_fn_with_state(state.clone(), audit_refusals))
             .layer(from_fn_with_state(state.clone(), same_origin_writes))
             .layer(from_fn_with_state(state, no_nul_in_text))
             .layer(from_fn(no_store_by_default)),
@@ -161,6 +162,84 @@ async fn same_origin_writes(State(state): State<AppState>, req: Request, next: N
     } else {
         crate::AppError::Csrf.into_response()
     }
+}
+
+/// Who made a request, filled in by the session extractor once it resolves a session, so that
+/// the layers around the handler can name the person (see [`audit_refusals`]).
+#[derive(Clone, Default)]
+pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<ActorId>>);
+
+struct ActorId {
+    user_id: uuid::Uuid,
+    firm_id: uuid::Uuid,
+    email: String,
+}
+
+impl Actor {
+    pub(crate) fn set(&self, signed: &crate::session::Signed) {
+        let _ = self.0.set(ActorId {
+            user_id: signed.viewer.user_id(),
+            firm_id: signed.chrome.firm_id,
+            email: signed.chrome.user_email.clone(),
+        });
+    }
+}
+
+/// Refused requests audited per person (or, before sign-in, per address) within the throttle
+/// window; more are refused all the same but not written down, so a flood cannot fill the log.
+const REFUSALS_AUDITED: i64 = 20;
+
+/// Leaves one audit event for each refused request: a signed-in person asking for something
+/// that is not theirs (another tenant's id answers 404 like a missing one) and any refused
+/// write (a failed anti-forgery check, a link session's limits, a cross-site post).
+async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::extract::FromRequestParts;
+    let actor = Actor::default();
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(actor.clone());
+    let Ok(info) = crate::request::ReqInfo::from_request_parts(&mut parts, &state).await;
+    let what = format!("{} {}", parts.method, path_without_tokens(parts.uri.path()));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let status = res.status();
+    let who = actor.0.get();
+    // Our own refusals carry their error; a page that answers 403 by design (an access link
+    // used on another device) records its own event.
+    let ours = res.extensions().get::<ErrorInfo>().is_some();
+    let refused = (status == StatusCode::FORBIDDEN && ours)
+        || (status == StatusCode::NOT_FOUND && who.is_some());
+    if refused {
+        if let Err(e) = record_refusal(&state, &info, who, status, &what).await {
+            tracing::warn!(error = %e, "could not audit a refused request");
+        }
+    }
+    res
+}
+
+async fn record_refusal(
+    state: &AppState,
+    info: &crate::request::ReqInfo,
+    who: Option<&ActorId>,
+    status: StatusCode,
+    what: &str,
+) -> Result<(), portico_db::DbError> {
+    use portico_db::{audit, throttle};
+    let key = match who {
+        Some(a) => format!("refused:user:{}", a.user_id),
+        None => format!("refused:address:{}", info.ip),
+    };
+    if !throttle::record_if_under(&state.db, &key, REFUSALS_AUDITED).await? {
+        return Ok(());
+    }
+    let origin = match who {
+        Some(a) => info.anonymous(&a.email, Some(a.user_id)),
+        None => info.anonymous("", None),
+    };
+    let detail: String = format!("{} {what}", status.as_u16())
+        .chars()
+        .take(300)
+        .collect();
+    let event = audit::Event::new(who.map(|a| a.firm_id), "request.refused").detail(detail);
+    audit::record(&state.db, &origin, event).await
 }
 
 /// What a person is told when text they sent holds a NUL character.

@@ -187,6 +187,10 @@ impl FromRequestParts<AppState> for Signed {
         let signed = resolve(parts, state)
             .await?
             .ok_or(AppError::SignInRequired)?;
+        // The refusal audit names who asked.
+        if let Some(actor) = parts.extensions.get::<crate::middleware::Actor>() {
+            actor.set(&signed);
+        }
         // A firm that requires two-step sign-in sends those without it to set it up first.
         if signed.chrome.totp_required
             && !signed.chrome.totp_enabled

@@ -26,6 +26,7 @@ mod messages;
 mod pages;
 mod passkeys;
 mod pictures;
+mod reads;
 mod reset;
 mod scanning;
 mod secrets;

@@ -13,7 +13,7 @@ mod health;
 mod layout;
 mod links;
 mod matters;
-mod messages;
+pub(crate) mod messages;
 mod notifications;
 mod passkeys;
 mod portal;
