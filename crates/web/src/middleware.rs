@@ -207,10 +207,8 @@ async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next)
     let ours = res.extensions().get::<ErrorInfo>().is_some();
     let refused = (status == StatusCode::FORBIDDEN && ours)
         || (status == StatusCode::NOT_FOUND && who.is_some());
-    if refused {
-        if let Err(e) = record_refusal(&state, &info, who, status, &what).await {
-            tracing::warn!(error = %e, "could not audit a refused request");
-        }
+    if refused && let Err(e) = record_refusal(&state, &info, who, status, &what).await {
+        tracing::warn!(error = %e, "could not audit a refused request");
     }
     res
 }

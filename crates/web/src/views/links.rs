@@ -148,10 +148,10 @@ pub(crate) async fn open(
         // This browser's device token, if the person still trusts it; a fresh one otherwise,
         // so that a retired device cookie never comes back into use.
         let mut device = None;
-        if let Some(t) = device_token(&headers, &state.config) {
-            if devices::is_trusted(&state.db, link.user_id, link.firm_id, &hash_token(&t)).await? {
-                device = Some(t);
-            }
+        if let Some(t) = device_token(&headers, &state.config)
+            && devices::is_trusted(&state.db, link.user_id, link.firm_id, &hash_token(&t)).await?
+        {
+            device = Some(t);
         }
         let device = device.unwrap_or_else(new_token);
         let device_hash = hash_token(&device);
