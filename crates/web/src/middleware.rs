@@ -241,7 +241,7 @@ async fn record_refusal(
 }
 
 /// What a person is told when text they sent holds a NUL character.
-pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove it and try again.";
+pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove the control characters. Then try again.";
 
 /// One rule for all text a request carries: no NUL character, which no one types and no
 /// database column stores (PostgreSQL refuses it). Checked here for the path, the query
