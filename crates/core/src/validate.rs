@@ -83,7 +83,7 @@ pub fn optional_text(field: &'static str, raw: &str, max_chars: usize) -> Result
 
 /// Password rules from SECURITY.md: 12 to 128 characters, never truncated, no composition
 /// rules, and not built from the account's email or the firm's name.
-pub fn password(raw: &str, email: &str, firm_name: &str) -> Result<(), Invalid> {
+pub fn password(raw: &str, email: &str, name: &str, firm_name: &str) -> Result<(), Invalid> {
     let n = raw.chars().count();
     if n < PASSWORD_MIN {
         return Err(Invalid::new(
@@ -105,16 +105,37 @@ pub fn password(raw: &str, email: &str, firm_name: &str) -> Result<(), Invalid> 
             "Choose a password that does not contain your email address.",
         ));
     }
-    let firm = firm_name.trim().to_lowercase();
-    if firm.len() >= 4 && lower.contains(&firm) {
+    // Names are compared by their letters and digits alone, so that "Alpha Legal" is found in
+    // "AlphaLegal2026" and "alpha-legal" alike.
+    let letters = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let compact = letters(raw);
+    let contains = |what: &str| {
+        let what = letters(what);
+        what.chars().count() >= 4 && compact.contains(&what)
+    };
+    if contains(firm_name) {
         return Err(Invalid::new(
             "password",
             "Choose a password that does not contain the firm's name.",
         ));
     }
+    if contains(name) {
+        return Err(Invalid::new(
+            "password",
+            "Choose a password that does not contain your name.",
+        ));
+    }
     // Common and breached passwords (zxcvbn ships the lists) and trivial patterns: fewer than
-    // a million guesses. No composition rules beyond that.
-    if zxcvbn::zxcvbn(raw, &[email, firm_name]).score() <= zxcvbn::Score::One {
+    // a million guesses; the person's own details count as easy guesses. No composition rules
+    // beyond that.
+    let mut inputs: Vec<&str> = vec![email, firm_name];
+    inputs.extend(name.split_whitespace().chain(firm_name.split_whitespace()));
+    if zxcvbn::zxcvbn(raw, &inputs).score() <= zxcvbn::Score::One {
         return Err(Invalid::new(
             "password",
             "That password is too common or too easy to guess. Try a few unrelated words.",
@@ -285,18 +306,19 @@ mod tests {
 
     #[test]
     fn passwords_follow_the_length_rules_without_truncation() {
-        assert!(password("short", "a@b.c", "Firm").is_err());
-        assert!(password(&"x".repeat(129), "a@b.c", "Firm").is_err());
-        assert!(password(&"violet kettle é ".repeat(8), "a@b.c", "Firm").is_ok());
+        assert!(password("short", "a@b.c", "Pat Doe", "Firm").is_err());
+        assert!(password(&"x".repeat(129), "a@b.c", "Pat Doe", "Firm").is_err());
+        assert!(password(&"violet kettle é ".repeat(8), "a@b.c", "Pat Doe", "Firm").is_ok());
         assert!(
             password(
                 &format!("{}x", "violet kettle é ".repeat(8)),
                 "a@b.c",
+                "Pat Doe",
                 "Firm"
             )
             .is_err()
         );
-        assert!(password("correct horse battery", "a@b.c", "Firm").is_ok());
+        assert!(password("correct horse battery", "a@b.c", "Pat Doe", "Firm").is_ok());
     }
 
     #[test]
@@ -309,17 +331,43 @@ mod tests {
             "iloveyou1234",
         ] {
             assert!(
-                password(weak, "a@b.c", "Firm").is_err(),
+                password(weak, "a@b.c", "Pat Doe", "Firm").is_err(),
                 "{weak:?} accepted"
             );
         }
-        assert!(password("violet kettle marching slowly", "a@b.c", "Firm").is_ok());
+        assert!(password("violet kettle marching slowly", "a@b.c", "Pat Doe", "Firm").is_ok());
     }
 
     #[test]
     fn passwords_may_not_contain_the_email_or_firm_name() {
-        assert!(password("margaret-2026-secret", "margaret@example.com", "Firm").is_err());
-        assert!(password("i love hartley & co", "ann@x.io", "Hartley & Co").is_err());
+        assert!(password("margaret-2026-secret", "margaret@example.com", "M", "Firm").is_err());
+        assert!(password("i love hartley & co", "ann@x.io", "Ann", "Hartley & Co").is_err());
+    }
+
+    #[test]
+    fn passwords_may_not_contain_the_firm_or_the_persons_name_however_written() {
+        let firm = "Alpha Legal";
+        for weak in [
+            "AlphaLegal2026!!",
+            "my alpha-legal portal",
+            "ALPHA LEGAL rocks",
+        ] {
+            let e = password(weak, "x@y.example", "Pat Doe", firm).unwrap_err();
+            assert!(e.message.contains("firm's name"), "{weak:?}");
+        }
+        for weak in ["Olive Owner 2026!", "oliveowner-strong-pass"] {
+            let e = password(weak, "x@y.example", "Olive Owner", firm).unwrap_err();
+            assert!(e.message.contains("your name"), "{weak:?}");
+        }
+        assert!(
+            password(
+                "violet kettle marching slowly",
+                "x@y.example",
+                "Olive Owner",
+                firm
+            )
+            .is_ok()
+        );
     }
 
     #[test]

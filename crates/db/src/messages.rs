@@ -25,6 +25,8 @@ pub const MAX_RECIPIENTS: usize = 50;
 /// The most files one message carries.
 pub const MAX_ATTACHMENTS: usize = 20;
 
+/// A conversation as an item of the audit log and of a client's "who opened what".
+pub const ITEM: &str = "conversation";
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Conversation {
     pub id: Uuid,

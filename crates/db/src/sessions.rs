@@ -104,12 +104,15 @@ pub async fn end_by_id(db: &Db, user_id: Uuid, id: Uuid) -> Result<bool, DbError
     Ok(n > 0)
 }
 
-/// Ends every session of a person but one (the one they are using).
+/// Ends every session of a person but one (the one they are using), and forgets their
+/// trusted devices, so that no copied device cookie opens an access link again.
 pub async fn end_others(db: &Db, user_id: Uuid, keep: Uuid) -> Result<u64, DbError> {
-    Ok(
-        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-        .bind(user_id).bind(keep).execute(p).await.map(|r| r.rows_affected()))?,
-    )
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id).bind(keep).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    crate::devices::forget_all(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Ends one session by its token hash and starts `next` in its place, in one transaction: a
@@ -123,24 +126,33 @@ pub async fn replace(db: &Db, old_token_hash: &[u8], next: NewSession<'_>) -> Re
 }
 
 /// Ends the sessions in which a person acts for one membership (staff ending a client user's
-/// access to their own portal, without touching the person's other firms).
+/// access to their own portal, without touching the person's other firms), and forgets the
+/// person's trusted devices in that firm.
 pub async fn end_for_membership(db: &Db, membership_id: Uuid) -> Result<u64, DbError> {
-    Ok(
-        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE membership_id = $1")
-        .bind(membership_id).execute(p).await.map(|r| r.rows_affected()))?,
-    )
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE membership_id = $1")
+        .bind(membership_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    crate::devices::forget_for_membership(&mut tx, membership_id).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
-/// Ends every session of a person, e.g. after a password change.
+/// Ends every session of a person and forgets their trusted devices, e.g. after a password
+/// change.
 pub async fn end_all_for_user(db: &Db, user_id: Uuid) -> Result<u64, DbError> {
-    Ok(
-        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(p).await.map(|r| r.rows_affected()))?,
-    )
+    let mut tx = db.begin().await?;
+    let n = on_tx!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    crate::devices::forget_all(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
-/// Removes expired rows; run from the job worker now and then.
+/// Removes expired sessions (and expired trusted devices); run from the job worker now and
+/// then. Returns how many sessions went.
 pub async fn purge_expired(db: &Db) -> Result<u64, DbError> {
     let t = now();
+    crate::devices::purge_expired(db).await?;
     Ok(
         on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1")
         .bind(t).execute(p).await.map(|r| r.rows_affected()))?,

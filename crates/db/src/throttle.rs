@@ -59,3 +59,27 @@ pub async fn purge(db: &Db) -> Result<u64, DbError> {
         .bind(before).execute(p).await.map(|r| r.rows_affected()))?,
     )
 }
+
+/// Records one more use of `key` if it has had fewer than `limit` within the window, and says
+/// whether it did. Exact under concurrency: uses of one key are counted one at a time (SQLite
+/// has one writer; PostgreSQL takes a lock on the key for the transaction).
+pub async fn record_if_under(db: &Db, key: &str, limit: i64) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(c) = &mut tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(key)
+            .execute(&mut **c)
+            .await?;
+    }
+    let t = now();
+    let count: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2"
+    ).bind(key).bind(t - WINDOW).fetch_one(&mut **c).await)?;
+    if count >= limit {
+        return Ok(false);
+    }
+    on_tx!(&mut tx, c => sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
+        .bind(new_id()).bind(key).bind(t).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -110,7 +110,7 @@ impl Worker {
     async fn handle(&self, job: jobs::Job) {
         let outcome = match job.kind.as_str() {
             "email" => match serde_json::from_str::<Email>(&job.payload) {
-                Ok(email) => self.mailer.send(&email).await.map_err(|e| e.to_string()),
+                Ok(email) => self.send(&job, email).await,
                 Err(e) => Err(format!("unreadable email job: {e}")),
             },
             portico_db::files::SCAN_JOB => self.scan(&job.payload).await,
@@ -137,6 +137,16 @@ impl Worker {
             // The lease runs out and another attempt follows; nothing is lost.
             tracing::warn!(job = %job.id, error = %e, "could not record the job's outcome");
         }
+    }
+
+    /// Sends one queued email with its secret (a sign-in link's token) put in place; the
+    /// database forgets the secret once the job is done or gives up.
+    async fn send(&self, job: &jobs::Job, email: Email) -> Result<(), String> {
+        let secret = portico_db::job_secrets::of(&self.db, job.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let email = portico_web::invitations::reveal(email, secret.as_deref())?;
+        self.mailer.send(&email).await.map_err(|e| e.to_string())
     }
 
     /// Scans one new file and records the verdict. While the scanner is down the job fails

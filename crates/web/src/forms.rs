@@ -70,7 +70,12 @@ pub(crate) async fn multipart_text(
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| AppError::Invalid("The form could not be read.".into()))
+    let text = String::from_utf8(buf)
+        .map_err(|_| AppError::Invalid("The form could not be read.".into()))?;
+    if text.contains('\0') {
+        return Err(AppError::Invalid(crate::middleware::NUL_REFUSED.into()));
+    }
+    Ok(text)
 }
 
 /// Checks a multipart form's anti-forgery token part (a token is short; more is refused).

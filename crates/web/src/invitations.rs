@@ -58,6 +58,47 @@ pub async fn queue_email(tx: &mut Tx, email: &Email, max_attempts: i64) -> Resul
     Ok(())
 }
 
+/// Where the token goes in an email that carries a sign-in link: the queued email holds this
+/// mark, the token waits beside it until sending (see `portico_db::job_secrets`), and
+/// [`reveal`] puts it in place as the email leaves.
+pub const SECRET_SLOT: &str = "{{secret}}";
+
+/// Queues an email whose text carries [`SECRET_SLOT`] for `secret`, in the caller's
+/// transaction. Once it is delivered or given up, no copy of the secret remains.
+pub async fn queue_email_with_secret(
+    tx: &mut Tx,
+    email: &Email,
+    secret: &str,
+    max_attempts: i64,
+) -> Result<(), DbError> {
+    let payload = serde_json::to_string(email).expect("emails serialise");
+    portico_db::job_secrets::enqueue(tx, "email", &payload, secret, max_attempts).await?;
+    Ok(())
+}
+
+/// The email as it is sent: its secret in place. An email that needs a secret it no longer
+/// has (sent already, or given up and queued again by hand) is refused rather than sent with a
+/// broken link.
+pub fn reveal(mut email: Email, secret: Option<&str>) -> Result<Email, String> {
+    let needs = email.text.contains(SECRET_SLOT)
+        || email
+            .html
+            .as_deref()
+            .is_some_and(|h| h.contains(SECRET_SLOT));
+    match (needs, secret) {
+        (false, _) => Ok(email),
+        (true, None) => Err(
+            "this email's link was already sent or given up; the person can ask for a new one"
+                .into(),
+        ),
+        (true, Some(secret)) => {
+            email.text = email.text.replace(SECRET_SLOT, secret);
+            email.html = email.html.map(|h| h.replace(SECRET_SLOT, secret));
+            Ok(email)
+        }
+    }
+}
+
 /// Why the person is getting the link; it decides the email's words.
 pub enum Occasion<'a> {
     /// An operator created a staff account.
@@ -68,6 +109,8 @@ pub enum Occasion<'a> {
     Reset,
     /// The person's earlier link had expired or been used, and they asked for a new one.
     Renewal,
+    /// Signed in from an access link, the person asked for a login of their own.
+    CreateLogin,
 }
 
 /// Issues a single-use link for `user` to choose a password, mails it, and returns it.
@@ -81,7 +124,7 @@ pub async fn send_set_password_link(
     max_attempts: i64,
 ) -> Result<String, DbError> {
     let token = new_token();
-    let link = format!("{origin_url}/set-password/{token}");
+    let link = format!("{origin_url}/set-password/{SECRET_SLOT}");
     let (subject, why) = match &occasion {
         Occasion::StaffAccount => (
             format!("Your {} portal account", firm.name),
@@ -101,6 +144,11 @@ pub async fn send_set_password_link(
             format!("Reset your {} portal password", firm.name),
             "Someone, hopefully you, asked to reset your password.".to_string(),
         ),
+        Occasion::CreateLogin => (
+            format!("Create your login for the {} portal", firm.name),
+            "You asked for a login of your own, so that you can sign in without an emailed link."
+                .to_string(),
+        ),
         Occasion::Renewal => (
             format!("Your new link for the {} portal", firm.name),
             "You asked for a new link because the earlier one had expired or was already used."
@@ -109,7 +157,9 @@ pub async fn send_set_password_link(
     };
     // A reset link is short-lived: it arrives while the person waits for it.
     let (valid, lifetime) = match occasion {
-        Occasion::Reset => (time::Duration::hours(1), "one hour".to_string()),
+        Occasion::Reset | Occasion::CreateLogin => {
+            (time::Duration::hours(1), "one hour".to_string())
+        }
         _ => (time::Duration::days(LINK_DAYS), format!("{LINK_DAYS} days")),
     };
     let email = Email {
@@ -137,14 +187,14 @@ pub async fn send_set_password_link(
         valid,
     )
     .await?;
-    queue_email(tx, &email, max_attempts).await?;
+    queue_email_with_secret(tx, &email, &token, max_attempts).await?;
     audit::append(
         tx,
         by,
         Event::new(Some(firm.id), "auth.password_link.issue").object("user", user.id),
     )
     .await?;
-    Ok(link)
+    Ok(format!("{origin_url}/set-password/{token}"))
 }
 
 /// Tells a person who already has a password that they can now see another client's portal.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use portico_db::messages::{self, Conversation, Message};
 use portico_db::signals::Listener;
 use portico_db::{Db, DbError};
+use time::OffsetDateTime;
 use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
@@ -182,6 +183,19 @@ impl Subscription {
     /// The number of the newest signal heard so far.
     pub fn heard(&self) -> u64 {
         self.heard.load(Ordering::SeqCst)
+    }
+
+    /// Like [`Subscription::wait_for`], but wakes at `until` at the latest (when the stream's
+    /// session would idle out) as if told to look again, so that the caller checks the session
+    /// once more and ends the stream if it has ended.
+    pub async fn wait_for_until(&mut self, topic: Uuid, until: OffsetDateTime) -> Option<u64> {
+        let left = Duration::try_from(until - portico_db::now()).unwrap_or_default();
+        // A moment past the end, so that the session has ended when it is checked.
+        let left = left + Duration::from_millis(250);
+        match tokio::time::timeout(left, self.wait_for(topic)).await {
+            Ok(got) => got,
+            Err(_) => Some(self.heard()),
+        }
     }
 
     /// Waits until `topic` (or a look-again) is signalled and returns that signal's number;

@@ -28,7 +28,7 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
     app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(span_without_tokens))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(from_fn_with_state(state.clone(), security_headers))
             .layer(from_fn_with_state(state.clone(), finish_errors))
@@ -38,9 +38,31 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             }))
             .layer(CompressionLayer::new().compress_when(NotDownloads))
             .layer(DefaultBodyLimit::max(max_body))
-            .layer(from_fn_with_state(state, same_origin_writes))
+            .layer(from_fn_with_state(state.clone(), audit_refusals))
+            .layer(from_fn_with_state(state.clone(), same_origin_writes))
+            .layer(from_fn_with_state(state, no_nul_in_text))
             .layer(from_fn(no_store_by_default)),
     )
+}
+
+/// The span of a request names its method and path, with the token of a sign-in link
+/// (`/a/<token>`, `/set-password/<token>`) left out: a log is no place for a usable token.
+fn span_without_tokens(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %path_without_tokens(req.uri().path()),
+    )
+}
+
+fn path_without_tokens(path: &str) -> String {
+    for prefix in ["/a/", "/set-password/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}…{tail}");
+        }
+    }
+    path.to_string()
 }
 
 /// Requests get `timeout` to produce their response, except uploads, which stream a body of
@@ -140,6 +162,139 @@ async fn same_origin_writes(State(state): State<AppState>, req: Request, next: N
     } else {
         crate::AppError::Csrf.into_response()
     }
+}
+
+/// Who made a request, filled in by the session extractor once it resolves a session, so that
+/// the layers around the handler can name the person (see [`audit_refusals`]).
+#[derive(Clone, Default)]
+pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<ActorId>>);
+
+struct ActorId {
+    user_id: uuid::Uuid,
+    firm_id: uuid::Uuid,
+    email: String,
+}
+
+impl Actor {
+    pub(crate) fn set(&self, signed: &crate::session::Signed) {
+        let _ = self.0.set(ActorId {
+            user_id: signed.viewer.user_id(),
+            firm_id: signed.chrome.firm_id,
+            email: signed.chrome.user_email.clone(),
+        });
+    }
+}
+
+/// Refused requests audited per person (or, before sign-in, per address) within the throttle
+/// window; more are refused all the same but not written down, so a flood cannot fill the log.
+const REFUSALS_AUDITED: i64 = 20;
+
+/// Leaves one audit event for each refused request: a signed-in person asking for something
+/// that is not theirs (another tenant's id answers 404 like a missing one) and any refused
+/// write (a failed anti-forgery check, a link session's limits, a cross-site post).
+async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::extract::FromRequestParts;
+    let actor = Actor::default();
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(actor.clone());
+    let Ok(info) = crate::request::ReqInfo::from_request_parts(&mut parts, &state).await;
+    let what = format!("{} {}", parts.method, path_without_tokens(parts.uri.path()));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let status = res.status();
+    let who = actor.0.get();
+    // Our own refusals carry their error; a page that answers 403 by design (an access link
+    // used on another device) records its own event.
+    let ours = res.extensions().get::<ErrorInfo>().is_some();
+    let refused = (status == StatusCode::FORBIDDEN && ours)
+        || (status == StatusCode::NOT_FOUND && who.is_some());
+    if refused && let Err(e) = record_refusal(&state, &info, who, status, &what).await {
+        tracing::warn!(error = %e, "could not audit a refused request");
+    }
+    res
+}
+
+async fn record_refusal(
+    state: &AppState,
+    info: &crate::request::ReqInfo,
+    who: Option<&ActorId>,
+    status: StatusCode,
+    what: &str,
+) -> Result<(), portico_db::DbError> {
+    use portico_db::{audit, throttle};
+    let key = match who {
+        Some(a) => format!("refused:user:{}", a.user_id),
+        None => format!("refused:address:{}", info.ip),
+    };
+    if !throttle::record_if_under(&state.db, &key, REFUSALS_AUDITED).await? {
+        return Ok(());
+    }
+    let origin = match who {
+        Some(a) => info.anonymous(&a.email, Some(a.user_id)),
+        None => info.anonymous("", None),
+    };
+    let detail: String = format!("{} {what}", status.as_u16())
+        .chars()
+        .take(300)
+        .collect();
+    let event = audit::Event::new(who.map(|a| a.firm_id), "request.refused").detail(detail);
+    audit::record(&state.db, &origin, event).await
+}
+
+/// What a person is told when text they sent holds a NUL character.
+pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove the control characters. Then try again.";
+
+/// One rule for all text a request carries: no NUL character, which no one types and no
+/// database column stores (PostgreSQL refuses it). Checked here for the path, the query
+/// string (searches, filters) and form and JSON bodies; the text parts of multipart forms are
+/// checked where they are read (`forms::multipart_text`). File bytes are not text.
+async fn no_nul_in_text(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let refused = || crate::AppError::Invalid(NUL_REFUSED.into()).into_response();
+    let uri = req.uri();
+    if uri.path().to_ascii_lowercase().contains("%00")
+        || uri.query().is_some_and(|q| query_has_nul(q.as_bytes()))
+    {
+        return refused();
+    }
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let form = kind.starts_with("application/x-www-form-urlencoded");
+    let json = kind.starts_with("application/json");
+    if !form && !json {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if (form && query_has_nul(&bytes)) || (json && json_has_nul(&bytes)) {
+        return refused();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// A NUL in a URL-encoded query or form, in a name or a value.
+fn query_has_nul(encoded: &[u8]) -> bool {
+    url::form_urlencoded::parse(encoded).any(|(k, v)| k.contains('\0') || v.contains('\0'))
+}
+
+/// A NUL in a JSON text: raw, or written `\u0000` in a string (an escaped backslash before
+/// it, `\\u0000`, is text, not a NUL).
+fn json_has_nul(body: &[u8]) -> bool {
+    if body.contains(&0) {
+        return true;
+    }
+    let needle = b"u0000";
+    body.windows(needle.len()).enumerate().any(|(i, w)| {
+        w == needle && {
+            let slashes = body[..i].iter().rev().take_while(|b| **b == b'\\').count();
+            slashes % 2 == 1
+        }
+    })
 }
 
 #[derive(Template)]
@@ -265,4 +420,33 @@ fn default_message(status: StatusCode) -> &'static str {
 /// Percent-encodes a path for use as a query value.
 pub(crate) fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_without_tokens;
+
+    #[test]
+    fn request_logs_leave_out_the_tokens_of_sign_in_links() {
+        let t = "A".repeat(43);
+        assert_eq!(path_without_tokens(&format!("/a/{t}")), "/a/…");
+        assert_eq!(path_without_tokens(&format!("/a/{t}/send")), "/a/…/send");
+        assert_eq!(
+            path_without_tokens(&format!("/set-password/{t}/passkey/start")),
+            "/set-password/…/passkey/start"
+        );
+        assert_eq!(path_without_tokens("/portal/files"), "/portal/files");
+    }
+
+    #[test]
+    fn a_nul_is_found_however_it_is_written() {
+        use super::{json_has_nul, query_has_nul};
+        assert!(query_has_nul(b"q=a%00b"));
+        assert!(query_has_nul(b"x%00=1"));
+        assert!(!query_has_nul(b"q=a%2500b&r=100"));
+        assert!(json_has_nul(br#"{"body":"a\u0000b"}"#));
+        assert!(json_has_nul(b"{\"a\":\"\0\"}"));
+        assert!(!json_has_nul(br#"{"body":"a\\u0000b"}"#));
+        assert!(!json_has_nul(br#"{"n":10000}"#));
+    }
 }

@@ -97,6 +97,13 @@ impl Signed {
         self.session.auth_method.starts_with("link")
     }
 
+    /// When the session ends unless the person does something: a live stream ends then.
+    pub fn ends_at(&self) -> time::OffsetDateTime {
+        self.session
+            .idle_expires_at
+            .min(self.session.absolute_expires_at)
+    }
+
     /// Checks a form's anti-forgery token against the session's, in constant time.
     /// For staff pages and actions: to anyone else they simply do not exist.
     pub fn require_staff(&self) -> Result<(), AppError> {
@@ -144,7 +151,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
     let Some(signed) = by_hash(state, &hash).await? else {
         return Ok(None);
     };
-    if portico_db::now() - signed.session.last_seen_at > TOUCH_EVERY {
+    if counts_as_activity(parts) && portico_db::now() - signed.session.last_seen_at > TOUCH_EVERY {
         sessions::touch(
             &state.db,
             &hash,
@@ -153,6 +160,18 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Signed>, AppE
         .await?;
     }
     Ok(Some(signed))
+}
+
+/// Whether a request is the person's own doing, and so keeps their session alive. A page's
+/// live stream, opened and reopened by the browser on its own, is not: an open tab must not
+/// defeat the firm's idle timeout (automatic logoff).
+fn counts_as_activity(parts: &Parts) -> bool {
+    let event_stream = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    !event_stream && !parts.uri.path().ends_with("/live")
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -168,6 +187,10 @@ impl FromRequestParts<AppState> for Signed {
         let signed = resolve(parts, state)
             .await?
             .ok_or(AppError::SignInRequired)?;
+        // The refusal audit names who asked.
+        if let Some(actor) = parts.extensions.get::<crate::middleware::Actor>() {
+            actor.set(&signed);
+        }
         // A firm that requires two-step sign-in sends those without it to set it up first.
         if signed.chrome.totp_required
             && !signed.chrome.totp_enabled
@@ -178,6 +201,9 @@ impl FromRequestParts<AppState> for Signed {
         // A client reads and accepts the firm's current terms before anything else.
         if signed.chrome.terms_pending && !may_skip_terms(parts.uri.path()) {
             return Err(AppError::AcceptTermsFirst);
+        }
+        if signed.by_link() && closed_to_link_sessions(&parts.method, parts.uri.path()) {
+            return Err(AppError::LinkSession);
         }
         parts.extensions.insert(signed.clone());
         Ok(signed)
@@ -191,6 +217,30 @@ fn may_skip_enrolment(path: &str) -> bool {
         || path == "/account/passkeys"
         || path.starts_with("/account/passkeys/")
         || path == "/logout"
+}
+
+/// What a session opened from an emailed access link may not do, in one place: anything that
+/// gives lasting access (a password, two-step sign-in, a passkey, a colleague's invitation, a
+/// person added to a conversation) or changes who can get in (ending sessions, acting in
+/// another place). Such a session can work on what its link was for, and read these pages.
+pub(crate) fn closed_to_link_sessions(method: &axum::http::Method, path: &str) -> bool {
+    const CLOSED: &[&str] = &[
+        "/account/2fa",
+        "/account/passkeys",
+        "/account/sessions",
+        "/account/switch",
+        "/account/devices",
+        "/portal/colleagues",
+    ];
+    if method.is_safe() {
+        return false;
+    }
+    let under = |p: &str| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    CLOSED.iter().any(|p| under(p))
+        || (path.starts_with("/portal/messages/") && path.ends_with("/people"))
 }
 
 /// Pages reachable before the firm's current terms are accepted.
@@ -285,5 +335,30 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(COOKIE, HeaderValue::from_static("portico=short"));
         assert_eq!(cookie_token(&h, "portico"), None);
+    }
+
+    #[test]
+    fn link_sessions_are_closed_out_of_sign_in_changes_but_may_read_and_work() {
+        use axum::http::Method;
+        let post = Method::POST;
+        for path in [
+            "/account/2fa/start",
+            "/account/passkeys/x/remove",
+            "/account/sessions/end-others",
+            "/account/switch",
+            "/portal/colleagues",
+            "/portal/messages/abc/people",
+        ] {
+            assert!(closed_to_link_sessions(&post, path), "{path}");
+            assert!(!closed_to_link_sessions(&Method::GET, path), "{path}");
+        }
+        for path in [
+            "/portal/messages/abc/reply",
+            "/account/2faX",
+            "/logout",
+            "/portal/files/upload",
+        ] {
+            assert!(!closed_to_link_sessions(&post, path), "{path}");
+        }
     }
 }

@@ -113,7 +113,8 @@ both! {
         assert_eq!(with_firm.status, 422);
         let done = b.post(&path, &[("password", "a long enough password"), ("confirm", "a long enough password")]).await;
         assert_eq!(done.status, 303);
-        assert_eq!(done.location.as_deref(), Some("/login?notice=password_set"));
+        assert_eq!(done.location.as_deref(), Some("/staff"), "signed in at once");
+        assert_eq!(b.get("/staff").await.status, 200);
         let again = b.post(&path, &[("password", "another long password"), ("confirm", "another long password")]).await;
         assert_eq!(again.status, 410);
         assert_eq!(b.get(&path).await.status, 410);

@@ -10,7 +10,12 @@ use crate::support::smtp::link_path;
 use crate::support::{Backend, Browser, Fixture, TestApp};
 
 /// Staff send a link to the first portal user of firm A's first client for its first matter.
-async fn send_link(app: &TestApp, f: &Fixture, staff: &Browser, mails_before: usize) -> String {
+pub(crate) async fn send_link(
+    app: &TestApp,
+    f: &Fixture,
+    staff: &Browser,
+    mails_before: usize,
+) -> String {
     let (client, email, matters) = &f.a.clients[0];
     let user = portico_db::clients::portal_users(&app.db, &f.a.owner, client.id)
         .await

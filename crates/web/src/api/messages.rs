@@ -188,12 +188,16 @@ pub(crate) struct MessagePage {
 pub(crate) async fn page(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
+    info: ReqInfo,
     Path(id): Path<String>,
     Query(q): Query<PageParams>,
 ) -> Result<Json<MessagePage>, AppError> {
     let conversation = messages::get(&state.db, &viewer, parse(&id)?).await?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let list = messages::page(&state.db, &conversation, q.before, limit).await?;
+    let seqs = list.first().zip(list.last()).map(|(a, b)| (a.seq, b.seq));
+    let origin = origin(&state, &viewer, &info).await?;
+    crate::views::messages::record_read(&state, &viewer, &origin, &conversation, seqs).await?;
     let next_before = list.first().map(|m| m.seq).filter(|s| *s > 1);
     Ok(Json(MessagePage {
         conversation: conversation.into(),

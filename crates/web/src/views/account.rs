@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use portico_db::audit::{self, Event};
-use portico_db::sessions;
+use portico_db::{devices, sessions};
 
 use super::auth::Empty;
 use super::layout::Layout;
@@ -26,11 +26,39 @@ pub(crate) struct SessionRow {
     current: bool,
 }
 
+/// A browser trusted for access links, as the person or staff see it.
+pub(crate) struct DeviceRow {
+    pub id: uuid::Uuid,
+    pub device: String,
+    pub last_used: String,
+    pub expires: String,
+}
+
+/// A person's trusted devices in the viewer's firm, for showing.
+pub(crate) async fn device_rows(
+    state: &AppState,
+    viewer: &portico_core::Viewer,
+    layout: &Layout,
+    user_id: uuid::Uuid,
+) -> Result<Vec<DeviceRow>, AppError> {
+    Ok(devices::of_user(&state.db, viewer, user_id)
+        .await?
+        .into_iter()
+        .map(|d| DeviceRow {
+            id: d.id,
+            device: device(&d.user_agent),
+            last_used: layout.when(&d.last_used_at),
+            expires: layout.when(&d.expires_at),
+        })
+        .collect())
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "account_sessions.html")]
 pub(crate) struct SessionsPage {
     layout: Layout,
     sessions: Vec<SessionRow>,
+    devices: Vec<DeviceRow>,
 }
 
 /// A short, readable name for a browser from its user agent.
@@ -80,10 +108,82 @@ pub(crate) async fn list(
             last_seen: layout.when(&s.last_seen_at),
         })
         .collect();
+    let devices = device_rows(&state, &signed.viewer, &layout, signed.viewer.user_id()).await?;
     Ok(SessionsPage {
         layout,
         sessions: rows,
+        devices,
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "create_login.html")]
+pub(crate) struct CreateLoginPage {
+    layout: Layout,
+}
+
+/// How many "Create a login" emails a person may have sent within the throttle window.
+const LOGIN_LINKS: i64 = 3;
+
+/// Signed in from an access link, the person asks for a login of their own: a link to choose a
+/// password is mailed to their own address (the link session itself never sets credentials).
+/// Limited per person; the page says the same whether or not an email went.
+pub(crate) async fn create_login(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<CreateLoginPage, AppError> {
+    let signed = &posted.signed;
+    if !signed.by_link() {
+        return Err(AppError::NotFound);
+    }
+    let user_id = signed.viewer.user_id();
+    let key = format!("create-login:{user_id}");
+    if portico_db::throttle::failures(&state.db, &key).await?.count < LOGIN_LINKS {
+        let user = portico_db::users::by_id(&state.db, user_id)
+            .await?
+            .ok_or(AppError::SignInRequired)?;
+        let firm = portico_db::firms::of_viewer(&state.db, &signed.viewer).await?;
+        let origin = info.by(signed);
+        let mut tx = state.db.begin().await?;
+        portico_db::throttle::record_in(&mut tx, &[&key]).await?;
+        // Only the newest link works.
+        portico_db::tokens::revoke(&mut tx, user.id, firm.id, portico_db::tokens::SET_PASSWORD)
+            .await?;
+        crate::invitations::send_set_password_link(
+            &mut tx,
+            &state.config.origin(),
+            &user,
+            &firm,
+            crate::invitations::Occasion::CreateLogin,
+            &origin,
+            state.config.mail_attempts,
+        )
+        .await?;
+        tx.commit().await?;
+        state.jobs_waiting.notify_one();
+    }
+    Ok(CreateLoginPage {
+        layout: Layout::new(signed, "Create a login", ""),
+    })
+}
+
+/// The person stops trusting one of their devices: access links bound to it stop opening.
+pub(crate) async fn remove_device(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    posted: Posted<Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    let id = parse_id(&id)?;
+    let me = signed.viewer.user_id();
+    if !devices::remove(&state.db, &signed.viewer, me, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = Event::new(Some(signed.viewer.firm_id()), "device.remove").object("device", id);
+    audit::record(&state.db, &info.by(signed), event).await?;
+    Ok(Redirect::to("/account/sessions"))
 }
 
 pub(crate) async fn end(

@@ -425,6 +425,7 @@ pub(crate) struct SetPasswordForm {
 pub(crate) async fn set_password(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     info: ReqInfo,
     Form(form): Form<SetPasswordForm>,
 ) -> Result<Response, AppError> {
@@ -463,7 +464,7 @@ pub(crate) async fn set_password(
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())
     } else {
-        portico_core::validate::password(&form.password, &user.email, &firm_name)
+        portico_core::validate::password(&form.password, &user.email, &user.name, &firm_name)
             .err()
             .map(|e| e.message)
     };
@@ -492,7 +493,21 @@ pub(crate) async fn set_password(
     .await?;
     tx.commit().await?;
     sessions::end_all_for_user(&state.db, user.id).await?;
-    Ok(Redirect::to("/login?notice=password_set").into_response())
+    // The person has just proved their address and chosen a password: they land signed in,
+    // through the second step when they have one (a reset never bypasses it) and the set-up
+    // of one when their firm requires it.
+    let second_step = super::passkeys::has_second_factor(&state, &user).await?;
+    match begin_session(&state, &headers, &info, &user, "password", second_step, "/").await? {
+        SignedIn::Yes { cookie, target } => Ok((
+            StatusCode::SEE_OTHER,
+            [(SET_COOKIE, cookie)],
+            [(LOCATION, target)],
+        )
+            .into_response()),
+        SignedIn::Closed(_) | SignedIn::Nowhere => {
+            Ok(Redirect::to("/login?notice=password_set").into_response())
+        }
+    }
 }
 
 /// Mails a fresh link to the owner of an expired or used one, at most three times an hour. The

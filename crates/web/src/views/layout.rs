@@ -19,6 +19,8 @@ pub(crate) struct Layout {
     pub home: &'static str,
     pub nav: Vec<NavItem>,
     pub notice: Option<String>,
+    /// Signed in from an access link: the page offers "Create a login".
+    pub link_session: bool,
     /// Where the firm's logo and the person's picture are, when there are any.
     pub logo: Option<String>,
     pub picture: Option<String>,
@@ -83,6 +85,7 @@ impl Layout {
                 })
                 .collect(),
             notice: None,
+            link_session: signed.by_link(),
             logo: signed
                 .chrome
                 .logo_version

@@ -13,13 +13,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::access_links::{self, AccessLink, NewLink};
 use portico_db::firms::Firm;
 use portico_db::users::{self, Context};
-use portico_db::{audit, matters, throttle};
+use portico_db::{audit, devices, matters, throttle};
 use serde::Deserialize;
 
 use super::parse_id;
 use crate::error::AppError;
 use crate::forms::Posted;
-use crate::invitations::queue_email;
+use crate::invitations::{SECRET_SLOT, queue_email_with_secret};
 use crate::request::ReqInfo;
 use crate::session::{self as cookie, device_token, set_device_cookie};
 use crate::state::AppState;
@@ -71,16 +71,33 @@ fn gone(token: &str) -> Response {
     page(token, String::new(), String::new(), LinkState::Gone)
 }
 
-/// Whether this browser may use the link: it is unused, or this is its device.
-fn this_device(link: &AccessLink, headers: &HeaderMap, state: &AppState) -> bool {
-    match (&link.device_hash, device_token(headers, &state.config)) {
-        (None, _) => true,
+/// Whether this browser may use the link: it is unused, or this is its device and the
+/// device is still trusted (ending the person's sessions, or removing the device, retires
+/// it). `using` keeps the device trusted for longer.
+async fn this_device(
+    link: &AccessLink,
+    headers: &HeaderMap,
+    state: &AppState,
+    using: bool,
+) -> Result<bool, AppError> {
+    let mine = match (&link.device_hash, device_token(headers, &state.config)) {
+        (None, _) => return Ok(true),
         (Some(bound), Some(mine)) => {
             use subtle::ConstantTimeEq;
-            bool::from(bound.as_slice().ct_eq(&hash_token(&mine)))
+            let mine = hash_token(&mine);
+            if !bool::from(bound.as_slice().ct_eq(&mine)) {
+                return Ok(false);
+            }
+            mine
         }
-        (Some(_), None) => false,
-    }
+        (Some(_), None) => return Ok(false),
+    };
+    let (user, firm) = (link.user_id, link.firm_id);
+    Ok(if using {
+        devices::use_trusted(&state.db, user, firm, &mine).await?
+    } else {
+        devices::is_trusted(&state.db, user, firm, &mine).await?
+    })
 }
 
 /// The firm that sent a link: its name on the pages, its policies at sign-in.
@@ -101,7 +118,7 @@ pub(crate) async fn show(
     let name = sender(&state, &link).await?.name;
     let st = if link.expired() {
         LinkState::Expired
-    } else if this_device(&link, &headers, &state) {
+    } else if this_device(&link, &headers, &state, false).await? {
         LinkState::Open
     } else {
         LinkState::OtherDevice
@@ -128,12 +145,29 @@ pub(crate) async fn open(
     // First use: this browser becomes the trusted device, unless another won the race.
     let mut new_device = None;
     if link.device_hash.is_none() {
-        let device = device_token(&headers, &state.config).unwrap_or_else(new_token);
-        if !access_links::bind_device(&state.db, &hash, &hash_token(&device)).await? {
+        // This browser's device token, if the person still trusts it; a fresh one otherwise,
+        // so that a retired device cookie never comes back into use.
+        let mut device = None;
+        if let Some(t) = device_token(&headers, &state.config)
+            && devices::is_trusted(&state.db, link.user_id, link.firm_id, &hash_token(&t)).await?
+        {
+            device = Some(t);
+        }
+        let device = device.unwrap_or_else(new_token);
+        let device_hash = hash_token(&device);
+        if !access_links::bind_device(&state.db, &hash, &device_hash).await? {
             return Ok(page(&token, name, link.label, LinkState::OtherDevice));
         }
+        devices::trust(
+            &state.db,
+            link.user_id,
+            link.firm_id,
+            &device_hash,
+            &info.user_agent,
+        )
+        .await?;
         new_device = Some(device);
-    } else if !this_device(&link, &headers, &state) {
+    } else if !this_device(&link, &headers, &state, true).await? {
         let origin = info.anonymous("access link", Some(link.user_id));
         let event = audit::Event::new(Some(link.firm_id), "access_link.other_device")
             .object("user", link.user_id);
@@ -251,7 +285,7 @@ async fn mail_link(
         ..link
     };
     let expires = access_links::create(tx, firm.id, user_id, link, origin).await?;
-    let url = format!("{}/a/{token}", state.config.origin());
+    let url = format!("{}/a/{SECRET_SLOT}", state.config.origin());
     let days = (expires - portico_db::now()).whole_days().max(1);
     // What the link opens stays in the portal: a matter's title can be confidential too.
     let why = format!(
@@ -267,7 +301,7 @@ async fn mail_link(
         text: format!("Hello {name},\n\n{why}\nOpen it here:\n\n{url}\n\n{note}\n"),
         html: crate::invitations::link_html(firm, name, &why, &url, "Open in the portal", &note),
     };
-    queue_email(tx, &message, state.config.mail_attempts).await?;
+    queue_email_with_secret(tx, &message, &token, state.config.mail_attempts).await?;
     Ok(())
 }
 

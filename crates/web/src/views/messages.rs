@@ -384,9 +384,6 @@ pub(crate) async fn add_people(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     check_side(&uri, signed)?;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     let mut people = Vec::new();
     for (_, v) in posted.form.iter().filter(|(k, _)| k == "to") {
@@ -414,12 +411,55 @@ pub(crate) async fn add_people(
 pub(crate) async fn view(
     State(state): State<AppState>,
     signed: Signed,
+    info: ReqInfo,
     uri: Uri,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<ConversationPage, AppError> {
     check_side(&uri, &signed)?;
-    conversation_page(&state, &signed, parse_id(&id)?, q.before).await
+    let page = conversation_page(&state, &signed, parse_id(&id)?, q.before).await?;
+    let shown = (page.shown.first(), page.shown.last());
+    let seqs = match shown {
+        (Some(a), Some(b)) => Some((a.seq, b.seq)),
+        _ => None,
+    };
+    record_read(
+        &state,
+        &signed.viewer,
+        &info.by(&signed),
+        &page.conversation,
+        seqs,
+    )
+    .await?;
+    Ok(page)
+}
+
+/// Notes that `viewer` read messages `seqs` (first, last) of a conversation: an audit event
+/// for anyone, and for staff an entry in the client's "who opened what". Reading a message is
+/// a sensitive read, like downloading a file.
+pub(crate) async fn record_read(
+    state: &AppState,
+    viewer: &portico_core::Viewer,
+    origin: &portico_db::audit::Origin,
+    conversation: &Conversation,
+    seqs: Option<(i64, i64)>,
+) -> Result<(), AppError> {
+    let detail = match seqs {
+        Some((from, to)) => format!("messages={from}-{to}"),
+        None => "messages=none".into(),
+    };
+    let event = portico_db::audit::Event::new(Some(conversation.firm_id), "message.read")
+        .object(messages::ITEM, conversation.id)
+        .detail(detail);
+    portico_db::audit::record(&state.db, origin, event).await?;
+    let item = portico_db::access_log::Item {
+        client_id: conversation.client_id,
+        item_type: messages::ITEM,
+        item_id: conversation.id,
+        label: &conversation.title,
+    };
+    portico_db::access_log::record(&state.db, viewer, item).await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -976,7 +1016,13 @@ pub(crate) async fn live(
                 if !open {
                     return None;
                 }
-                let woken_by = sub.wait_for(live.id).await?;
+                // Woken at the latest when the session would idle out: the check in
+                // `refresh` then ends the stream.
+                let until = live
+                    .checked
+                    .as_ref()
+                    .map_or_else(portico_db::now, |(_, signed, _)| signed.ends_at());
+                let woken_by = sub.wait_for_until(live.id, until).await?;
                 open = live.refresh(woken_by).await;
             }
         },

@@ -13,7 +13,7 @@ mod health;
 mod layout;
 mod links;
 mod matters;
-mod messages;
+pub(crate) mod messages;
 mod notifications;
 mod passkeys;
 mod portal;
@@ -72,6 +72,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/account/switch", get(switch::page).post(switch::switch))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{id}/end", post(account::end))
+        .route("/account/devices/{id}/remove", post(account::remove_device))
+        .route("/account/create-login", post(account::create_login))
+        .route(
+            "/staff/clients/{id}/users/{user}/devices/{device}/remove",
+            post(staff::remove_device),
+        )
         .route("/staff", get(staff::home))
         .route(
             "/staff/clients",

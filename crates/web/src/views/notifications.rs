@@ -64,18 +64,20 @@ pub(crate) async fn live(
     let hash = session::session_hash(&headers, &state.config).ok_or(AppError::NotFound)?;
     let topic = signed.viewer.user_id();
     let sub = state.live.subscribe();
+    // The stream wakes when something arrives, or when the session would idle out; then it
+    // checks the session again and ends with it.
     let stream = futures_util::stream::unfold(
-        (state, hash, sub, true),
-        move |(state, hash, mut sub, first)| async move {
-            if !first {
-                sub.wait_for(topic).await?;
+        (state, hash, sub, None),
+        move |(state, hash, mut sub, until)| async move {
+            if let Some(until) = until {
+                sub.wait_for_until(topic, until).await?;
             }
             let signed = session::by_hash(&state, &hash).await.ok().flatten()?;
             let n = notifications::unread(&state.db, &signed.viewer)
                 .await
                 .ok()?;
             let event = Event::default().event("unread").data(n.to_string());
-            Some((Ok(event), (state, hash, sub, false)))
+            Some((Ok(event), (state, hash, sub, Some(signed.ends_at()))))
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

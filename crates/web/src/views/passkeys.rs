@@ -40,6 +40,21 @@ fn webauthn(config: &WebConfig) -> Result<Webauthn, AppError> {
         .map_err(|e| AppError::Internal(format!("passkeys are not available here: {e}")))
 }
 
+/// Why passkeys cannot work at this server's public address, as the page's script shows it:
+/// browsers tie a passkey to a domain name, never to an IP address.
+fn unavailable(config: &WebConfig) -> Option<Response> {
+    let why = match config.public_url.host() {
+        Some(url::Host::Domain(_)) => return None,
+        Some(_) => {
+            "Passkeys work only when the portal is opened at a domain name (such as \
+             portal.example.com), not at an IP address. Sign in with your password, and ask \
+             the firm to give the portal a domain name."
+        }
+        None => "Passkeys are not available at this address. Sign in with your password.",
+    };
+    Some(refuse(StatusCode::SERVICE_UNAVAILABLE, why))
+}
+
 /// A refusal as the page's script reads it.
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
@@ -185,10 +200,10 @@ pub(crate) async fn register_start(
     State(state): State<AppState>,
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
-    let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
     }
+    let signed = &posted.signed;
     let user = users::by_id(&state.db, signed.viewer.user_id())
         .await?
         .ok_or(AppError::SignInRequired)?;
@@ -215,9 +230,6 @@ pub(crate) async fn register_finish(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     let form = &posted.form;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user_id = signed.viewer.user_id();
     let registered = match finish_registration(
         &state,
@@ -266,9 +278,6 @@ pub(crate) async fn remove(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let id = parse_id(&id)?;
     passkeys::remove(
         &state.db,
@@ -284,6 +293,9 @@ pub(crate) async fn remove(
 // ---------------------------------------------------------------- signing in with one alone
 
 pub(crate) async fn sign_in_start(State(state): State<AppState>) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let (options, ceremony) = webauthn(&state.config)?
         .start_discoverable_authentication()
         .map_err(|e| AppError::Internal(format!("passkey sign-in: {e}")))?;
@@ -405,6 +417,9 @@ pub(crate) async fn second_step_start(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let Some(session) = super::two_factor::pending(&state, &headers).await? else {
         return Ok(refuse(StatusCode::UNAUTHORIZED, "Sign in again."));
     };
@@ -534,6 +549,9 @@ pub(crate) async fn invitation_start(
     Path(token): Path<String>,
     Form(form): Form<InvitationForm>,
 ) -> Result<Response, AppError> {
+    if let Some(refused) = unavailable(&state.config) {
+        return Ok(refused);
+    }
     let Some((usable, user, firm_name)) = invitation(&state, &token).await? else {
         return Ok(refuse(StatusCode::GONE, LINK_GONE));
     };

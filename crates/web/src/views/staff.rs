@@ -169,8 +169,20 @@ pub(crate) struct ClientPage {
     client: Client,
     matters: Vec<Matter>,
     users: Vec<PortalUser>,
+    /// Each portal user's trusted devices, by user id.
+    devices: Vec<(uuid::Uuid, Vec<super::account::DeviceRow>)>,
     error: Option<String>,
     invite_error: Option<String>,
+}
+
+impl ClientPage {
+    fn devices_of(&self, user_id: &uuid::Uuid) -> &[super::account::DeviceRow] {
+        self.devices
+            .iter()
+            .find(|(u, _)| u == user_id)
+            .map(|(_, d)| d.as_slice())
+            .unwrap_or(&[])
+    }
 }
 
 async fn client_page(
@@ -183,11 +195,18 @@ async fn client_page(
     let client = clients::get(&state.db, &signed.viewer, id).await?;
     let matters = matters::for_client(&state.db, &signed.viewer, id).await?;
     let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
+    let layout = Layout::new(signed, client.name.clone(), "/staff/clients");
+    let mut devices = Vec::new();
+    for u in users.iter().filter(|u| u.active) {
+        let rows = super::account::device_rows(state, &signed.viewer, &layout, u.user_id).await?;
+        devices.push((u.user_id, rows));
+    }
     Ok(ClientPage {
-        layout: Layout::new(signed, client.name.clone(), "/staff/clients"),
+        layout,
         client,
         matters,
         users,
+        devices,
         error,
         invite_error,
     })
@@ -352,6 +371,32 @@ pub(crate) async fn end_user_sessions(
         portico_db::audit::Event::new(Some(signed.viewer.firm_id()), "session.end_for_user")
             .object("user", target.user_id)
             .detail(format!("ended={n}"));
+    portico_db::audit::record(&state.db, &info.by(signed), event).await?;
+    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+}
+
+/// Staff stop trusting one of a portal user's devices: access links bound to it stop opening.
+pub(crate) async fn remove_device(
+    State(state): State<AppState>,
+    Path((id, user, device)): Path<(String, String, String)>,
+    info: ReqInfo,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Redirect, AppError> {
+    let signed = &posted.signed;
+    staff(signed)?;
+    let (id, user, device) = (parse_id(&id)?, parse_id(&user)?, parse_id(&device)?);
+    // The portal user must belong to this client of this firm: found through the viewer.
+    let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
+    let target = users
+        .iter()
+        .find(|u| u.client_user_id == user)
+        .ok_or(AppError::NotFound)?;
+    if !portico_db::devices::remove(&state.db, &signed.viewer, target.user_id, device).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = portico_db::audit::Event::new(Some(signed.viewer.firm_id()), "device.remove")
+        .object("user", target.user_id)
+        .detail(format!("device={device}"));
     portico_db::audit::record(&state.db, &info.by(signed), event).await?;
     Ok(Redirect::to(&format!("/staff/clients/{id}")))
 }

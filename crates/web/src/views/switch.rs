@@ -66,10 +66,6 @@ pub(crate) async fn switch(
     posted: Posted<SwitchForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    // A link opens one place; the person signs in with a password to move between places.
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     // Only the person's own active memberships can be chosen; anything else is not found.
     let target = users::memberships(&state.db, signed.viewer.user_id())
         .await?

@@ -98,9 +98,6 @@ pub(crate) async fn start(
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user = current_user(&state, signed).await?;
     if user.totp_enabled {
         return Ok(Redirect::to("/account/2fa").into_response());
@@ -134,9 +131,6 @@ pub(crate) async fn confirm(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user = current_user(&state, signed).await?;
     let step = secret_of(&state, &user)?
         .as_deref()
@@ -195,9 +189,6 @@ pub(crate) async fn disable(
     posted: Posted<CodeForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if signed.by_link() {
-        return Err(AppError::LinkSession);
-    }
     let user = current_user(&state, signed).await?;
     if !second_factor_ok(&state, &user, &posted.form.code).await? {
         let page = status_page(

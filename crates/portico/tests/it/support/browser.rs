@@ -58,6 +58,15 @@ impl Browser {
         *self.cookie.lock().unwrap() = value;
     }
 
+    /// The device cookie an access link gave this browser (`name=value`), to copy elsewhere.
+    pub fn device_cookie(&self) -> Option<String> {
+        self.device.lock().unwrap().clone()
+    }
+
+    pub fn set_device_cookie(&self, value: Option<String>) {
+        *self.device.lock().unwrap() = value;
+    }
+
     async fn finish(&self, res: Response) -> Page {
         for v in res.headers().get_all(SET_COOKIE) {
             let v = v.to_str().unwrap_or("");

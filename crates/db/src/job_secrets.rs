@@ -1,0 +1,30 @@
+//! The one secret a queued job may need (the token in a sign-in link), kept apart from the
+//! job's payload and only while the job is pending: a trigger forgets it the moment the job is
+//! done or gives up, so neither the job table nor a backup of it holds a usable token.
+
+use uuid::Uuid;
+
+use crate::{Db, DbError, Tx, jobs, on_db, on_tx};
+
+/// Queues a job whose payload refers to `secret` without containing it, in the caller's
+/// transaction.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &str,
+    secret: &str,
+    max_attempts: i64,
+) -> Result<Uuid, DbError> {
+    let id = jobs::enqueue(tx, kind, payload, max_attempts).await?;
+    on_tx!(tx, c => sqlx::query("INSERT INTO job_secrets (job_id, secret) VALUES ($1, $2)")
+        .bind(id).bind(secret).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    Ok(id)
+}
+
+/// The secret of a pending job, if it has one.
+pub async fn of(db: &Db, job_id: Uuid) -> Result<Option<String>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_scalar(
+        "SELECT s.secret FROM job_secrets s JOIN jobs j ON j.id = s.job_id \
+         WHERE s.job_id = $1 AND j.status = 'pending'"
+    ).bind(job_id).fetch_optional(p).await)?)
+}
