@@ -18,6 +18,7 @@ mod jobs;
 mod links;
 mod mail;
 mod messages;
+mod outages;
 mod pages;
 mod passkeys;
 mod pictures;
