@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod cli;
 mod colleagues;
+mod connections;
 mod encryption;
 mod files;
 mod folders;
