@@ -8,6 +8,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::{Db, DbError};
 
+/// How long a SQLite write waits for the write lock before it answers "busy".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The same for a PostgreSQL statement waiting for a lock another holds.
+const PG_LOCK_TIMEOUT: &str = "5s";
+
 /// Pool sizes and timeouts; the defaults suit one small server.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -51,7 +56,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
             let path = opts.get_filename().to_path_buf();
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
                 && !dir.is_dir()
@@ -62,13 +67,15 @@ impl Db {
                 )));
             }
             let existed = path.exists();
-            // No ping when a connection is taken: sqlx already tests each one as it goes back
-            // into the pool and drops it on an error, so a ping per statement only added a
-            // round trip.
+            // Writers waiting for the write lock each hold a connection; a reader waits for
+            // one longer than a writer waits for the lock, so a held lock makes writers give
+            // up (and answer "try again") before it makes readers fail.
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
+                // No ping when a connection is taken: sqlx tests each one as it goes back into
+                // the pool and drops it on an error; a ping per statement only cost a round trip.
                 .test_before_acquire(false)
-                .acquire_timeout(settings.connect_timeout)
+                .acquire_timeout(settings.connect_timeout.max(SQLITE_BUSY_TIMEOUT * 2))
                 .connect_with(opts)
                 .await
                 .map_err(|e| {
@@ -82,11 +89,15 @@ impl Db {
             }
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| {
-                DbError::Config(format!(
-                    "database.url: `{shown}` is not a usable PostgreSQL URL ({e})"
-                ))
-            })?;
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| {
+                    DbError::Config(format!(
+                        "database.url: `{shown}` is not a usable PostgreSQL URL ({e})"
+                    ))
+                })?
+                // A write blocked by a held lock gives up like SQLite's does, instead of
+                // holding its connection and its request for as long as the lock is held.
+                .options([("lock_timeout", PG_LOCK_TIMEOUT)]);
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .test_before_acquire(false)

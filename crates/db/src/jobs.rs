@@ -74,14 +74,16 @@ pub async fn complete(db: &Db, id: Uuid) -> Result<(), DbError> {
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up for good (status
-/// `failed`, kept for operators to see) once the attempts are spent.
+/// `failed`, kept for operators to see) once the attempts are spent or when the failure is
+/// `permanent` (trying again cannot help, e.g. a mail server's 5xx refusal).
 pub async fn failed(
     db: &Db,
     job: &Job,
     error: &str,
     retry_at: OffsetDateTime,
+    permanent: bool,
 ) -> Result<bool, DbError> {
-    let give_up = job.attempts >= job.max_attempts;
+    let give_up = permanent || job.attempts >= job.max_attempts;
     let status = if give_up { "failed" } else { "pending" };
     let error: String = error.chars().take(2000).collect();
     on_db!(db, p => sqlx::query(
@@ -105,4 +107,15 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
         on_db!(db, p => sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
         .fetch_all(p).await)?,
     )
+}
+
+/// Puts a job that gave up back in the queue for a fresh round of attempts, now. Only a
+/// `failed` job can be retried; returns whether it was.
+pub async fn retry(db: &Db, id: Uuid) -> Result<bool, DbError> {
+    let t = now();
+    let n = on_db!(db, p => sqlx::query(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $2, locked_until = NULL, updated_at = $2 \
+         WHERE id = $1 AND status = 'failed'"
+    ).bind(id).bind(t).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }

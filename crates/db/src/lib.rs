@@ -45,9 +45,9 @@ pub mod uploads;
 pub mod users;
 
 pub use connect::{PoolSettings, describe_url};
-pub use error::DbError;
+pub use error::{DbError, Outage};
 
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
 /// Runs one body against whichever pool `$db` holds; `$pool` names the pool inside it.
@@ -99,10 +99,29 @@ impl Db {
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE)
     /// so that a transaction that reads before it writes waits its turn instead of failing.
+    ///
+    /// A connection still marked as inside a transaction is closed instead of used: SQLite
+    /// ends a transaction by itself on some failures (a full disk, an I/O error), after which
+    /// the driver's own rollback fails and the mark stays. Such a connection refuses every
+    /// later BEGIN, so keeping it would fail each request that draws it until a restart.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         stats::note();
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                let mut tries = p.options().get_max_connections();
+                while sqlx::Connection::is_in_transaction(&*conn) {
+                    tracing::warn!("closing a database connection left inside a transaction");
+                    conn.close_on_drop();
+                    drop(conn);
+                    if tries == 0 {
+                        return Err(DbError::Sqlx(sqlx::Error::PoolTimedOut));
+                    }
+                    tries -= 1;
+                    conn = p.acquire().await?;
+                }
+                Tx::Sqlite(Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

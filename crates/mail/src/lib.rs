@@ -28,6 +28,16 @@ pub enum MailError {
     /// The transport failed for now (server down, timeout, disk full): try again later.
     #[error("mail transport failed: {0}")]
     Transport(String),
+    /// The mail server refused the message for good (a 5xx reply): retrying will not help.
+    #[error("mail server refused the message: {0}")]
+    Refused(String),
+}
+
+impl MailError {
+    /// True when sending the same message again cannot succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Address(_) | MailError::Refused(_))
+    }
 }
 
 #[derive(Clone)]
@@ -113,10 +123,13 @@ impl Mailer {
                 transport,
                 description,
             } => {
-                transport
-                    .send(message)
-                    .await
-                    .map_err(|e| MailError::Transport(format!("{description}: {e}")))?;
+                transport.send(message).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Refused(format!("{description}: {e}"))
+                    } else {
+                        MailError::Transport(format!("{description}: {e}"))
+                    }
+                })?;
             }
         }
         tracing::debug!(transport = %self.describe(), "mail sent");

@@ -59,8 +59,13 @@ pub enum AdminCommand {
         #[arg(long, requires = "staff")]
         portal_user: Option<String>,
     },
-    /// List jobs that gave up after their last retry.
+    /// List jobs that gave up: after their last retry, or at once on a permanent failure.
     FailedJobs,
+    /// Put a job that gave up back in the queue for a fresh round of attempts.
+    RetryJob {
+        /// The job's id, as `failed-jobs` lists it.
+        id: uuid::Uuid,
+    },
 }
 
 fn cli_origin() -> Origin {
@@ -228,6 +233,15 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
                     "{} {} attempts={} created={} error={}",
                     job.id, job.kind, job.attempts, job.created_at, job.last_error
                 );
+            }
+        }
+        AdminCommand::RetryJob { id } => {
+            if jobs::retry(db, id).await.map_err(db_err)? {
+                println!("job {id} is queued again");
+            } else {
+                return Err(ConfigError(format!(
+                    "retry-job: no job {id} has given up; `portico admin failed-jobs` lists those that have"
+                )));
             }
         }
     }

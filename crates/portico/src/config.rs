@@ -165,6 +165,17 @@ pub struct HttpSection {
     /// Behind a load balancer, the header carrying the client's address, e.g.
     /// `x-forwarded-for` (its last entry is used). Leave unset when clients connect directly.
     pub client_ip_header: Option<String>,
+    /// Seconds a connection gets to send a request's headers, counted from when it opens or
+    /// its previous answer ends (so also how long an idle kept-alive connection stays open).
+    pub header_timeout_secs: u64,
+    /// Longest pause, in seconds, within a request's body; a slow upload that keeps sending
+    /// may take as long as it needs.
+    pub body_idle_secs: u64,
+    /// Connections served at once; more wait to be accepted. Above three quarters of this,
+    /// new connections answer one request and close, so room stays for new requests.
+    pub max_connections: usize,
+    /// On SIGTERM, seconds requests in flight get to finish before they are cut off.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for HttpSection {
@@ -174,6 +185,10 @@ impl Default for HttpSection {
             request_timeout_secs: 30,
             hash_parallelism: 2,
             client_ip_header: None,
+            header_timeout_secs: 10,
+            body_idle_secs: 30,
+            max_connections: 1000,
+            shutdown_grace_secs: 30,
         }
     }
 }

@@ -3,13 +3,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use portico_db::{Db, PoolSettings};
 use portico_mail::Mailer;
 use portico_storage::Storage;
 use portico_web::{AppState, PasswordHasher, WebConfig};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::config::{Config, ConfigError};
 use crate::worker::Worker;
@@ -151,22 +152,111 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
     let worker_task = tokio::spawn(worker.run(stopped.clone()));
     let app = portico_web::router(state);
     let db = services.db;
-    let mut server_stop = stopped;
+    let limits = Limits::of(config);
     let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
+        serve(listener, app, limits, stopped).await;
         let _ = worker_task.await;
         db.close().await;
     });
     Ok(Running { addr, stop, task })
+}
+
+/// How connections are bounded: `http.*` settings.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header: Duration,
+    body_idle: Duration,
+    connections: usize,
+    grace: Duration,
+}
+
+impl Limits {
+    fn of(config: &Config) -> Limits {
+        let h = &config.http;
+        Limits {
+            header: Duration::from_secs(h.header_timeout_secs.max(1)),
+            body_idle: Duration::from_secs(h.body_idle_secs.max(1)),
+            connections: h.max_connections.max(4),
+            grace: Duration::from_secs(h.shutdown_grace_secs),
+        }
+    }
+}
+
+/// Accepts and serves HTTP/1.1 connections until `stop`, then lets requests in flight finish
+/// for the grace period and cuts off the rest (a request cut off commits nothing: its
+/// transaction rolls back and a file it was storing is never recorded).
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        // At the cap, further connections wait in the listen queue instead of taking a file
+        // descriptor each.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            _ = stopping(&mut stop) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait instead of spinning.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stopping(&mut stop) => break,
+        };
+        let crowded = permits.available_permits() < limits.connections / 4;
+        let body_idle = limits.body_idle;
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(|body| {
+                    axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_idle, body))
+                });
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header)
+            .keep_alive(!crowded);
+        let connection = http.serve_connection(
+            hyper_util::rt::TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(limits.grace) => {
+            tracing::warn!(
+                grace_secs = limits.grace.as_secs(),
+                "requests still in flight after the grace period are cut off"
+            );
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// Resolves once `stop` turns true (or its sender is gone).
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 async fn shutdown_signal() {

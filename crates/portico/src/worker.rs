@@ -108,19 +108,20 @@ impl Worker {
     }
 
     async fn handle(&self, job: jobs::Job) {
-        let outcome = match job.kind.as_str() {
+        // A failure is (what happened, whether trying again could help).
+        let outcome: Result<(), (String, bool)> = match job.kind.as_str() {
             "email" => match serde_json::from_str::<Email>(&job.payload) {
                 Ok(email) => self.send(&job, email).await,
-                Err(e) => Err(format!("unreadable email job: {e}")),
+                Err(e) => Err((format!("unreadable email job: {e}"), true)),
             },
-            portico_db::files::SCAN_JOB => self.scan(&job.payload).await,
-            other => Err(format!("unknown job kind `{other}`")),
+            portico_db::files::SCAN_JOB => self.scan(&job.payload).await.map_err(|e| (e, false)),
+            other => Err((format!("unknown job kind `{other}`"), false)),
         };
         let result = match outcome {
             Ok(()) => jobs::complete(&self.db, job.id).await,
-            Err(error) => {
+            Err((error, permanent)) => {
                 let retry_at = portico_db::now() + self.backoff(job.attempts);
-                match jobs::failed(&self.db, &job, &error, retry_at).await {
+                match jobs::failed(&self.db, &job, &error, retry_at, permanent).await {
                     Ok(true) => {
                         tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error, "job gave up");
                         Ok(())
@@ -141,12 +142,19 @@ impl Worker {
 
     /// Sends one queued email with its secret (a sign-in link's token) put in place; the
     /// database forgets the secret once the job is done or gives up.
-    async fn send(&self, job: &jobs::Job, email: Email) -> Result<(), String> {
+    /// Sends an email job, its link's secret put in place; a failure says whether trying
+    /// again could help.
+    async fn send(&self, job: &jobs::Job, email: Email) -> Result<(), (String, bool)> {
         let secret = portico_db::job_secrets::of(&self.db, job.id)
             .await
-            .map_err(|e| e.to_string())?;
-        let email = portico_web::invitations::reveal(email, secret.as_deref())?;
-        self.mailer.send(&email).await.map_err(|e| e.to_string())
+            .map_err(|e| (e.to_string(), false))?;
+        // Without its secret the email's link cannot be made again: nothing to retry.
+        let email =
+            portico_web::invitations::reveal(email, secret.as_deref()).map_err(|e| (e, true))?;
+        self.mailer
+            .send(&email)
+            .await
+            .map_err(|e| (e.to_string(), e.is_permanent()))
     }
 
     /// Scans one new file and records the verdict. While the scanner is down the job fails
@@ -194,10 +202,13 @@ impl Worker {
         }
     }
 
+    /// Exponential, capped at an hour, with jitter: each wait is drawn from its upper half, so
+    /// that jobs that failed together (a mail server restart) do not all come back together.
     fn backoff(&self, attempts: i64) -> time::Duration {
         let base = self.settings.retry_base_ms.max(1);
         let factor = 1_u64 << attempts.clamp(1, 20).saturating_sub(1);
         let ms = base.saturating_mul(factor).min(3_600_000);
+        let ms = rand::Rng::gen_range(&mut rand::thread_rng(), ms / 2..=ms);
         time::Duration::milliseconds(ms as i64)
     }
 }

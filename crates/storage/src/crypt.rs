@@ -347,14 +347,39 @@ pub async fn read(
     size: u64,
     range: Option<Range<u64>>,
 ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, crate::StorageError> {
-    match file_key {
-        None => Ok(storage.get_stream(key, range).await?.1),
-        Some(fk) => {
-            let plain = range.unwrap_or(0..size);
-            let sealed = FileKey::sealed_range(&plain, size);
-            let (_, stream) = storage.get_stream(key, Some(sealed)).await?;
-            Ok(fk.open_stream(stream, plain, size))
-        }
+    // What can be checked before a caller sends a status is checked here: that the object is
+    // there, has the size its record says and, when sealed, that its first chunk opens.
+    let missing = |e: crate::StorageError| match e {
+        crate::StorageError::NotFound => crate::StorageError::Damaged("it is missing".into()),
+        other => other,
+    };
+    let expected = match file_key {
+        None => size,
+        Some(_) => sealed_size(size),
+    };
+    let fetch = match (file_key, &range) {
+        (None, r) => r.clone(),
+        (Some(_), r) => Some(FileKey::sealed_range(&r.clone().unwrap_or(0..size), size)),
+    };
+    let (stored, stream) = storage.get_stream(key, fetch).await.map_err(missing)?;
+    if stored != expected {
+        return Err(crate::StorageError::Damaged(format!(
+            "it holds {stored} bytes where {expected} were stored"
+        )));
+    }
+    let Some(fk) = file_key else {
+        return Ok(stream);
+    };
+    let plain = range.unwrap_or(0..size);
+    let mut opened = fk.open_stream(stream, plain, size);
+    match opened.next().await {
+        Some(Err(e)) => Err(crate::StorageError::Damaged(format!(
+            "it does not open: {e}"
+        ))),
+        Some(Ok(first)) => Ok(futures_util::stream::once(async move { Ok(first) })
+            .chain(opened)
+            .boxed()),
+        None => Ok(opened),
     }
 }
 

@@ -3,7 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portico_db::DbError;
+use portico_db::{DbError, Outage};
+use portico_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -39,9 +40,21 @@ pub enum AppError {
     /// An upload over its size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The database is down, locked or unreachable: the same request may work in a moment.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Out of space for the database or for files; `upload` when bytes of a file were refused.
+    #[error("out of space: {cause}")]
+    Full { upload: bool, cause: String },
+    /// A stored file that is missing or does not read back as stored.
+    #[error("damaged file: {0}")]
+    Damaged(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait before trying again after an outage.
+const RETRY_AFTER_SECS: &str = "10";
 
 /// What the error middleware needs to render the page: set on the response as an extension.
 #[derive(Debug, Clone)]
@@ -65,7 +78,11 @@ impl AppError {
             AppError::UnsupportedPreview | AppError::UnsupportedType(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) | AppError::Full { upload: false, .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::Full { upload: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::Internal(_) | AppError::Damaged(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -93,6 +110,20 @@ impl AppError {
                 "Only pictures and PDFs can be shown in the browser. Download this file instead."
                     .into()
             }
+            AppError::Unavailable(_) => "The portal is briefly unavailable, so this was not \
+                saved. Nothing you entered before was lost; please try again in a minute."
+                .into(),
+            AppError::Full { upload: true, .. } => "The portal has run out of space for files, \
+                so this upload was not kept. Files you uploaded before are safe; please try again \
+                later or tell the firm."
+                .into(),
+            AppError::Full { upload: false, .. } => "The portal has run out of space, so this \
+                was not saved. What was saved before is safe and can still be read; please try \
+                again later."
+                .into(),
+            AppError::Damaged(_) => "This file cannot be read: its stored copy is missing or \
+                damaged. The firm has been told in its server log; ask them to upload it again."
+                .into(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. Nothing you entered was lost; please try again."
                     .into()
@@ -117,10 +148,21 @@ impl IntoResponse for AppError {
         if let AppError::AcceptTermsFirst = self {
             return axum::response::Redirect::to("/terms").into_response();
         }
-        if let AppError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
+        match &self {
+            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            AppError::Damaged(cause) => tracing::error!(%cause, "a stored file is damaged"),
+            AppError::Unavailable(cause) | AppError::Full { cause, .. } => {
+                tracing::warn!(%cause, "request refused during an outage")
+            }
+            _ => {}
         }
         let mut res = self.status().into_response();
+        if matches!(self, AppError::Unavailable(_) | AppError::Full { .. }) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         res.extensions_mut().insert(ErrorInfo {
             message: self.public_message(),
             sign_in: matches!(self, AppError::SignInRequired),
@@ -135,6 +177,35 @@ impl From<DbError> for AppError {
             DbError::NotFound | DbError::Forbidden => AppError::NotFound,
             DbError::Invalid(i) => AppError::Invalid(i.message),
             DbError::Conflict(m) => AppError::Conflict(m),
+            other => match other.outage() {
+                Some(Outage::Full) => AppError::Full {
+                    upload: false,
+                    cause: other.to_string(),
+                },
+                Some(_) => AppError::Unavailable(other.to_string()),
+                None => AppError::Internal(other.to_string()),
+            },
+        }
+    }
+}
+
+impl From<StorageError> for AppError {
+    /// Storage that is out of space or unreachable is an outage; a body that failed while it
+    /// was being stored (the sender went away) is the request's; the rest is ours.
+    fn from(e: StorageError) -> Self {
+        if e.is_full() {
+            return AppError::Full {
+                upload: true,
+                cause: e.to_string(),
+            };
+        }
+        match e {
+            StorageError::NotFound => AppError::NotFound,
+            StorageError::Io(_) => AppError::Invalid(
+                "The upload did not finish. Please check your connection and try again.".into(),
+            ),
+            StorageError::Backend(cause) => AppError::Unavailable(cause),
+            StorageError::Damaged(cause) => AppError::Damaged(cause),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(views::routes())
         .merge(api::routes())
+        .route_layer(axum::middleware::from_fn(
+            middleware::refuse_over_form_limit,
+        ))
+        .merge(views::routes_with_own_limits())
         .with_state(state.clone());
     middleware::wrap(app, state)
 }

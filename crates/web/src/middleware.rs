@@ -38,6 +38,7 @@ pub(crate) fn wrap(app: Router, state: AppState) -> Router {
             }))
             .layer(CompressionLayer::new().compress_when(NotDownloads))
             .layer(DefaultBodyLimit::max(max_body))
+            .layer(axum::Extension(FormLimit(max_body)))
             .layer(from_fn_with_state(state.clone(), audit_refusals))
             .layer(from_fn_with_state(state.clone(), same_origin_writes))
             .layer(from_fn_with_state(state, no_nul_in_text))
@@ -81,6 +82,53 @@ async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Res
         Ok(res) => res,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
+}
+
+/// The body limit of ordinary routes (forms, JSON), known to every request.
+#[derive(Clone, Copy)]
+struct FormLimit(usize);
+
+/// A body that says it is larger than `max` bytes is refused before any of it is read; one
+/// that says nothing (or lies) is cut off at `max` by the extractors.
+async fn refuse_declared_over(max: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        let mut res = crate::AppError::TooLarge(format!(
+            "That was too large to accept: at most {} can be sent here.",
+            crate::views::files::human_size(max as i64)
+        ))
+        .into_response();
+        // The rest of the body is never read, so the connection cannot carry another request.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    next.run(req).await
+}
+
+/// Ordinary routes: the form limit.
+pub(crate) async fn refuse_over_form_limit(req: Request, next: Next) -> Response {
+    let max = req
+        .extensions()
+        .get::<FormLimit>()
+        .map_or(usize::MAX, |l| l.0);
+    refuse_declared_over(max, req, next).await
+}
+
+/// A route group's own body limit, for extractors and for declared lengths alike.
+pub(crate) fn with_body_limit<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    max: usize,
+) -> Router<S> {
+    router
+        .route_layer(from_fn(move |req: Request, next: Next| {
+            refuse_declared_over(max, req, next)
+        }))
+        .layer(DefaultBodyLimit::max(max))
 }
 
 /// Pages and JSON are compressed; downloads (sent as attachments, often already compressed,

@@ -27,15 +27,24 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    pub async fn hash(&self, password: &str) -> String {
-        let _permit = self
-            .permits
-            .acquire()
+    /// A permit to hash, held by the blocking task itself: a request that gives up while its
+    /// hash runs (the client left, the deadline passed) cannot let another hash start beside
+    /// it, so at most `parallel` of the 19 MiB buffers exist at once. Requests waiting for a
+    /// permit hold only their password.
+    async fn permit(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.permits
+            .clone()
+            .acquire_owned()
             .await
-            .expect("hasher semaphore is never closed");
+            .expect("hasher semaphore is never closed")
+    }
+
+    pub async fn hash(&self, password: &str) -> String {
+        let permit = self.permit().await;
         let argon2 = self.argon2();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let salt = SaltString::generate(&mut OsRng);
             argon2
                 .hash_password(password.as_bytes(), &salt)
@@ -49,20 +58,19 @@ impl PasswordHasher {
     /// Checks a password; with no stored hash it still does the work, so that an unknown
     /// account takes as long as a known one.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> bool {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("hasher semaphore is never closed");
+        let permit = self.permit().await;
         let argon2 = self.argon2();
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
-        tokio::task::spawn_blocking(move || match stored.as_deref().map(PasswordHash::new) {
-            Some(Ok(parsed)) => argon2.verify_password(password.as_bytes(), &parsed).is_ok(),
-            _ => {
-                let salt = SaltString::generate(&mut OsRng);
-                let _ = argon2.hash_password(password.as_bytes(), &salt);
-                false
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match stored.as_deref().map(PasswordHash::new) {
+                Some(Ok(parsed)) => argon2.verify_password(password.as_bytes(), &parsed).is_ok(),
+                _ => {
+                    let salt = SaltString::generate(&mut OsRng);
+                    let _ = argon2.hash_password(password.as_bytes(), &salt);
+                    false
+                }
             }
         })
         .await

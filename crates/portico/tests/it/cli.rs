@@ -275,9 +275,15 @@ async fn a_missing_bucket_stops_start_up() {
 
 /// Starts `portico serve` and waits until it answers.
 async fn serve(data: &Path, db_url: &str, port: u16) -> Child {
+    serve_with(data, db_url, port, &[]).await
+}
+
+/// `serve` with further settings in the environment.
+async fn serve_with(data: &Path, db_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
     let mut child = portico(data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("PORTICO_DATABASE_URL", db_url)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -568,5 +574,63 @@ both! {
         assert!(!err.contains("panicked"), "{err}");
         let (ok, _, err) = run(portico(new.path()).env("PORTICO_DATABASE_URL", &new_url).args(["backup", "verify", "/no/such.tar"]));
         assert!(!ok && err.contains("cannot open /no/such.tar"), "{err}");
+    }
+
+    async fn sigterm_with_a_slow_upload_in_flight_exits_within_the_grace_period_and_keeps_no_half_file(backend: Backend) {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let dir = tempfile::tempdir().unwrap();
+        let (db_url, token) = crash_test_firm(backend, dir.path()).await;
+        let port = free_port();
+        let grace = [("PORTICO_HTTP_SHUTDOWN_GRACE_SECS", "2")];
+        let mut child = serve_with(dir.path(), &db_url, port, &grace).await;
+        let base = format!("http://127.0.0.1:{port}");
+        portico_storage::use_ring_for_tls();
+        let http = reqwest::Client::new();
+        let client: serde_json::Value = http.post(format!("{base}/api/v1/clients")).bearer_auth(&token)
+            .json(&serde_json::json!({"kind": "person", "name": "Ada Byron"})).send().await.unwrap().json().await.unwrap();
+        let client_id = client["id"].as_str().unwrap().to_string();
+        let res = http.post(format!("{base}/api/v1/uploads")).bearer_auth(&token).header("tus-resumable", "1.0.0")
+            .header("upload-length", (4 * 1024 * 1024).to_string())
+            .header("upload-metadata", format!("filename {},client {}", b64("slow.pdf"), b64(&client_id))).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let at = format!("{base}{}", res.headers()["location"].to_str().unwrap());
+        // A slow sender: a little, then a chunk every half second, never finishing in time.
+        let slow = futures_util::stream::unfold(0u32, |n| async move {
+            if n > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![7u8; 16 * 1024])), n + 1))
+        });
+        let inflight = tokio::spawn(http.patch(&at).bearer_auth(&token).header("tus-resumable", "1.0.0").header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream").body(reqwest::Body::wrap_stream(slow)).send());
+        tokio::time::sleep(Duration::from_millis(700)).await;
+
+        let asked = Instant::now();
+        unsafe_kill(&child, "TERM");
+        let exited = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if asked.elapsed() > Duration::from_secs(10) {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let Some(status) = exited else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server was still running 10 s after SIGTERM");
+        };
+        let took = asked.elapsed();
+        assert!(status.success(), "{status:?}");
+        assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(5), "stopped after {took:?}");
+        assert!(inflight.await.unwrap().is_err(), "the slow upload was cut off");
+
+        let mut child = serve(dir.path(), &db_url, port).await;
+        let listed: Vec<serde_json::Value> = http.get(format!("{base}/api/v1/clients/{client_id}/files")).bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        assert!(listed.is_empty(), "no half file is listed: {listed:?}");
+        stop(&mut child);
     }
 }

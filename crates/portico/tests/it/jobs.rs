@@ -103,4 +103,33 @@ both! {
         second.stop().await;
         app.stop().await;
     }
+
+    async fn a_refused_recipient_is_given_up_at_once_while_others_are_delivered(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        app.smtp.refuse("person1@example.com");
+        let mut tx = app.db.begin().await.unwrap();
+        for n in 0..3 {
+            queue_email(&mut tx, &email(n), 10).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let got = app.smtp.wait_for(2, Duration::from_secs(10)).await;
+        assert_eq!(got.len(), 2);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let failed = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+        assert_eq!(failed.len(), 1, "the refusal is dead-lettered, not retried");
+        assert_eq!(failed[0].attempts, 1, "after one attempt, not ten");
+        assert!(failed[0].last_error.contains("550"), "{}", failed[0].last_error);
+        assert!(portico_db::jobs::with_status(&app.db, "pending", 10).await.unwrap().is_empty());
+
+        // Only a job that gave up can be retried: a delivered one is not sent twice.
+        let done = portico_db::jobs::with_status(&app.db, "done", 10).await.unwrap();
+        assert!(!portico_db::jobs::retry(&app.db, done[0].id).await.unwrap());
+        // An operator retries the one that gave up.
+        assert!(portico_db::jobs::retry(&app.db, failed[0].id).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let again = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+        assert_eq!(again.len(), 1, "still refused, so given up again after one attempt");
+        assert_eq!(again[0].attempts, 1);
+        app.stop().await;
+    }
 }

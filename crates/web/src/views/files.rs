@@ -466,11 +466,7 @@ where
     if over {
         return Err(over_limit(max, per_file));
     }
-    stored.map_err(|e| {
-        AppError::Invalid(format!(
-            "The upload did not finish ({e}). Please try again."
-        ))
-    })?;
+    stored.map_err(AppError::from)?;
     let file = NewFileOwned {
         id,
         name,
@@ -969,21 +965,47 @@ pub(crate) async fn serve(
         range.clone(),
     )
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .map_err(AppError::from)?;
+    let detail = match &range {
+        Some(r) => format!("bytes={}-{}", r.start, r.end - 1),
+        None => "whole".into(),
+    };
     let event = audit::Event::new(Some(f.firm_id), "file.download")
         .object(files::ITEM, f.id)
-        .detail(match &range {
-            Some(r) => format!("bytes={}-{}", r.start, r.end - 1),
-            None => "whole".into(),
-        });
-    audit::record(&state.db, origin, event).await?;
+        .detail(detail.clone());
+    // A download only reads; while the database cannot take writes (a full disk, a held
+    // lock) the file is still served, and its audit event goes to the server log instead.
+    let logged_instead = |e: portico_db::DbError| match e.outage() {
+        Some(_) => {
+            tracing::warn!(
+                target: "audit",
+                event = "file.download",
+                firm = %f.firm_id,
+                file = %f.id,
+                actor = %origin.actor,
+                actor_user_id = ?origin.actor_user_id,
+                request_id = %origin.request_id,
+                ip = %origin.ip,
+                %detail,
+                error = %e,
+                "audit event not stored in the database; recorded in this log instead"
+            );
+            Ok(())
+        }
+        None => Err(AppError::from(e)),
+    };
+    audit::record(&state.db, origin, event)
+        .await
+        .or_else(logged_instead)?;
     let item = access_log::Item {
         client_id: f.client_id,
         item_type: files::ITEM,
         item_id: f.id,
         label: &f.name,
     };
-    access_log::record(&state.db, viewer, item).await?;
+    access_log::record(&state.db, viewer, item)
+        .await
+        .or_else(logged_instead)?;
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     if inline {

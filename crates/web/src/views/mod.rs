@@ -197,7 +197,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/brand/{file}", get(assets::brand))
         .route("/logos/{slug}", get(assets::logo))
         .route("/people/{id}/picture", get(assets::person))
-        .merge(picture_uploads())
         .route("/files/{id}", get(files::download))
         .route("/files/{id}/preview", get(files::preview))
         .route("/files/zip", post(files::zip))
@@ -214,17 +213,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/folders/{id}/rename", post(files::rename_folder))
         .route("/folders/{id}/delete", post(files::delete_folder))
         .route("/files/move", post(files::move_selected))
-        .merge(file_uploads())
+}
+
+/// The routes whose bodies have a limit of their own instead of the form limit.
+pub(crate) fn routes_with_own_limits() -> Router<AppState> {
+    Router::new().merge(picture_uploads()).merge(file_uploads())
 }
 
 /// The image uploads, which accept bodies up to the picture limit instead of the form limit.
 fn picture_uploads() -> Router<AppState> {
-    Router::new()
+    let routes = Router::new()
         .route("/staff/settings/logo", post(settings::upload_logo))
-        .route("/account/profile/picture", post(profile::upload_picture))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            crate::pictures::MAX_UPLOAD + 64 * 1024,
-        ))
+        .route("/account/profile/picture", post(profile::upload_picture));
+    crate::middleware::with_body_limit(routes, crate::pictures::MAX_UPLOAD + 64 * 1024)
 }
 
 /// File uploads stream past the form body limit; their own size limit applies instead.

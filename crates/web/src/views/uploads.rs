@@ -449,7 +449,7 @@ async fn receive(state: &AppState, u: &Upload, body: Body) -> Result<Received, A
             u.length
         )));
     }
-    stored.map_err(|e| AppError::Internal(format!("storing an upload part: {e}")))?;
+    stored.map_err(AppError::from)?;
     let size = size.load(Ordering::Relaxed) as i64;
     if size == 0 {
         let _ = state.storage.delete(&key).await;

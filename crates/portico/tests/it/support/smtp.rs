@@ -21,6 +21,7 @@ pub struct Received {
 pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -42,15 +43,17 @@ impl SmtpSink {
             .expect("bind smtp sink");
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
-        let store = messages.clone();
+        let refused = Arc::new(Mutex::new(Vec::new()));
+        let (store, refusing) = (messages.clone(), refused.clone());
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(session(socket, store.clone()));
+                tokio::spawn(session(socket, store.clone(), refusing.clone()));
             }
         });
         SmtpSink {
             port,
             messages,
+            refused,
             task,
         }
     }
@@ -62,6 +65,11 @@ impl SmtpSink {
             .local_addr()
             .unwrap()
             .port()
+    }
+
+    /// From now on, answers `550` (a permanent refusal) to mail for `address`.
+    pub fn refuse(&self, address: &str) {
+        self.refused.lock().unwrap().push(address.to_string());
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -94,7 +102,11 @@ impl SmtpSink {
 }
 
 /// Serves one connection; any I/O error simply ends it, as a client disconnect would.
-async fn session(socket: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    socket: TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut read = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -110,8 +122,13 @@ async fn session(socket: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io
             to.clear();
             b"250 ok\r\n"
         } else if upper.starts_with("RCPT TO:") {
-            to.push(address(&line[8..]));
-            b"250 ok\r\n"
+            let rcpt = address(&line[8..]);
+            if refused.lock().unwrap().contains(&rcpt) {
+                b"550 5.1.1 no such mailbox here\r\n"
+            } else {
+                to.push(rcpt);
+                b"250 ok\r\n"
+            }
         } else if upper.starts_with("RSET") {
             from.clear();
             to.clear();
