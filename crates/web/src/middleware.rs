@@ -311,7 +311,14 @@ async fn no_nul_in_text(State(state): State<AppState>, req: Request, next: Next)
         .to_ascii_lowercase();
     let form = kind.starts_with("application/x-www-form-urlencoded");
     let json = kind.starts_with("application/json");
-    if !form && !json {
+    // A body declared over the limit is refused, unread, by the route's own limit.
+    let declared_over = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > state.config.max_body_bytes as u64);
+    if (!form && !json) || declared_over {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();

@@ -531,7 +531,16 @@ pub(crate) struct Held(tokio::task::JoinHandle<()>);
 
 impl Held {
     pub(crate) async fn start(db: &portico_db::Db, key: &str) -> Result<Held, AppError> {
-        portico_db::loose_objects::hold(db, key).await?;
+        // Out of space before the first byte is out of space for this file.
+        portico_db::loose_objects::hold(db, key)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Full { cause, .. } => AppError::Full {
+                    upload: true,
+                    cause,
+                },
+                other => other,
+            })?;
         let (db, key) = (db.clone(), key.to_string());
         Ok(Held(tokio::spawn(async move {
             let every = std::time::Duration::from_secs(60);
