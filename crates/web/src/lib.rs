@@ -1,29 +1,33 @@
 //! Portico's HTTP layer: the router, its middleware, the server-rendered pages and the JSON API.
 //! Handlers are thin: parse, call one store function with the viewer, render.
 
+mod account;
 mod api;
-mod csv;
+mod audit;
+mod clients;
 mod dashboard;
-mod error;
+mod files;
 mod forms;
 pub mod invitations;
+mod kit;
 pub mod live;
-mod metrics;
+mod messages;
 mod middleware;
 pub mod notification_mail;
+mod notifications;
 mod page_cache;
 mod passwords;
-mod pdf;
 mod pictures;
-mod request;
-mod rich;
 mod session;
+mod settings;
+mod signin;
 mod state;
+mod system;
+mod tasks;
 mod tokens;
 mod totp;
-mod views;
 
-pub use error::AppError;
+pub use kit::error::AppError;
 pub use live::Hub;
 pub use passwords::PasswordHasher;
 pub use state::{AppState, WebConfig};
@@ -34,12 +38,42 @@ use axum::Router;
 /// The whole application: pages, API, health and assets, wrapped in the security middleware.
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
-        .merge(views::routes())
+        .merge(signin::routes())
+        .merge(account::routes())
+        .merge(dashboard::routes())
+        .merge(clients::routes())
+        .merge(messages::routes())
+        .merge(tasks::routes())
+        .merge(forms::routes())
+        .merge(files::routes())
+        .merge(notifications::routes())
+        .merge(settings::routes())
+        .merge(audit::routes())
+        .merge(system::routes())
         .merge(api::routes())
         .route_layer(axum::middleware::from_fn(
             middleware::refuse_over_form_limit,
         ))
-        .merge(views::routes_with_own_limits())
+        .merge(picture_uploads())
+        .merge(file_uploads())
         .with_state(state.clone());
     middleware::wrap(app, state)
+}
+
+/// The image uploads, which accept bodies up to the picture limit instead of the form limit.
+fn picture_uploads() -> Router<AppState> {
+    let routes = Router::new()
+        .merge(settings::picture_routes())
+        .merge(account::picture_routes());
+    middleware::with_body_limit(routes, pictures::MAX_UPLOAD + 64 * 1024)
+}
+
+/// Routes that stream files past the form body limit; their own size limit applies instead.
+fn file_uploads() -> Router<AppState> {
+    Router::new()
+        .merge(files::upload_routes())
+        .merge(forms::upload_routes())
+        .merge(tasks::upload_routes())
+        .merge(messages::upload_routes())
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }

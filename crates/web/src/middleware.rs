@@ -19,7 +19,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use crate::error::ErrorInfo;
+use crate::kit::error::ErrorInfo;
 use crate::state::AppState;
 
 pub(crate) fn wrap(app: Router, state: AppState) -> Router {
@@ -99,7 +99,7 @@ async fn refuse_declared_over(max: usize, req: Request, next: Next) -> Response 
     if declared.is_some_and(|n| n > max as u64) {
         let mut res = crate::AppError::TooLarge(format!(
             "That was too large to accept: at most {} can be sent here.",
-            crate::views::files::human_size(max as i64)
+            crate::files::human_size(max as i64)
         ))
         .into_response();
         // The rest of the body is never read, so the connection cannot carry another request.
@@ -245,7 +245,7 @@ async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next)
     let actor = Actor::default();
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(actor.clone());
-    let Ok(info) = crate::request::ReqInfo::from_request_parts(&mut parts, &state).await;
+    let Ok(info) = crate::kit::request::ReqInfo::from_request_parts(&mut parts, &state).await;
     let what = format!("{} {}", parts.method, path_without_tokens(parts.uri.path()));
     let res = next.run(Request::from_parts(parts, body)).await;
     let status = res.status();
@@ -263,7 +263,7 @@ async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next)
 
 async fn record_refusal(
     state: &AppState,
-    info: &crate::request::ReqInfo,
+    info: &crate::kit::request::ReqInfo,
     who: Option<&ActorId>,
     status: StatusCode,
     what: &str,
@@ -353,7 +353,7 @@ fn json_has_nul(body: &[u8]) -> bool {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "layout/error.html")]
 struct ErrorPage<'a> {
     status: u16,
     title: &'a str,

@@ -10,7 +10,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use image::{ImageFormat, ImageReader, Limits};
 
-use crate::error::AppError;
+use crate::kit::error::AppError;
 use crate::session::Signed;
 use crate::state::AppState;
 
@@ -67,9 +67,13 @@ impl FromRequest<AppState> for ImageUpload {
             };
             match field.name() {
                 Some("csrf") => {
-                    csrf = crate::forms::multipart_text(field, 128, "The form could not be read.")
-                        .await
-                        .ok()
+                    csrf = crate::kit::posted::multipart_text(
+                        field,
+                        128,
+                        "The form could not be read.",
+                    )
+                    .await
+                    .ok()
                 }
                 Some("image") => {
                     let data = field.bytes().await.map_err(|e| {

@@ -9,7 +9,7 @@ use portico_db::sessions::{self, Chrome, Session};
 use subtle::ConstantTimeEq;
 use time::Duration;
 
-use crate::error::AppError;
+use crate::kit::error::AppError;
 use crate::state::{AppState, WebConfig};
 use crate::tokens::hash_token;
 
@@ -289,7 +289,7 @@ pub(crate) struct Start<'a> {
 /// ending `replaces` in the same transaction, and returns the cookie that carries it.
 pub(crate) async fn start(
     state: &AppState,
-    info: &crate::request::ReqInfo,
+    info: &crate::kit::request::ReqInfo,
     replaces: Option<&[u8]>,
     s: Start<'_>,
 ) -> Result<HeaderValue, AppError> {

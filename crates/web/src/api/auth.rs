@@ -8,7 +8,7 @@ use portico_core::Viewer;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::AppError;
+use crate::kit::error::AppError;
 use crate::state::AppState;
 use crate::tokens::hash_token;
 

@@ -1,13 +1,15 @@
 //! The JSON API under `/api/v1`: bearer tokens for staff, the same store functions and
-//! permission checks as the pages. The OpenAPI document is generated from these handlers.
+//! permission checks as the pages. Each feature keeps its API handlers in its own folder; the
+//! OpenAPI document is generated from them here.
 
 mod auth;
-mod clients;
-mod files;
-mod messages;
 
+pub(crate) use crate::clients::api::origin as api_origin;
 pub(crate) use auth::ApiViewer;
-pub(crate) use clients::origin as api_origin;
+
+use crate::clients::api as clients;
+use crate::files::api as files;
+use crate::messages::api as messages;
 
 use std::sync::Arc;
 

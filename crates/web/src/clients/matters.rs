@@ -1,0 +1,148 @@
+//! One matter, as staff and as the client see it, with its comments both ways.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::comments::{self, Comment};
+use portico_db::matters::{self, Matter};
+use portico_db::{DbError, access_log, clients};
+use serde::Deserialize;
+
+use crate::kit::error::AppError;
+use crate::kit::extract::{check_side, parse_id};
+use crate::kit::layout::Layout;
+use crate::kit::posted::Posted;
+use crate::kit::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+/// How many of the newest comments a matter page shows.
+const COMMENTS_SHOWN: i64 = 200;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "clients/matter.html")]
+pub(crate) struct MatterPage {
+    layout: Layout,
+    matter: Matter,
+    back_href: String,
+    back_label: String,
+    comments: Vec<Comment>,
+    comment_action: String,
+    comment_error: Option<String>,
+    comment_draft: String,
+    /// Staff only: the client's portal users an access link can go to.
+    recipients: Vec<clients::PortalUser>,
+}
+
+async fn page(state: &AppState, signed: &Signed, id: uuid::Uuid) -> Result<MatterPage, AppError> {
+    let matter = matters::get(&state.db, &signed.viewer, id).await?;
+    let comments = comments::for_matter(&state.db, &signed.viewer, id, COMMENTS_SHOWN).await?;
+    let (layout, back_href, back_label, comment_action, recipients) = if signed.viewer.is_staff() {
+        let client = clients::get(&state.db, &signed.viewer, matter.client_id).await?;
+        let mut recipients = clients::portal_users(&state.db, &signed.viewer, client.id).await?;
+        recipients.retain(|u| u.active);
+        (
+            Layout::new(signed, matter.title.clone(), "/staff/clients"),
+            format!("/staff/clients/{}", client.id),
+            client.name,
+            format!("/staff/matters/{}/comments", matter.id),
+            recipients,
+        )
+    } else {
+        (
+            Layout::new(signed, matter.title.clone(), "/portal/matters"),
+            "/portal/matters".to_string(),
+            "Matters".to_string(),
+            format!("/portal/matters/{}/comments", matter.id),
+            Vec::new(),
+        )
+    };
+    Ok(MatterPage {
+        layout,
+        matter,
+        back_href,
+        back_label,
+        comments,
+        comment_action,
+        comment_error: None,
+        comment_draft: String::new(),
+        recipients,
+    })
+}
+
+/// A matter for staff; the visit goes into the client's access log.
+#[derive(Deserialize)]
+pub(crate) struct NoticeQuery {
+    #[serde(default)]
+    link_sent: Option<String>,
+}
+
+pub(crate) async fn staff_view(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<MatterPage, AppError> {
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let mut page = page(&state, &signed, parse_id(&id)?).await?;
+    if q.link_sent.is_some() {
+        page.layout.notice = Some("The access link is on its way.".into());
+    }
+    let item = access_log::Item {
+        client_id: page.matter.client_id,
+        item_type: "matter",
+        item_id: page.matter.id,
+        label: &page.matter.title,
+    };
+    access_log::record(&state.db, &signed.viewer, item).await?;
+    Ok(page)
+}
+
+/// A matter for its client, while its portal is open.
+pub(crate) async fn portal_view(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<MatterPage, AppError> {
+    if signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    page(&state, &signed, parse_id(&id)?).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CommentForm {
+    body: String,
+}
+
+/// Adds a comment from either side; the URL's side must be the viewer's.
+pub(crate) async fn comment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    info: ReqInfo,
+    uri: axum::http::Uri,
+    posted: Posted<CommentForm>,
+) -> Result<Response, AppError> {
+    let signed = &posted.signed;
+    check_side(&uri, signed)?;
+    let staff_url = signed.viewer.is_staff();
+    let id = parse_id(&id)?;
+    let origin = info.by(signed);
+    match comments::add(&state.db, &signed.viewer, id, &posted.form.body, &origin).await {
+        Ok(_) => {
+            let side = if staff_url { "staff" } else { "portal" };
+            Ok(Redirect::to(&format!("/{side}/matters/{id}#comments")).into_response())
+        }
+        Err(DbError::Invalid(e)) => {
+            let mut p = page(&state, signed, id).await?;
+            p.comment_error = Some(e.message);
+            p.comment_draft = posted.form.body.clone();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

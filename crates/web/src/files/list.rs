@@ -1,0 +1,346 @@
+//! A client's files in one folder, both sides: breadcrumbs, sorting and paging, and the
+//! staff's sharing controls.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use portico_db::files::{self, Listed};
+use portico_db::folders;
+use portico_db::{clients, matters};
+use serde::Deserialize;
+
+use super::download::previewable;
+use crate::kit::error::AppError;
+use crate::kit::extract::parse_id;
+use crate::kit::layout::Layout;
+use crate::session::Signed;
+use crate::state::AppState;
+
+/// How many files a page of a list shows.
+const PAGE: i64 = 100;
+
+pub(crate) fn human_size(bytes: i64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KB", b / 1024.0),
+        n if n < 1024 * 1024 * 1024 => format!("{:.1} MB", b / 1024.0 / 1024.0),
+        _ => format!("{:.2} GB", b / 1024.0 / 1024.0 / 1024.0),
+    }
+}
+
+/// A file row as pages show it.
+pub(crate) struct Row {
+    pub file: Listed,
+    pub size: String,
+    /// The browser may show it: a picture or PDF that is not waiting for, or failed, a scan.
+    pub preview: bool,
+    /// What kind of file it is, in a word or two.
+    pub kind: &'static str,
+}
+
+fn rows(list: Vec<Listed>) -> Vec<Row> {
+    list.into_iter()
+        .map(|file| Row {
+            size: human_size(file.size),
+            preview: previewable(&file.content_type) && file.scan_status == "clean",
+            kind: match file.content_type.as_str() {
+                "application/pdf" => "PDF",
+                "image/png" | "image/jpeg" | "image/gif" => "Picture",
+                "application/zip" => "Zip or Office file",
+                _ => "File",
+            },
+            file,
+        })
+        .collect()
+}
+
+/// A column heading that sorts the list: its link and the arrow showing the current order.
+pub(crate) struct SortLink {
+    label: &'static str,
+    href: String,
+    arrow: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "files/files.html")]
+pub(crate) struct FilesPage {
+    layout: Layout,
+    heading: String,
+    /// From the client (staff) or "Files" down to the current folder; the last is the page.
+    crumbs: Vec<(String, String)>,
+    /// The folder shown, when not the top level, and whether the viewer may change it.
+    folder: Option<folders::Folder>,
+    can_change_folder: bool,
+    subfolders: Vec<folders::Folder>,
+    /// Every folder the viewer sees, indented, for "Move selected to".
+    outline: Vec<(uuid::Uuid, String)>,
+    rows: Vec<Row>,
+    sorts: Vec<SortLink>,
+    /// "Files 101–200 of 340", and the neighbouring pages' links.
+    range: String,
+    previous: Option<String>,
+    next: Option<String>,
+    upload_action: String,
+    /// The client whose files these are, and where a finished upload returns to.
+    client_id: uuid::Uuid,
+    done_href: String,
+    folder_action: String,
+    /// Staff only: where the share form posts, the client's matters to share with, and which
+    /// folders are shared themselves.
+    share_action: Option<String>,
+    shared_folders: Vec<uuid::Uuid>,
+    matters: Vec<matters::Matter>,
+    max_size: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    folder: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+fn notice(q: &ListQuery) -> Option<String> {
+    match q.done.as_deref() {
+        Some("uploaded") => Some("Uploaded.".into()),
+        Some("shared") => Some("The selected files are shared.".into()),
+        Some("unshared") => Some("The selected files are no longer shared.".into()),
+        Some("read") => Some("Marked as read.".into()),
+        Some("moved") => Some("Moved.".into()),
+        Some("folder") => Some("Folder made.".into()),
+        Some("renamed") => Some("Folder renamed.".into()),
+        Some("deleted") => Some("Folder deleted.".into()),
+        _ => None,
+    }
+}
+
+/// Where a client's files are listed, for the viewer's side.
+pub(super) fn files_home(signed: &Signed, client_id: uuid::Uuid) -> String {
+    if signed.viewer.is_staff() {
+        format!("/staff/clients/{client_id}/files")
+    } else {
+        "/portal/files".to_string()
+    }
+}
+
+/// A client's files in one folder, for either side.
+async fn page_for(
+    state: &AppState,
+    signed: &Signed,
+    client: &clients::Client,
+    q: &ListQuery,
+) -> Result<FilesPage, AppError> {
+    let staff = signed.viewer.is_staff();
+    let home = files_home(signed, client.id);
+    let tree = folders::tree(&state.db, &signed.viewer, client.id).await?;
+    let folder = match q.folder.as_deref().filter(|f| !f.is_empty()) {
+        Some(raw) => {
+            let id = parse_id(raw)?;
+            Some(
+                tree.iter()
+                    .find(|f| f.id == id)
+                    .cloned()
+                    .ok_or(AppError::NotFound)?,
+            )
+        }
+        None => None,
+    };
+    let sort = match q.sort.as_deref() {
+        Some("name") => files::Sort::Name,
+        Some("size") => files::Sort::Size,
+        Some("type") => files::Sort::Type,
+        _ => files::Sort::Date,
+    };
+    let descending = match q.order.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => sort == files::Sort::Date,
+    };
+    let page_no = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let listing = files::Listing {
+        place: folder
+            .as_ref()
+            .map_or(files::Place::Top, |f| files::Place::In(f.id)),
+        sort,
+        descending,
+        offset: (page_no - 1) * PAGE,
+        limit: PAGE,
+    };
+    let page = files::list(&state.db, &signed.viewer, client.id, listing).await?;
+    let folder_q = folder
+        .as_ref()
+        .map(|f| format!("folder={}&", f.id))
+        .unwrap_or_default();
+    let key = |s: files::Sort| match s {
+        files::Sort::Name => "name",
+        files::Sort::Size => "size",
+        files::Sort::Type => "type",
+        files::Sort::Date => "date",
+    };
+    let sorts = [
+        ("Name", files::Sort::Name),
+        ("Size", files::Sort::Size),
+        ("Type", files::Sort::Type),
+        ("Date", files::Sort::Date),
+    ]
+    .into_iter()
+    .map(|(label, s)| {
+        let (order, arrow) = match (s == sort, descending) {
+            (true, true) => ("asc", " ↓"),
+            (true, false) => ("desc", " ↑"),
+            (false, _) if s == files::Sort::Date => ("desc", ""),
+            (false, _) => ("asc", ""),
+        };
+        SortLink {
+            label,
+            href: format!("{home}?{folder_q}sort={}&order={order}", key(s)),
+            arrow,
+        }
+    })
+    .collect();
+    let at = |n: i64| {
+        format!(
+            "{home}?{folder_q}sort={}&order={}&page={n}",
+            key(sort),
+            if descending { "desc" } else { "asc" }
+        )
+    };
+    let shown = page.files.len() as i64;
+    let first = listing.offset + 1;
+    let range = if page.total > PAGE {
+        format!("Files {first}–{} of {}", listing.offset + shown, page.total)
+    } else {
+        String::new()
+    };
+    let previous = (page_no > 1).then(|| at(page_no - 1));
+    let next = (listing.offset + shown < page.total).then(|| at(page_no + 1));
+    let mut crumbs = Vec::new();
+    if staff {
+        crumbs.push((format!("/staff/clients/{}", client.id), client.name.clone()));
+    }
+    let heading = if staff {
+        format!("Files of {}", client.name)
+    } else {
+        "Files".to_string()
+    };
+    if let Some(f) = &folder {
+        crumbs.push((home.clone(), "Files".to_string()));
+        let path = folders::path_to(&tree, f.id);
+        for p in &path[..path.len() - 1] {
+            crumbs.push((format!("{home}?folder={}", p.id), p.name.clone()));
+        }
+    }
+    let title = folder.as_ref().map_or(heading.clone(), |f| f.name.clone());
+    let current = if staff {
+        "/staff/clients"
+    } else {
+        "/portal/files"
+    };
+    let mut layout = Layout::new(signed, title.clone(), current);
+    layout.notice = notice(q);
+    let parent = folder.as_ref().map(|f| f.id);
+    let subfolders = tree
+        .iter()
+        .filter(|f| f.parent_id == parent)
+        .cloned()
+        .collect();
+    let outline = folders::outline(&tree)
+        .into_iter()
+        .map(|(f, depth)| {
+            (
+                f.id,
+                format!("{}{}", "\u{a0}\u{a0}\u{a0}".repeat(depth + 1), f.name),
+            )
+        })
+        .collect();
+    Ok(FilesPage {
+        layout,
+        heading: title,
+        crumbs,
+        can_change_folder: folder
+            .as_ref()
+            .is_some_and(|f| staff || f.created_side == "client"),
+        folder,
+        subfolders,
+        outline,
+        rows: rows(page.files),
+        sorts,
+        range,
+        previous,
+        next,
+        client_id: client.id,
+        done_href: back_to(signed, client.id, parent, "uploaded"),
+        upload_action: if staff {
+            format!("/staff/clients/{}/files/upload", client.id)
+        } else {
+            "/portal/files/upload".into()
+        },
+        folder_action: if staff {
+            format!("/staff/clients/{}/folders", client.id)
+        } else {
+            "/portal/folders".into()
+        },
+        share_action: staff.then(|| format!("/staff/clients/{}/files/share", client.id)),
+        shared_folders: if staff {
+            folders::shared_with_client(&state.db, &signed.viewer, client.id).await?
+        } else {
+            Vec::new()
+        },
+        matters: if staff {
+            matters::for_client(&state.db, &signed.viewer, client.id).await?
+        } else {
+            Vec::new()
+        },
+        max_size: human_size(state.config.max_file_bytes as i64),
+    })
+}
+
+/// A client's files, for staff.
+pub(crate) async fn staff_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<FilesPage, AppError> {
+    signed.require_staff()?;
+    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    page_for(&state, &signed, &client, &q).await
+}
+
+/// The client's own files: what they uploaded and what the firm shares with them.
+pub(crate) async fn portal_list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Result<FilesPage, AppError> {
+    let client_id = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    page_for(&state, &signed, &client, &q).await
+}
+
+/// Back to a folder of a client's files (or the top) with a notice of what was done.
+pub(super) fn back_to(
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    folder: Option<uuid::Uuid>,
+    done: &str,
+) -> String {
+    let home = files_home(signed, client_id);
+    match folder {
+        Some(f) => format!("{home}?folder={f}&done={done}"),
+        None => format!("{home}?done={done}"),
+    }
+}

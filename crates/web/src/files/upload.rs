@@ -1,0 +1,110 @@
+//! Uploading one or many files from a page, into the folder being viewed.
+
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Redirect, Response};
+use portico_db::clients;
+use portico_db::folders;
+
+use super::list::back_to;
+use super::store::store_and_record;
+use crate::kit::error::AppError;
+use crate::kit::extract::parse_id;
+use crate::kit::posted::{multipart_csrf, multipart_text};
+use crate::kit::request::ReqInfo;
+use crate::session::Signed;
+use crate::state::AppState;
+
+/// Staff upload one or many files into a client's files.
+pub(crate) async fn staff_upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    signed: Signed,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    if !signed.viewer.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    upload_into(&state, &info, &signed, parse_id(&id)?, req).await
+}
+
+/// A client uploads one or many files into their own files.
+pub(crate) async fn portal_upload(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    signed: Signed,
+    req: Request,
+) -> Result<Response, AppError> {
+    let own = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
+    upload_into(&state, &info, &signed, own, req).await
+}
+
+/// The upload itself: the form's token comes first in the body and is checked before any
+/// file is read; each file then streams into storage.
+async fn upload_into(
+    state: &AppState,
+    info: &ReqInfo,
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    req: Request,
+) -> Result<Response, AppError> {
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    let is_multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(AppError::Invalid(
+            "Choose files with the upload form.".into(),
+        ));
+    }
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| AppError::Invalid("The upload could not be read.".into()))?;
+    let origin = info.by(signed);
+    let mut checked = false;
+    let mut count = 0;
+    let mut folder = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::Invalid("The upload was cut off. Please try again.".into()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                multipart_csrf(signed, field).await?;
+                checked = true;
+            }
+            // The folder comes before the files, as the page's form sends it.
+            Some("folder") if checked && count == 0 => {
+                let raw = multipart_text(field, 64, "That folder does not exist.").await?;
+                if !raw.is_empty() {
+                    let (f, _) = folders::get(&state.db, &signed.viewer, parse_id(&raw)?).await?;
+                    if f.client_id != client.id {
+                        return Err(AppError::NotFound);
+                    }
+                    folder = Some(f.id);
+                }
+            }
+            Some("file") if checked => {
+                if field.file_name().is_none_or(str::is_empty) {
+                    continue;
+                }
+                store_and_record(state, signed, client.id, folder, field, &origin).await?;
+                count += 1;
+            }
+            Some("file") => return Err(AppError::Csrf),
+            _ => {}
+        }
+    }
+    if count == 0 {
+        return Err(if checked {
+            AppError::Invalid("Choose at least one file to upload.".into())
+        } else {
+            AppError::Csrf
+        });
+    }
+    Ok(Redirect::to(&back_to(signed, client.id, folder, "uploaded")).into_response())
+}

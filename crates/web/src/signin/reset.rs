@@ -1,0 +1,93 @@
+//! "Forgot your password?": a single-use link, valid for an hour, mailed to the address if an
+//! account uses it. The answer is the same whether or not one does.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portico_db::{firms, throttle, users};
+use serde::Deserialize;
+
+use crate::invitations::{Occasion, send_set_password_link};
+use crate::kit::error::AppError;
+use crate::kit::request::ReqInfo;
+use crate::state::AppState;
+
+/// Links per address per hour, and requests per client address per hour.
+const PER_EMAIL: i64 = 3;
+const PER_CLIENT_ADDRESS: i64 = 20;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "signin/forgot_password.html")]
+pub(crate) struct ForgotPage {
+    sent: bool,
+    error: Option<String>,
+}
+
+pub(crate) async fn page() -> ForgotPage {
+    ForgotPage {
+        sent: false,
+        error: None,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ForgotForm {
+    email: String,
+}
+
+pub(crate) async fn request(
+    State(state): State<AppState>,
+    info: ReqInfo,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, AppError> {
+    let Ok(email) = portico_core::validate::email(&form.email) else {
+        let page = ForgotPage {
+            sent: false,
+            error: Some("Enter an email address like name@example.com.".into()),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let (email_key, address_key) = (
+        format!("reset:{email}"),
+        format!("reset-address:{}", info.ip),
+    );
+    let over_limit = throttle::failures(&state.db, &email_key).await?.count >= PER_EMAIL
+        || throttle::failures(&state.db, &address_key).await?.count >= PER_CLIENT_ADDRESS;
+    let user = users::by_email(&state.db, &email)
+        .await?
+        .filter(|u| u.active);
+    let firm = match &user {
+        Some(u) => match users::memberships(&state.db, u.id).await?.first() {
+            Some(m) => firms::by_id(&state.db, m.firm_id).await?,
+            None => None,
+        },
+        None => None,
+    };
+    // One transaction either way, so known and unknown addresses take the same time.
+    let mut tx = state.db.begin().await?;
+    throttle::record_in(&mut tx, &[&email_key, &address_key]).await?;
+    if let (Some(user), Some(firm), false) = (&user, &firm, over_limit) {
+        let origin = info.anonymous(&user.email, Some(user.id));
+        let origin_url = state.config.origin();
+        send_set_password_link(
+            &mut tx,
+            &origin_url,
+            user,
+            firm,
+            Occasion::Reset,
+            &origin,
+            state.config.mail_attempts,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.jobs_waiting.notify_one();
+    Ok(ForgotPage {
+        sent: true,
+        error: None,
+    }
+    .into_response())
+}
