@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::passkeys::{self, Purpose};
@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -122,12 +122,11 @@ pub(crate) async fn register_finish(
 
 pub(crate) async fn remove(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let id = parse_id(&id)?;
     passkeys::remove(
         &state.db,
         signed.viewer.user_id(),

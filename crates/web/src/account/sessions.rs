@@ -3,14 +3,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Redirect;
 use portico_db::audit::{self, Event};
 use portico_db::{devices, sessions};
 
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -171,12 +171,11 @@ pub(crate) async fn create_login(
 /// The person stops trusting one of their devices: access links bound to it stop opening.
 pub(crate) async fn remove_device(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    let id = parse_id(&id)?;
     let me = signed.viewer.user_id();
     if !devices::remove(&state.db, &signed.viewer, me, id).await? {
         return Err(AppError::NotFound);
@@ -188,12 +187,11 @@ pub(crate) async fn remove_device(
 
 pub(crate) async fn end(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    let id = parse_id(&id)?;
     // Only the person's own sessions can be named here; any other id is simply not found.
     if !sessions::end_by_id(&state.db, signed.viewer.user_id(), id).await? {
         return Err(AppError::NotFound);

@@ -3,14 +3,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use portico_db::Page;
 use portico_db::access_log::{self, Opened};
 use portico_db::clients;
 use serde::Deserialize;
 
 use crate::kit::error::AppError;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -72,13 +72,11 @@ pub(crate) async fn portal(
 pub(crate) async fn staff(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<PageQuery>,
 ) -> Result<AccessLogPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    signed.require_staff()?;
+    let client = clients::get(&state.db, &signed.viewer, id).await?;
     let page = q.page.unwrap_or(1).max(1);
     let (entries, has_more) = load(&state, &signed, client.id, page).await?;
     Ok(AccessLogPage {

@@ -1,7 +1,7 @@
 //! Clients and their matters over JSON.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use portico_db::{Page, clients, comments, matters};
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::api::ApiError;
 use crate::api::ApiViewer;
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
 
@@ -100,10 +101,6 @@ pub(crate) struct ListParams {
     per_page: Option<u32>,
 }
 
-pub(crate) fn parse(id: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(id).map_err(|_| AppError::NotFound)
-}
-
 /// The firm's clients, by name.
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ListParams),
     responses((status = 200, body = Vec<ClientOut>), (status = 401, body = ApiError)),
@@ -146,11 +143,9 @@ pub(crate) async fn create(
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<ClientOut>, AppError> {
-    Ok(Json(
-        clients::get(&state.db, &viewer, parse(&id)?).await?.into(),
-    ))
+    Ok(Json(clients::get(&state.db, &viewer, id).await?.into()))
 }
 
 /// A client's matters.
@@ -160,9 +155,9 @@ pub(crate) async fn get(
 pub(crate) async fn matters(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<Vec<MatterOut>>, AppError> {
-    let list = matters::for_client(&state.db, &viewer, parse(&id)?).await?;
+    let list = matters::for_client(&state.db, &viewer, id).await?;
     Ok(Json(list.into_iter().map(MatterOut::from).collect()))
 }
 
@@ -175,7 +170,7 @@ pub(crate) async fn create_matter(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Json(input): Json<NewMatterIn>,
 ) -> Result<(StatusCode, Json<MatterOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
@@ -184,7 +179,7 @@ pub(crate) async fn create_matter(
         reference: input.reference,
         description: input.description,
     };
-    let m = matters::create(&state.db, &viewer, parse(&id)?, &new, &origin).await?;
+    let m = matters::create(&state.db, &viewer, id, &new, &origin).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
@@ -195,11 +190,9 @@ pub(crate) async fn create_matter(
 pub(crate) async fn matter(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<MatterOut>, AppError> {
-    Ok(Json(
-        matters::get(&state.db, &viewer, parse(&id)?).await?.into(),
-    ))
+    Ok(Json(matters::get(&state.db, &viewer, id).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -239,9 +232,9 @@ pub(crate) struct NewCommentIn {
 pub(crate) async fn comments(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<Vec<CommentOut>>, AppError> {
-    let list = comments::for_matter(&state.db, &viewer, parse(&id)?, 200).await?;
+    let list = comments::for_matter(&state.db, &viewer, id, 200).await?;
     Ok(Json(list.into_iter().map(CommentOut::from).collect()))
 }
 
@@ -254,11 +247,11 @@ pub(crate) async fn add_comment(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Json(input): Json<NewCommentIn>,
 ) -> Result<(StatusCode, Json<CommentOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
-    let c = comments::add(&state.db, &viewer, parse(&id)?, &input.body, &origin).await?;
+    let c = comments::add(&state.db, &viewer, id, &input.body, &origin).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 

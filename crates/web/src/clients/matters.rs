@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::comments::{self, Comment};
@@ -11,7 +11,8 @@ use portico_db::{DbError, access_log, clients};
 use serde::Deserialize;
 
 use crate::kit::error::AppError;
-use crate::kit::extract::{check_side, parse_id};
+use crate::kit::extract::Id;
+use crate::kit::extract::check_side;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -82,13 +83,11 @@ pub(crate) struct NoticeQuery {
 pub(crate) async fn staff_view(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<NoticeQuery>,
 ) -> Result<MatterPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let mut page = page(&state, &signed, parse_id(&id)?).await?;
+    signed.require_staff()?;
+    let mut page = page(&state, &signed, id).await?;
     if q.link_sent.is_some() {
         page.layout.notice = Some("The access link is on its way.".into());
     }
@@ -106,12 +105,12 @@ pub(crate) async fn staff_view(
 pub(crate) async fn portal_view(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<MatterPage, AppError> {
     if signed.viewer.is_staff() {
         return Err(AppError::NotFound);
     }
-    page(&state, &signed, parse_id(&id)?).await
+    page(&state, &signed, id).await
 }
 
 #[derive(Deserialize)]
@@ -122,7 +121,7 @@ pub(crate) struct CommentForm {
 /// Adds a comment from either side; the URL's side must be the viewer's.
 pub(crate) async fn comment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     uri: axum::http::Uri,
     posted: Posted<CommentForm>,
@@ -130,7 +129,6 @@ pub(crate) async fn comment(
     let signed = &posted.signed;
     check_side(&uri, signed)?;
     let staff_url = signed.viewer.is_staff();
-    let id = parse_id(&id)?;
     let origin = info.by(signed);
     match comments::add(&state.db, &signed.viewer, id, &posted.form.body, &origin).await {
         Ok(_) => {

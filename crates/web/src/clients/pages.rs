@@ -13,7 +13,8 @@ use portico_db::{DbError, Page};
 use serde::Deserialize;
 
 use crate::kit::error::AppError;
-use crate::kit::extract::{parse_id, staff_only};
+use crate::kit::extract::Id;
+use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -89,7 +90,7 @@ pub(crate) async fn clients(
     signed: Signed,
     Query(q): Query<ListQuery>,
 ) -> Result<ClientsPage, AppError> {
-    staff_only(&signed)?;
+    signed.require_staff()?;
     clients_page(&state, &signed, q.q, q.page.unwrap_or(1).max(1), None).await
 }
 
@@ -99,7 +100,7 @@ pub(crate) async fn create_client(
     posted: Posted<NewClient>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
+    signed.require_staff()?;
     match clients::create(&state.db, &signed.viewer, &posted.form, &info.by(signed)).await {
         Ok(c) => Ok(Redirect::to(&format!("/staff/clients/{}", c.id)).into_response()),
         Err(DbError::Invalid(e)) => {
@@ -164,21 +165,20 @@ async fn client_page(
 pub(crate) async fn client(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<ClientPage, AppError> {
-    staff_only(&signed)?;
-    client_page(&state, &signed, parse_id(&id)?, None, None).await
+    signed.require_staff()?;
+    client_page(&state, &signed, id, None, None).await
 }
 
 pub(crate) async fn create_matter(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<NewMatter>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
-    let id = parse_id(&id)?;
+    signed.require_staff()?;
     match matters::create(
         &state.db,
         &signed.viewer,
@@ -212,13 +212,12 @@ pub(crate) struct InviteForm {
 /// choose a password (or, for someone who already has one, word that they now have access).
 pub(crate) async fn invite(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<InviteForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
-    let id = parse_id(&id)?;
+    signed.require_staff()?;
     let client = clients::get(&state.db, &signed.viewer, id).await?;
     let form = &posted.form;
     let origin = info.by(signed);
@@ -279,7 +278,7 @@ pub(crate) async fn invitation(
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
+    signed.require_staff()?;
     let (id, user) = (parse_id(&id)?, parse_id(&user)?);
     let origin = info.by(signed);
     let done = match action.as_str() {
@@ -307,7 +306,7 @@ pub(crate) async fn end_user_sessions(
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
+    signed.require_staff()?;
     let (id, user) = (parse_id(&id)?, parse_id(&user)?);
     // The portal user must belong to this client of this firm: found through the viewer.
     let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
@@ -332,7 +331,7 @@ pub(crate) async fn remove_device(
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
+    signed.require_staff()?;
     let (id, user, device) = (parse_id(&id)?, parse_id(&user)?, parse_id(&device)?);
     // The portal user must belong to this client of this firm: found through the viewer.
     let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
@@ -357,13 +356,12 @@ pub(crate) struct PortalForm {
 
 pub(crate) async fn client_portal(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<PortalForm>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
-    let id = parse_id(&id)?;
+    signed.require_staff()?;
     clients::set_portal_open(
         &state.db,
         &signed.viewer,
@@ -377,13 +375,12 @@ pub(crate) async fn client_portal(
 
 pub(crate) async fn matter_portal(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<PortalForm>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    staff_only(signed)?;
-    let id = parse_id(&id)?;
+    signed.require_staff()?;
     matters::set_portal_open(
         &state.db,
         &signed.viewer,

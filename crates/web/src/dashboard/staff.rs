@@ -36,7 +36,7 @@ pub(crate) async fn home(
     State(state): State<AppState>,
     signed: Signed,
 ) -> Result<HomePage, AppError> {
-    crate::kit::extract::staff_only(&signed)?;
+    signed.require_staff()?;
     let c = &signed.chrome;
     let versions = [0, c.firm_data_version, c.firm_shared_version];
     let (db, viewer) = (&state.db, &signed.viewer);

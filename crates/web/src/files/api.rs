@@ -3,7 +3,7 @@
 //! (`/api/v1/uploads`, tus 1.0).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_db::{files, folders};
@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 use crate::api::ApiError;
 use crate::api::ApiViewer;
-use crate::clients::api::{origin, parse, rfc3339};
+use crate::clients::api::{origin, rfc3339};
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
 
@@ -96,10 +97,10 @@ pub(crate) struct FileParams {
 pub(crate) async fn list(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(p): Query<FileParams>,
 ) -> Result<Json<Vec<FileOut>>, AppError> {
-    let client_id = parse(&id)?;
+    let client_id = id;
     if let Some(folder) = p.folder {
         let (f, _) = folders::get(&state.db, &viewer, folder).await?;
         if f.client_id != client_id {
@@ -128,11 +129,9 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<FileOut>, AppError> {
-    Ok(Json(
-        files::get(&state.db, &viewer, parse(&id)?).await?.into(),
-    ))
+    Ok(Json(files::get(&state.db, &viewer, id).await?.into()))
 }
 
 /// Every version of a file, newest first.
@@ -142,9 +141,9 @@ pub(crate) async fn get(
 pub(crate) async fn versions(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<Vec<FileOut>>, AppError> {
-    let list = files::versions(&state.db, &viewer, parse(&id)?).await?;
+    let list = files::versions(&state.db, &viewer, id).await?;
     Ok(Json(list.into_iter().map(FileOut::from).collect()))
 }
 
@@ -159,10 +158,10 @@ pub(crate) async fn content(
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     let origin = origin(&state, &viewer, &info).await?;
-    crate::files::serve(&state, &viewer, &origin, &headers, &id, false).await
+    crate::files::serve(&state, &viewer, &origin, &headers, id, false).await
 }
 
 /// A client's folders, every one, each with its parent.
@@ -172,9 +171,9 @@ pub(crate) async fn content(
 pub(crate) async fn folder_list(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Json<Vec<FolderOut>>, AppError> {
-    let tree = folders::tree(&state.db, &viewer, parse(&id)?).await?;
+    let tree = folders::tree(&state.db, &viewer, id).await?;
     Ok(Json(tree.into_iter().map(FolderOut::from).collect()))
 }
 
@@ -196,14 +195,14 @@ pub(crate) async fn new_folder(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Json(input): Json<NewFolderIn>,
 ) -> Result<(StatusCode, Json<FolderOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
     let f = folders::create(
         &state.db,
         &viewer,
-        parse(&id)?,
+        id,
         input.parent_id,
         &input.name,
         &origin,

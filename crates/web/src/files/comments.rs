@@ -2,7 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::files::{self};
@@ -10,7 +10,7 @@ use portico_db::files::{self};
 use super::download::previewable;
 use super::list::{files_home, human_size};
 use crate::kit::error::AppError;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -80,9 +80,9 @@ async fn comments_page_for(
 pub(crate) async fn comments_page(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<CommentsPage, AppError> {
-    comments_page_for(&state, &signed, parse_id(&id)?).await
+    comments_page_for(&state, &signed, id).await
 }
 
 #[derive(serde::Deserialize)]
@@ -92,12 +92,11 @@ pub(crate) struct CommentForm {
 
 pub(crate) async fn add_comment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<CommentForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let id = parse_id(&id)?;
     match files::comment(
         &state.db,
         &signed.viewer,

@@ -1,7 +1,7 @@
 //! Downloads streamed out as attachments with byte ranges, and previews of pictures and PDFs.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{self, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use portico_db::{access_log, audit};
 use portico_storage::crypt;
 
 use crate::kit::error::AppError;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::AppState;
@@ -71,14 +71,14 @@ pub(crate) async fn download(
     signed: Signed,
     info: ReqInfo,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     serve(
         &state,
         &signed.viewer,
         &info.by(&signed),
         &headers,
-        &id,
+        id,
         false,
     )
     .await
@@ -101,14 +101,14 @@ pub(crate) async fn preview(
     signed: Signed,
     info: ReqInfo,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     serve(
         &state,
         &signed.viewer,
         &info.by(&signed),
         &headers,
-        &id,
+        id,
         true,
     )
     .await
@@ -121,10 +121,10 @@ pub(crate) async fn serve(
     viewer: &portico_core::Viewer,
     origin: &audit::Origin,
     headers: &HeaderMap,
-    id: &str,
+    id: uuid::Uuid,
     inline: bool,
 ) -> Result<Response, AppError> {
-    let f = files::get(&state.db, viewer, parse_id(id)?).await?;
+    let f = files::get(&state.db, viewer, id).await?;
     if inline && !previewable(&f.content_type) {
         return Err(AppError::UnsupportedPreview);
     }

@@ -1,6 +1,6 @@
 //! Folders: making, renaming, deleting, and moving files and folders between them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::files::{self};
 use portico_db::folders;
@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::list::back_to;
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -33,12 +34,12 @@ pub(crate) struct FolderForm {
 /// Staff make a folder in a client's files.
 pub(crate) async fn staff_new_folder(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<FolderForm>,
 ) -> Result<Response, AppError> {
     posted.signed.require_staff()?;
-    new_folder(&state, &info, &posted, parse_id(&id)?).await
+    new_folder(&state, &info, &posted, id).await
 }
 
 /// A client makes a folder in its own files.
@@ -82,7 +83,7 @@ pub(crate) struct RenameForm {
 
 pub(crate) async fn rename_folder(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<RenameForm>,
 ) -> Result<Response, AppError> {
@@ -90,7 +91,7 @@ pub(crate) async fn rename_folder(
     let f = folders::rename(
         &state.db,
         &signed.viewer,
-        parse_id(&id)?,
+        id,
         &posted.form.name,
         &info.by(signed),
     )
@@ -100,12 +101,12 @@ pub(crate) async fn rename_folder(
 
 pub(crate) async fn delete_folder(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let f = folders::delete(&state.db, &signed.viewer, parse_id(&id)?, &info.by(signed)).await?;
+    let f = folders::delete(&state.db, &signed.viewer, id, &info.by(signed)).await?;
     Ok(Redirect::to(&back_to(signed, f.client_id, f.parent_id, "deleted")).into_response())
 }
 

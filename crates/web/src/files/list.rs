@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use portico_db::files::{self, Listed};
 use portico_db::folders;
 use portico_db::{clients, matters};
@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::download::previewable;
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
 use crate::session::Signed;
@@ -312,11 +313,11 @@ async fn page_for(
 pub(crate) async fn staff_list(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<ListQuery>,
 ) -> Result<FilesPage, AppError> {
     signed.require_staff()?;
-    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let client = clients::get(&state.db, &signed.viewer, id).await?;
     page_for(&state, &signed, &client, &q).await
 }
 

@@ -1,6 +1,6 @@
 //! Sharing files with the client, and marking shared files read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients;
 use portico_db::files::{self};
@@ -10,6 +10,7 @@ use portico_db::shares::Audience;
 use super::folders::ticked;
 use super::list::back_to;
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -18,16 +19,14 @@ use crate::state::AppState;
 /// "Share selected" and "Stop sharing selected items", for staff.
 pub(crate) async fn share(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     // The form's pairs as sent: every ticked box is one more `file` field.
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let client = clients::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    signed.require_staff()?;
+    let client = clients::get(&state.db, &signed.viewer, id).await?;
     let pairs = &posted.form;
     let (ids, dirs) = ticked(pairs)?;
     let action = pairs
@@ -85,11 +84,11 @@ pub(crate) async fn share(
 /// "Mark as read" by the client: the firm sees the file as complete.
 pub(crate) async fn mark_read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    let f = files::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let f = files::get(&state.db, &signed.viewer, id).await?;
     files::mark_read(&state.db, &signed.viewer, f.id).await?;
     Ok(Redirect::to(&back_to(
         signed,

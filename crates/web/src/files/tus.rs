@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,7 @@ use portico_storage::crypt;
 use crate::api::{ApiViewer, api_origin};
 use crate::files::store::{over_limit, store_stream, upload_limit};
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::request::ReqInfo;
 use crate::session::Signed;
@@ -209,12 +210,12 @@ pub(crate) async fn head(
     State(state): State<AppState>,
     up: Uploader,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
-    let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
+    let u = uploads::get(&state.db, &up.viewer, id).await?;
     let res = with(tus(StatusCode::OK), "upload-offset", u.received);
     let res = with(res, "upload-length", u.length);
     Ok(with(res, "upload-expires", expires(&u)))
@@ -225,13 +226,13 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     up: Uploader,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     if let Some(res) = wrong_version(&headers) {
         return Ok(res);
     }
     up.check_write(&headers)?;
-    let u = uploads::forget(&state.db, &up.viewer, parse_id(&id)?).await?;
+    let u = uploads::forget(&state.db, &up.viewer, id).await?;
     remove_prefix(&state, &u.prefix(), None).await;
     remove_prefix(&state, &uploads::first_prefix(u.firm_id, u.id), None).await;
     let joined = [uploads::joined_key(u.firm_id, u.id)];
@@ -264,7 +265,7 @@ async fn remove_prefix(state: &AppState, prefix: &str, keep: Option<&str>) {
 pub(crate) async fn patch(
     State(state): State<AppState>,
     up: Uploader,
-    Path(id): Path<String>,
+    Id(id): Id,
     req: Request,
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
@@ -283,7 +284,7 @@ pub(crate) async fn patch(
     }
     let offset = number(&headers, "upload-offset")
         .ok_or_else(|| AppError::Invalid("Say where these bytes go (Upload-Offset).".into()))?;
-    let u = uploads::get(&state.db, &up.viewer, parse_id(&id)?).await?;
+    let u = uploads::get(&state.db, &up.viewer, id).await?;
     if offset != u.received {
         return Ok(with(
             conflict(format!(

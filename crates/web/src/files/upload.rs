@@ -1,6 +1,6 @@
 //! Uploading one or many files from a page, into the folder being viewed.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients;
@@ -9,6 +9,7 @@ use portico_db::folders;
 use super::list::back_to;
 use super::store::store_and_record;
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::posted::{multipart_csrf, multipart_text};
 use crate::kit::request::ReqInfo;
@@ -20,13 +21,11 @@ pub(crate) async fn staff_upload(
     State(state): State<AppState>,
     info: ReqInfo,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     req: Request,
 ) -> Result<Response, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    upload_into(&state, &info, &signed, parse_id(&id)?, req).await
+    signed.require_staff()?;
+    upload_into(&state, &info, &signed, id, req).await
 }
 
 /// A client uploads one or many files into their own files.

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_core::forms::{Condition, Definition, Field, Kind, Section};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::error::AppError;
-use crate::kit::extract::parse_id;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -206,10 +206,10 @@ async fn builder_page(
 pub(crate) async fn show(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<BuilderPage, AppError> {
     signed.require_staff()?;
-    builder_page(&state, &signed, parse_id(&id)?).await
+    builder_page(&state, &signed, id).await
 }
 
 /// One builder change. Which parts matter depends on `op`.
@@ -403,13 +403,12 @@ fn apply(def: &mut Definition, e: &Edit) -> Result<(), AppError> {
 
 pub(crate) async fn edit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<Edit>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let id = parse_id(&id)?;
     let e = &posted.form;
     let (template, mut def) = forms::template(&state.db, &signed.viewer, id).await?;
     let result = if e.op == "rename" {

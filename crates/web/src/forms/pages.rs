@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::forms::pdf::{self, Block};
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
@@ -138,20 +139,19 @@ pub(crate) async fn portal_list(
 pub(crate) async fn staff_list(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<ListPage, AppError> {
     signed.require_staff()?;
-    client_list(&state, &signed, parse_id(&id)?).await
+    client_list(&state, &signed, id).await
 }
 
 /// Staff: everyone a template was sent to, with the CSV export.
 pub(crate) async fn sent(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<ListPage, AppError> {
     signed.require_staff()?;
-    let id = parse_id(&id)?;
     let (template, _) = forms::template(&state.db, &signed.viewer, id).await?;
     let list = forms::for_template(&state.db, &signed.viewer, id).await?;
     let layout = Layout::new(&signed, template.title.clone(), "/staff/forms");
@@ -180,13 +180,12 @@ pub(crate) struct SendForm {
 
 pub(crate) async fn send(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(client): Id,
     info: ReqInfo,
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let client = parse_id(&id)?;
     let f = &posted.form;
     let s = Send {
         template_id: parse_id(&f.template)?,
@@ -445,13 +444,13 @@ pub(crate) struct FillQuery {
 pub(crate) async fn fill(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<FillQuery>,
 ) -> Result<FillPage, AppError> {
     if signed.viewer.is_staff() {
         return Err(AppError::NotFound);
     }
-    let filled = forms::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let filled = forms::get(&state.db, &signed.viewer, id).await?;
     Ok(fill_page(
         &signed,
         &filled,
@@ -669,13 +668,12 @@ pub(crate) async fn save(
     info: ReqInfo,
     signed: Signed,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     req: Request,
 ) -> Result<Response, AppError> {
     if signed.viewer.is_staff() {
         return Err(AppError::NotFound);
     }
-    let id = parse_id(&id)?;
     let filled = forms::get(&state.db, &signed.viewer, id).await?;
     let auto = headers.get("x-autosave").is_some_and(|v| v == "1");
     let post = read_post(&state, &signed, &filled, &info, req).await?;
@@ -905,11 +903,11 @@ pub(crate) struct ReviewQuery {
 pub(crate) async fn review(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<ReviewQuery>,
 ) -> Result<ReviewPage, AppError> {
     signed.require_staff()?;
-    let mut p = review_page(&state, &signed, parse_id(&id)?).await?;
+    let mut p = review_page(&state, &signed, id).await?;
     if q.link_sent.is_some() {
         p.notice = Some("The link is on its way.");
     }
@@ -923,13 +921,12 @@ pub(crate) struct ReopenForm {
 
 pub(crate) async fn reopen(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<ReopenForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let id = parse_id(&id)?;
     match forms::reopen(
         &state.db,
         &signed.viewer,
@@ -982,10 +979,9 @@ pub(crate) async fn pdf(
     signed: Signed,
     info: ReqInfo,
     uri: Uri,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     check_side(&uri, &signed)?;
-    let id = parse_id(&id)?;
     let filled = forms::get(&state.db, &signed.viewer, id).await?;
     let (subs, sigs) = forms::submissions(&state.db, &signed.viewer, id).await?;
     let sub = subs.first().ok_or_else(|| {
@@ -1059,10 +1055,9 @@ pub(crate) async fn export_csv(
     State(state): State<AppState>,
     signed: Signed,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, AppError> {
     signed.require_staff()?;
-    let id = parse_id(&id)?;
     let (template, _) = forms::template(&state.db, &signed.viewer, id).await?;
     let (rows, defs) = forms::export(&state.db, &signed.viewer, id).await?;
     // Columns: questions of the newest version first, then those only older versions asked.

@@ -2,7 +2,7 @@
 //! Reading through the API does not mark anything read: read receipts mean a person read it.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use portico_db::messages::{self, ListFilter, NewConversation};
 use serde::{Deserialize, Serialize};
@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use crate::api::ApiError;
 use crate::api::ApiViewer;
-use crate::clients::api::{origin, parse, rfc3339};
+use crate::clients::api::{origin, rfc3339};
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
 
@@ -145,12 +146,12 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Json(input): Json<NewConversationIn>,
 ) -> Result<(StatusCode, Json<ConversationOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
     let new = NewConversation {
-        client_id: Some(parse(&id)?),
+        client_id: Some(id),
         matter_id: input.matter_id,
         title: input.title,
         body: input.body,
@@ -189,10 +190,10 @@ pub(crate) async fn page(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<PageParams>,
 ) -> Result<Json<MessagePage>, AppError> {
-    let conversation = messages::get(&state.db, &viewer, parse(&id)?).await?;
+    let conversation = messages::get(&state.db, &viewer, id).await?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let list = messages::page(&state.db, &conversation, q.before, limit).await?;
     let seqs = list.first().zip(list.last()).map(|(a, b)| (a.seq, b.seq));
@@ -222,11 +223,11 @@ pub(crate) async fn reply(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     info: ReqInfo,
-    Path(id): Path<String>,
+    Id(id): Id,
     Json(input): Json<ReplyIn>,
 ) -> Result<(StatusCode, Json<MessageOut>), AppError> {
     let origin = origin(&state, &viewer, &info).await?;
-    let m = messages::reply(&state.db, &viewer, parse(&id)?, &input.body, &[], &origin).await?;
+    let m = messages::reply(&state.db, &viewer, id, &input.body, &[], &origin).await?;
     state.jobs_waiting.notify_one();
     Ok((StatusCode::CREATED, Json(m.into())))
 }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
 use crate::kit::posted::{Posted, multipart_csrf, multipart_text};
@@ -377,14 +378,14 @@ async fn conversation_page(
 /// Adds people of the client to a conversation, from either side.
 pub(crate) async fn add_people(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     uri: Uri,
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     check_side(&uri, signed)?;
-    let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let conversation = messages::get(&state.db, &signed.viewer, id).await?;
     let mut people = Vec::new();
     for (_, v) in posted.form.iter().filter(|(k, _)| k == "to") {
         people.push(
@@ -413,11 +414,11 @@ pub(crate) async fn view(
     signed: Signed,
     info: ReqInfo,
     uri: Uri,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<PageQuery>,
 ) -> Result<ConversationPage, AppError> {
     check_side(&uri, &signed)?;
-    let page = conversation_page(&state, &signed, parse_id(&id)?, q.before).await?;
+    let page = conversation_page(&state, &signed, id, q.before).await?;
     let shown = (page.shown.first(), page.shown.last());
     let seqs = match shown {
         (Some(a), Some(b)) => Some((a.seq, b.seq)),
@@ -469,14 +470,13 @@ pub(crate) struct BodyForm {
 
 pub(crate) async fn reply(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     uri: Uri,
     posted: Posted<BodyForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     check_side(&uri, signed)?;
-    let id = parse_id(&id)?;
     let origin = info.by(signed);
     match messages::reply(
         &state.db,
@@ -515,11 +515,10 @@ pub(crate) async fn reply_upload(
     info: ReqInfo,
     signed: Signed,
     uri: Uri,
-    Path(id): Path<String>,
+    Id(id): Id,
     req: Request,
 ) -> Result<Response, AppError> {
     check_side(&uri, &signed)?;
-    let id = parse_id(&id)?;
     // Nothing is read, let alone stored, for a conversation the person cannot see.
     messages::get(&state.db, &signed.viewer, id).await?;
     let is_multipart = req
@@ -673,9 +672,7 @@ pub(crate) async fn delete(
     posted: Posted<Nothing>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    signed.require_staff()?;
     let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
     messages::delete(
         &state.db,
@@ -695,12 +692,11 @@ pub(crate) struct ResolveForm {
 
 pub(crate) async fn resolve(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<ResolveForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let id = parse_id(&id)?;
     messages::set_resolved(
         &state.db,
         &signed.viewer,
@@ -785,12 +781,10 @@ async fn new_page(
 pub(crate) async fn staff_new(
     State(state): State<AppState>,
     signed: Signed,
-    Path(client): Path<String>,
+    Id(client): Id,
 ) -> Result<NewPage, AppError> {
-    if !signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    new_page(&state, &signed, parse_id(&client)?, None).await
+    signed.require_staff()?;
+    new_page(&state, &signed, client, None).await
 }
 
 pub(crate) async fn portal_new(
@@ -857,18 +851,16 @@ async fn create(
 
 pub(crate) async fn staff_create(
     State(state): State<AppState>,
-    Path(client): Path<String>,
+    Id(client): Id,
     info: ReqInfo,
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if !posted.signed.viewer.is_staff() {
-        return Err(AppError::NotFound);
-    }
+    posted.signed.require_staff()?;
     create(
         &state,
         &info,
         &posted.signed,
-        parse_id(&client)?,
+        client,
         &posted.form,
     )
     .await
@@ -985,10 +977,10 @@ pub(crate) async fn live(
     State(state): State<AppState>,
     signed: Signed,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<LiveQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let conversation = messages::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let conversation = messages::get(&state.db, &signed.viewer, id).await?;
     let hash = session::session_hash(&headers, &state.config).ok_or(AppError::NotFound)?;
     let resumed = headers
         .get("last-event-id")

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
+use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -192,12 +193,11 @@ pub(crate) async fn add_quick_link(
 
 pub(crate) async fn remove_quick_link(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<Empty>,
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
-    let id = crate::kit::extract::parse_id(&id)?;
     firms::remove_quick_link(&state.db, &signed.viewer, id, &info.by(signed)).await?;
     Ok(Redirect::to("/staff/settings?saved=1#quick-links"))
 }

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::invitations::{SECRET_SLOT, queue_email_with_secret};
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -313,13 +314,13 @@ pub(crate) struct SendForm {
 /// Staff email a portal user of the matter's client a link to the matter.
 pub(crate) async fn send_for_matter(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let matter = matters::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let matter = matters::get(&state.db, &signed.viewer, id).await?;
     let target = format!("/portal/matters/{}", matter.id);
     let to = Target {
         client_id: matter.client_id,
@@ -333,13 +334,13 @@ pub(crate) async fn send_for_matter(
 /// Staff email a portal user of the form's client a link to fill it in.
 pub(crate) async fn send_for_form(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<SendForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let form = portico_db::forms::get(&state.db, &signed.viewer, parse_id(&id)?).await?;
+    let form = portico_db::forms::get(&state.db, &signed.viewer, id).await?;
     let a = form.assignment;
     let target = format!("/portal/forms/{}", a.id);
     let to = Target {

@@ -5,6 +5,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::state::AppState;
 
 const STYLESHEET: &str = include_str!("../../static/portico.css");
@@ -103,9 +104,8 @@ pub(crate) async fn logo(
 pub(crate) async fn person(
     State(state): State<AppState>,
     signed: crate::session::Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<impl IntoResponse, AppError> {
-    let id = crate::kit::extract::parse_id(&id)?;
     let bytes = portico_db::pictures::person(&state.db, &signed.viewer, id).await?;
     Ok(png(bytes, "private, max-age=300"))
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::tasks::{self, NewTask, Task};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::error::AppError;
+use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
@@ -189,11 +190,11 @@ pub(crate) async fn portal_list(
 pub(crate) async fn staff_list(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<PageQuery>,
 ) -> Result<TasksPage, AppError> {
     signed.require_staff()?;
-    page(&state, &signed, parse_id(&id)?, &q).await
+    page(&state, &signed, id, &q).await
 }
 
 #[derive(Deserialize)]
@@ -213,13 +214,13 @@ pub(crate) struct NewForm {
 
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     posted: Posted<NewForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     signed.require_staff()?;
-    let client = parse_id(&id)?;
+    let client = id;
     let f = &posted.form;
     let new = NewTask {
         matter_id: match f.matter.as_str() {
@@ -258,14 +259,13 @@ pub(crate) struct DoneForm {
 /// Ticks a task off or back on, from either side; the URL's side must be the viewer's.
 pub(crate) async fn set_done(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     info: ReqInfo,
     uri: Uri,
     posted: Posted<DoneForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     check_side(&uri, signed)?;
-    let id = parse_id(&id)?;
     let client = tasks::set_done(
         &state.db,
         &signed.viewer,
@@ -288,11 +288,10 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     info: ReqInfo,
     signed: Signed,
-    Path(id): Path<String>,
+    Id(id): Id,
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     use axum::extract::FromRequest;
-    let id = parse_id(&id)?;
     let client = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
     // Nothing is read, let alone stored, for a task that is not this client's open request.
     tasks::open_upload_task(&state.db, &signed.viewer, id).await?;
