@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{Db, DbError, Page, new_id, now, on_db};
+use crate::{Db, DbError, Page, Tx, new_id, now, on_db, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Opened {
@@ -30,19 +30,26 @@ pub struct Item<'a> {
 /// Notes that the (staff) viewer opened an item of a client. Clients opening their own items
 /// are not logged here; the caller has already checked the viewer may see the item.
 pub async fn record(db: &Db, viewer: &Viewer, item: Item<'_>) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    record_in(&mut tx, viewer, item).await?;
+    tx.commit().await
+}
+
+/// [`record`], inside the caller's transaction (with the audit event of the same opening).
+pub async fn record_in(tx: &mut Tx, viewer: &Viewer, item: Item<'_>) -> Result<(), DbError> {
     if !viewer.is_staff() {
         return Ok(());
     }
     let at = now();
     let label: String = item.label.chars().take(200).collect();
-    on_db!(db, p => sqlx::query(
+    on_tx!(tx, c => sqlx::query(
         "INSERT INTO access_log (id, firm_id, client_id, staff_user_id, item_type, item_id, label, opened_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (\
            SELECT 1 FROM access_log WHERE firm_id = $2 AND client_id = $3 AND staff_user_id = $4 \
            AND item_type = $5 AND item_id = $6 AND opened_at > $9)"
     ).bind(new_id()).bind(viewer.firm_id()).bind(item.client_id).bind(viewer.user_id())
     .bind(item.item_type).bind(item.item_id).bind(&label).bind(at).bind(at - Duration::minutes(10))
-    .execute(p).await.map(|r| r.rows_affected()))?;
+    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

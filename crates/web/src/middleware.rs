@@ -20,6 +20,8 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 use crate::kit::error::ErrorInfo;
+use crate::kit::paths::url_encode;
+use crate::kit::session::{Actor, ActorId};
 use crate::state::AppState;
 
 pub(crate) fn wrap(app: Router, state: AppState) -> Router {
@@ -99,7 +101,7 @@ async fn refuse_declared_over(max: usize, req: Request, next: Next) -> Response 
     if declared.is_some_and(|n| n > max as u64) {
         let mut res = crate::AppError::TooLarge(format!(
             "That was too large to accept: at most {} can be sent here.",
-            crate::files::human_size(max as i64)
+            crate::kit::layout::human_size(max as i64)
         ))
         .into_response();
         // The rest of the body is never read, so the connection cannot carry another request.
@@ -212,27 +214,6 @@ async fn same_origin_writes(State(state): State<AppState>, req: Request, next: N
     }
 }
 
-/// Who made a request, filled in by the session extractor once it resolves a session, so that
-/// the layers around the handler can name the person (see [`audit_refusals`]).
-#[derive(Clone, Default)]
-pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<ActorId>>);
-
-struct ActorId {
-    user_id: uuid::Uuid,
-    firm_id: uuid::Uuid,
-    email: String,
-}
-
-impl Actor {
-    pub(crate) fn set(&self, signed: &crate::session::Signed) {
-        let _ = self.0.set(ActorId {
-            user_id: signed.viewer.user_id(),
-            firm_id: signed.chrome.firm_id,
-            email: signed.chrome.user_email.clone(),
-        });
-    }
-}
-
 /// Refused requests audited per person (or, before sign-in, per address) within the throttle
 /// window; more are refused all the same but not written down, so a flood cannot fill the log.
 const REFUSALS_AUDITED: i64 = 20;
@@ -249,7 +230,7 @@ async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next)
     let what = format!("{} {}", parts.method, path_without_tokens(parts.uri.path()));
     let res = next.run(Request::from_parts(parts, body)).await;
     let status = res.status();
-    let who = actor.0.get();
+    let who = actor.get();
     // Our own refusals carry their error; a page that answers 403 by design (an access link
     // used on another device) records its own event.
     let ours = res.extensions().get::<ErrorInfo>().is_some();
@@ -288,15 +269,13 @@ async fn record_refusal(
     audit::record(&state.db, &origin, event).await
 }
 
-/// What a person is told when text they sent holds a NUL character.
-pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove the control characters. Then try again.";
-
 /// One rule for all text a request carries: no NUL character, which no one types and no
 /// database column stores (PostgreSQL refuses it). Checked here for the path, the query
 /// string (searches, filters) and form and JSON bodies; the text parts of multipart forms are
 /// checked where they are read (`forms::multipart_text`). File bytes are not text.
 async fn no_nul_in_text(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let refused = || crate::AppError::Invalid(NUL_REFUSED.into()).into_response();
+    let refused =
+        || crate::AppError::Invalid(crate::kit::error::NUL_REFUSED.into()).into_response();
     let uri = req.uri();
     if uri.path().to_ascii_lowercase().contains("%00")
         || uri.query().is_some_and(|q| query_has_nul(q.as_bytes()))
@@ -411,7 +390,7 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                 let target = format!("/login?next={}", url_encode(&next_path));
                 Redirect::to(&target).into_response()
             } else if is_api {
-                let mut r = axum::Json(crate::api::ApiError {
+                let mut r = axum::Json(crate::kit::api::ApiError {
                     error: message,
                     request_id,
                 })
@@ -470,11 +449,6 @@ fn default_message(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "This form has expired. Go back, reload the page and try again.",
         _ => "Something went wrong on our side. Nothing you entered was lost; please try again.",
     }
-}
-
-/// Percent-encodes a path for use as a query value.
-pub(crate) fn url_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[cfg(test)]

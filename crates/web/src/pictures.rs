@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use image::{ImageFormat, ImageReader, Limits};
 
 use crate::kit::error::AppError;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// The largest upload accepted, in bytes.

@@ -5,8 +5,8 @@ use portico_db::Db;
 use portico_storage::Storage;
 use tokio::sync::Notify;
 
+use crate::metrics::Metrics;
 use crate::passwords::PasswordHasher;
-use crate::system::metrics::Metrics;
 
 /// Settings the web layer needs, resolved from the configuration at start-up.
 #[derive(Debug, Clone)]

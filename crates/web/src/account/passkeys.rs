@@ -17,7 +17,7 @@ use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::signin::passkey::{
     FinishForm, begin, credentials, finish_registration, refuse, start_registration, unavailable,
 };

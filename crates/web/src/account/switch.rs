@@ -16,7 +16,7 @@ use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::{self as cookie, Signed};
+use crate::kit::session::{self as cookie, Signed};
 use crate::state::AppState;
 
 pub(crate) struct Place {

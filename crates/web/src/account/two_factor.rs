@@ -17,7 +17,7 @@ use crate::kit::extract::Empty;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::signin::second_step::{second_factor_ok, secret_of};
 use crate::state::AppState;
 use crate::totp;

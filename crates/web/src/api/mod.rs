@@ -2,24 +2,24 @@
 //! permission checks as the pages. Each feature keeps its API handlers in its own folder; the
 //! OpenAPI document is generated from them here.
 
-mod auth;
-
-pub(crate) use crate::clients::api::origin as api_origin;
-pub(crate) use auth::ApiViewer;
-
 use crate::clients::api as clients;
 use crate::files::api as files;
 use crate::messages::api as messages;
 
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use portico_core::Viewer;
+use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kit::api::{ApiError, ApiViewer};
+use crate::kit::error::AppError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -43,7 +43,7 @@ impl Modify for BearerAuth {
 
 pub(crate) fn routes() -> Router<AppState> {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::me))
+        .routes(routes!(me))
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::get))
         .routes(routes!(clients::matters, clients::create_matter))
@@ -66,11 +66,31 @@ pub(crate) fn routes() -> Router<AppState> {
     )
 }
 
-/// An error body, as every API error returns it.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct ApiError {
-    /// What went wrong, in a sentence.
-    pub error: String,
-    /// Quote this when asking for support.
-    pub request_id: String,
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    pub user_id: uuid::Uuid,
+    pub firm_id: uuid::Uuid,
+    pub firm_name: String,
+    pub role: String,
+}
+
+/// Who this token speaks for.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+) -> Result<Json<Me>, AppError> {
+    let firm = portico_db::firms::of_viewer(&state.db, &viewer).await?;
+    let role = match &viewer {
+        Viewer::Staff { role, .. } => role.as_str().to_string(),
+        Viewer::Client { .. } => "client".to_string(),
+    };
+    Ok(Json(Me {
+        user_id: viewer.user_id(),
+        firm_id: firm.id,
+        firm_name: firm.name,
+        role,
+    }))
 }

@@ -16,9 +16,9 @@ use time::{Date, OffsetDateTime, Time};
 use crate::kit::csv;
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths::url_encode;
 use crate::kit::request::ReqInfo;
-use crate::middleware::url_encode;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 100;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 50;

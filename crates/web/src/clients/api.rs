@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::ApiError;
-use crate::api::ApiViewer;
+use crate::kit::api::ApiError;
+use crate::kit::api::ApiViewer;
+use crate::kit::api::{origin, rfc3339};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
@@ -62,11 +63,6 @@ impl From<matters::Matter> for MatterOut {
             created_at: rfc3339(m.created_at),
         }
     }
-}
-
-pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A new client. The firm is the token holder's; it cannot be chosen.
@@ -253,17 +249,4 @@ pub(crate) async fn add_comment(
     let origin = origin(&state, &viewer, &info).await?;
     let c = comments::add(&state.db, &viewer, id, &input.body, &origin).await?;
     Ok((StatusCode::CREATED, Json(c.into())))
-}
-
-pub(crate) async fn origin(
-    state: &AppState,
-    viewer: &portico_core::Viewer,
-    info: &ReqInfo,
-) -> Result<portico_db::audit::Origin, AppError> {
-    let user = portico_db::users::by_id(&state.db, viewer.user_id())
-        .await?
-        .ok_or(AppError::SignInRequired)?;
-    let mut origin = info.anonymous(&user.email, Some(user.id));
-    origin.actor = format!("{} (api)", user.email);
-    Ok(origin)
 }

@@ -14,7 +14,7 @@ use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// The client a client admin looks after; anyone else finds nothing here.

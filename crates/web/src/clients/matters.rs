@@ -16,7 +16,7 @@ use crate::kit::extract::check_side;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// How many of the newest comments a matter page shows.

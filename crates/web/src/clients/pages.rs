@@ -16,11 +16,11 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
+use crate::kit::paths::url_encode;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::middleware::url_encode;
+use crate::kit::session::Signed;
 use crate::page_cache::Kept;
-use crate::session::Signed;
 use crate::state::AppState;
 
 const PAGE_SIZE: u32 = 50;

@@ -1,8 +1,7 @@
-//! The home pages: the client's dashboard (one registry of sections, each with its card and
-//! place in the navigation) and the staff home.
+//! The home pages: the client's dashboard (a card per section of `kit::sections`) and the
+//! staff home.
 
 mod portal;
-pub(crate) mod sections;
 mod staff;
 
 use axum::Router;

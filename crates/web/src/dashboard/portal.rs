@@ -9,11 +9,11 @@ use portico_core::Viewer;
 use portico_db::firms::{self, QuickLink};
 use portico_db::matters::{self, Matter};
 
-use crate::dashboard::sections::{self, Card};
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::sections::{self, Card};
+use crate::kit::session::Signed;
 use crate::page_cache::Kept;
-use crate::session::Signed;
 use crate::state::AppState;
 
 fn client_of(signed: &Signed) -> Result<uuid::Uuid, AppError> {

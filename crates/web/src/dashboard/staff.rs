@@ -11,8 +11,8 @@ use portico_db::messages;
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::session::Signed;
 use crate::page_cache::Kept;
-use crate::session::Signed;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::ApiError;
-use crate::api::ApiViewer;
-use crate::clients::api::{origin, rfc3339};
+use crate::kit::api::ApiError;
+use crate::kit::api::ApiViewer;
+use crate::kit::api::{origin, rfc3339};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;

@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::files::{self};
 
 use super::download::previewable;
-use super::list::{files_home, human_size};
+use super::list::files_home;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::layout::human_size;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// A file's own page: its details and the comments on it, both ways.

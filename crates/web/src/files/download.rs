@@ -12,7 +12,7 @@ use portico_storage::crypt;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` over an object of `size` bytes, as a half-open
@@ -190,18 +190,20 @@ pub(crate) async fn serve(
         }
         None => Err(AppError::from(e)),
     };
-    audit::record(&state.db, origin, event)
-        .await
-        .or_else(logged_instead)?;
     let item = access_log::Item {
         client_id: f.client_id,
         item_type: files::ITEM,
         item_id: f.id,
         label: &f.name,
     };
-    access_log::record(&state.db, viewer, item)
-        .await
-        .or_else(logged_instead)?;
+    // The audit event and the access log's row are written together, or neither is.
+    let recorded = async {
+        let mut tx = state.db.begin().await?;
+        audit::append(&mut tx, origin, event).await?;
+        access_log::record_in(&mut tx, viewer, item).await?;
+        tx.commit().await
+    };
+    recorded.await.or_else(logged_instead)?;
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     if inline {

@@ -14,21 +14,12 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
-use crate::session::Signed;
+use crate::kit::layout::human_size;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// How many files a page of a list shows.
 const PAGE: i64 = 100;
-
-pub(crate) fn human_size(bytes: i64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        n if n < 1024 => format!("{n} B"),
-        n if n < 1024 * 1024 => format!("{:.1} KB", b / 1024.0),
-        n if n < 1024 * 1024 * 1024 => format!("{:.1} MB", b / 1024.0 / 1024.0),
-        _ => format!("{:.2} GB", b / 1024.0 / 1024.0 / 1024.0),
-    }
-}
 
 /// A file row as pages show it.
 pub(crate) struct Row {

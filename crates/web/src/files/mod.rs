@@ -13,7 +13,6 @@ mod upload;
 mod zip;
 
 pub(crate) use download::serve;
-pub(crate) use list::human_size;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -7,9 +7,9 @@ use portico_db::files::{self, NewFile};
 use portico_db::new_id;
 use sha2::{Digest, Sha256};
 
-use super::list::human_size;
 use crate::kit::error::AppError;
-use crate::session::Signed;
+use crate::kit::layout::human_size;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// Recognises a few types from a file's first bytes; anything else is plain bytes. Downloads

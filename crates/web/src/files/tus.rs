@@ -24,13 +24,13 @@ use portico_db::uploads::{self, Part, Upload};
 use portico_db::{clients, new_id};
 use portico_storage::crypt;
 
-use crate::api::{ApiViewer, api_origin};
 use crate::files::store::{over_limit, store_stream, upload_limit};
+use crate::kit::api::{ApiViewer, origin as api_origin};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 const VERSION: &str = "1.0.0";

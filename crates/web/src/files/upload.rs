@@ -1,6 +1,6 @@
 //! Uploading one or many files from a page, into the folder being viewed.
 
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients;
@@ -11,9 +11,9 @@ use super::store::store_and_record;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
-use crate::kit::posted::{multipart_csrf, multipart_text};
+use crate::kit::posted::{MultipartPost, multipart_text};
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// Staff upload one or many files into a client's files.
@@ -59,25 +59,21 @@ async fn upload_into(
             "Choose files with the upload form.".into(),
         ));
     }
-    let mut form = Multipart::from_request(req, state)
-        .await
-        .map_err(|_| AppError::Invalid("The upload could not be read.".into()))?;
+    let mut form = MultipartPost::open(
+        req,
+        state,
+        signed,
+        "The upload could not be read.",
+        "The upload was cut off. Please try again.",
+    )
+    .await?;
     let origin = info.by(signed);
-    let mut checked = false;
     let mut count = 0;
     let mut folder = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::Invalid("The upload was cut off. Please try again.".into()))?
-    {
+    while let Some(field) = form.next().await? {
         match field.name() {
-            Some("csrf") => {
-                multipart_csrf(signed, field).await?;
-                checked = true;
-            }
             // The folder comes before the files, as the page's form sends it.
-            Some("folder") if checked && count == 0 => {
+            Some("folder") if count == 0 => {
                 let raw = multipart_text(field, 64, "That folder does not exist.").await?;
                 if !raw.is_empty() {
                     let (f, _) = folders::get(&state.db, &signed.viewer, parse_id(&raw)?).await?;
@@ -87,23 +83,20 @@ async fn upload_into(
                     folder = Some(f.id);
                 }
             }
-            Some("file") if checked => {
+            Some("file") => {
                 if field.file_name().is_none_or(str::is_empty) {
                     continue;
                 }
                 store_and_record(state, signed, client.id, folder, field, &origin).await?;
                 count += 1;
             }
-            Some("file") => return Err(AppError::Csrf),
             _ => {}
         }
     }
     if count == 0 {
-        return Err(if checked {
-            AppError::Invalid("Choose at least one file to upload.".into())
-        } else {
-            AppError::Csrf
-        });
+        return Err(AppError::Invalid(
+            "Choose at least one file to upload.".into(),
+        ));
     }
     Ok(Redirect::to(&back_to(signed, client.id, folder, "uploaded")).into_response())
 }

@@ -69,19 +69,22 @@ pub(crate) async fn zip(
         chosen.push((f, name, key));
     }
     let origin = info.by(signed);
+    // Every file of the zip is recorded as a download, in one transaction.
+    let mut tx = state.db.begin().await?;
     for (f, _, _) in &chosen {
         let event = audit::Event::new(Some(f.firm_id), "file.download")
             .object(files::ITEM, f.id)
             .detail("zip");
-        audit::record(&state.db, &origin, event).await?;
+        audit::append(&mut tx, &origin, event).await?;
         let item = access_log::Item {
             client_id: f.client_id,
             item_type: files::ITEM,
             item_id: f.id,
             label: &f.name,
         };
-        access_log::record(&state.db, &signed.viewer, item).await?;
+        access_log::record_in(&mut tx, &signed.viewer, item).await?;
     }
+    tx.commit().await?;
     let (writer, reader) = tokio::io::duplex(256 * 1024);
     let storage = state.storage.clone();
     tokio::spawn(async move {

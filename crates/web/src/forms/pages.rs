@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,9 +24,10 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
+use crate::kit::posted::MultipartPost;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// The largest form page a client can post without files.
@@ -508,25 +509,17 @@ async fn read_post(
             "This page could not be saved. Reload it and try again.".into(),
         ));
     }
-    let mut form = Multipart::from_request(req, state)
-        .await
-        .map_err(|_| AppError::Invalid("The page could not be read.".into()))?;
-    let mut checked = false;
+    let mut form = MultipartPost::open(
+        req,
+        state,
+        signed,
+        "The page could not be read.",
+        "The page was cut off. Please try again.",
+    )
+    .await?;
     let mut total = 0usize;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::Invalid("The page was cut off. Please try again.".into()))?
-    {
+    while let Some(field) = form.next().await? {
         let name = field.name().unwrap_or("").to_string();
-        if name == "csrf" {
-            crate::kit::posted::multipart_csrf(signed, field).await?;
-            checked = true;
-            continue;
-        }
-        if !checked {
-            return Err(AppError::Csrf);
-        }
         if let Some(qid) = name.strip_prefix("file.") {
             if field.file_name().is_none_or(str::is_empty) {
                 continue;
@@ -565,9 +558,6 @@ async fn read_post(
             ));
         }
         post.pairs.push((name, value));
-    }
-    if !checked {
-        return Err(AppError::Csrf);
     }
     Ok(post)
 }

@@ -210,3 +210,6 @@ impl From<StorageError> for AppError {
         }
     }
 }
+
+/// What a person is told when text they sent holds a NUL character.
+pub(crate) const NUL_REFUSED: &str = "What you entered holds a character that cannot be stored (a NUL byte). Remove the control characters. Then try again.";

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::kit::error::AppError;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 
 /// A form post with no fields besides its anti-forgery token.
 #[derive(Deserialize)]

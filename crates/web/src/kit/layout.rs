@@ -1,6 +1,6 @@
 //! What every signed-in page shows around its content: firm, navigation, the person, log out.
 
-use crate::session::Signed;
+use crate::kit::session::Signed;
 
 pub(crate) struct NavItem {
     pub href: &'static str,
@@ -44,7 +44,7 @@ impl Layout {
             ]
         } else {
             let mut v = vec![("/portal", "Home")];
-            v.extend(crate::dashboard::sections::nav(&signed.viewer));
+            v.extend(crate::kit::sections::nav(&signed.viewer));
             v
         };
         if let portico_core::Viewer::Client {
@@ -140,4 +140,15 @@ fn zone(name: &str) -> jiff::tz::TimeZone {
         return jiff::tz::TimeZone::UTC;
     }
     jiff::tz::db().get(name).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A size in bytes as people read it: "12 B", "3.4 KB", "5.6 MB", "1.23 GB".
+pub(crate) fn human_size(bytes: i64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.1} KB", b / 1024.0),
+        n if n < 1024 * 1024 * 1024 => format!("{:.1} MB", b / 1024.0 / 1024.0),
+        _ => format!("{:.2} GB", b / 1024.0 / 1024.0 / 1024.0),
+    }
 }

@@ -1,13 +1,15 @@
 //! Form posts from signed-in pages: the body is read once, its anti-forgery token checked
-//! against the session, then the rest is parsed into the handler's type.
+//! against the session, then the rest is parsed into the handler's type; multipart posts have
+//! their token checked before any other part is read.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::multipart::Field;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
 use crate::kit::error::AppError;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 /// A checked form post and the person who sent it.
@@ -55,7 +57,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
 
 /// Reads a text part of a multipart form, refusing more than `max` bytes with `too_long`.
 pub(crate) async fn multipart_text(
-    mut field: axum::extract::multipart::Field<'_>,
+    mut field: Field<'_>,
     max: usize,
     too_long: &str,
 ) -> Result<String, AppError> {
@@ -73,16 +75,49 @@ pub(crate) async fn multipart_text(
     let text = String::from_utf8(buf)
         .map_err(|_| AppError::Invalid("The form could not be read.".into()))?;
     if text.contains('\0') {
-        return Err(AppError::Invalid(crate::middleware::NUL_REFUSED.into()));
+        return Err(AppError::Invalid(crate::kit::error::NUL_REFUSED.into()));
     }
     Ok(text)
 }
 
-/// Checks a multipart form's anti-forgery token part (a token is short; more is refused).
-pub(crate) async fn multipart_csrf(
-    signed: &Signed,
-    field: axum::extract::multipart::Field<'_>,
-) -> Result<(), AppError> {
-    let sent = multipart_text(field, 128, "The form could not be read.").await?;
-    signed.check_csrf(&sent)
+/// A multipart form post from a signed-in page, its anti-forgery token checked: the token
+/// must be the first part, and nothing after it is read until it matched. Text parts are read
+/// with [`multipart_text`], bounded; file parts stream.
+pub(crate) struct MultipartPost {
+    form: Multipart,
+    cut_off: &'static str,
+}
+
+impl MultipartPost {
+    /// Opens `req` as `signed`'s multipart form and checks its token. `unreadable` answers a
+    /// body that is no multipart form; `cut_off` one that ends in the middle of a part.
+    pub(crate) async fn open(
+        req: Request,
+        state: &AppState,
+        signed: &Signed,
+        unreadable: &str,
+        cut_off: &'static str,
+    ) -> Result<Self, AppError> {
+        let form = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| AppError::Invalid(unreadable.into()))?;
+        let mut post = MultipartPost { form, cut_off };
+        match post.next().await? {
+            Some(field) if field.name() == Some("csrf") => {
+                // A token is short; more is refused.
+                let sent = multipart_text(field, 128, "The form could not be read.").await?;
+                signed.check_csrf(&sent)?;
+                Ok(post)
+            }
+            _ => Err(AppError::Csrf),
+        }
+    }
+
+    /// The next part, or `None` after the last.
+    pub(crate) async fn next(&mut self) -> Result<Option<Field<'_>>, AppError> {
+        self.form
+            .next_field()
+            .await
+            .map_err(|_| AppError::Invalid(self.cut_off.into()))
+    }
 }

@@ -8,7 +8,6 @@ use axum::http::request::Parts;
 use portico_db::audit::Origin;
 use tower_http::request_id::RequestId;
 
-use crate::session::Signed;
 use crate::state::AppState;
 
 pub struct ReqInfo {
@@ -18,16 +17,6 @@ pub struct ReqInfo {
 }
 
 impl ReqInfo {
-    /// The audit origin of a signed-in person's action.
-    pub fn by(&self, signed: &Signed) -> Origin {
-        Origin {
-            actor_user_id: Some(signed.viewer.user_id()),
-            actor: signed.chrome.user_email.clone(),
-            request_id: self.request_id.clone(),
-            ip: self.ip.clone(),
-        }
-    }
-
     /// The audit origin of an action by someone not (yet) signed in.
     pub fn anonymous(&self, actor: &str, user_id: Option<uuid::Uuid>) -> Origin {
         Origin {

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -22,9 +22,9 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
-use crate::kit::posted::{Posted, multipart_csrf, multipart_text};
+use crate::kit::posted::{MultipartPost, Posted, multipart_text};
 use crate::kit::request::ReqInfo;
-use crate::session::{self, Signed};
+use crate::kit::session::{self, Signed};
 use crate::state::AppState;
 
 /// Messages per page of a conversation.
@@ -131,7 +131,7 @@ fn show(
                 (
                     format!("/files/{}", a.file_id),
                     a.name.clone(),
-                    crate::files::human_size(a.size),
+                    crate::kit::layout::human_size(a.size),
                 )
             })
             .collect(),
@@ -242,7 +242,7 @@ pub(crate) async fn list(
                     title: h.title,
                     client_name: h.client_name,
                     author_name: h.author_name,
-                    excerpt: crate::dashboard::sections::excerpt(&h.body, 160),
+                    excerpt: crate::kit::sections::excerpt(&h.body, 160),
                     when: layout.when(&h.created_at),
                 })
                 .collect(),
@@ -531,24 +531,19 @@ pub(crate) async fn reply_upload(
             "Send the reply with the form on the page.".into(),
         ));
     }
-    let mut form = Multipart::from_request(req, &state)
-        .await
-        .map_err(|_| AppError::Invalid("The reply could not be read.".into()))?;
-    let mut checked = false;
+    let mut form = MultipartPost::open(
+        req,
+        &state,
+        &signed,
+        "The reply could not be read.",
+        "The reply was cut off. Please try again.",
+    )
+    .await?;
     let mut body = String::new();
     let mut stored = Vec::new();
     let read: Result<(), AppError> = async {
-        while let Some(field) = form
-            .next_field()
-            .await
-            .map_err(|_| AppError::Invalid("The reply was cut off. Please try again.".into()))?
-        {
+        while let Some(field) = form.next().await? {
             match field.name() {
-                Some("csrf") => {
-                    multipart_csrf(&signed, field).await?;
-                    checked = true;
-                }
-                _ if !checked => return Err(AppError::Csrf),
                 Some("body") => {
                     let too_long = format!(
                         "The message is longer than {} characters. Shorten it, or send it in parts.",
@@ -571,7 +566,7 @@ pub(crate) async fn reply_upload(
                 _ => {}
             }
         }
-        if checked { Ok(()) } else { Err(AppError::Csrf) }
+        Ok(())
     }
     .await;
     let forget = |stored: Vec<(crate::files::store::NewFileOwned, String)>| {
@@ -856,14 +851,7 @@ pub(crate) async fn staff_create(
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     posted.signed.require_staff()?;
-    create(
-        &state,
-        &info,
-        &posted.signed,
-        client,
-        &posted.form,
-    )
-    .await
+    create(&state, &info, &posted.signed, client, &posted.form).await
 }
 
 pub(crate) async fn portal_create(

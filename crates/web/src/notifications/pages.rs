@@ -16,7 +16,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
-use crate::session::{self, Signed};
+use crate::kit::session::{self, Signed};
 use crate::state::AppState;
 
 /// How many notifications the list shows.

@@ -17,8 +17,8 @@ use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
+use crate::kit::session::Signed;
 use crate::pictures::ImageUpload;
-use crate::session::Signed;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]

@@ -22,7 +22,7 @@ use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::{self as cookie, device_token, set_device_cookie};
+use crate::kit::session::{self as cookie, device_token, set_device_cookie};
 use crate::state::AppState;
 use crate::tokens::{hash_token, new_token};
 
@@ -207,7 +207,7 @@ pub(crate) async fn open(
     let target = if second_step {
         format!(
             "/login/2fa?next={}",
-            crate::middleware::url_encode(&link.target)
+            crate::kit::paths::url_encode(&link.target)
         )
     } else {
         link.target.clone()
@@ -363,7 +363,7 @@ struct Target<'a> {
 async fn send(
     state: &AppState,
     info: &ReqInfo,
-    signed: &crate::session::Signed,
+    signed: &crate::kit::session::Signed,
     form: &SendForm,
     to: Target<'_>,
 ) -> Result<(), AppError> {

@@ -18,7 +18,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::{self, MaybeSigned};
+use crate::kit::session::{self, MaybeSigned};
 use crate::state::AppState;
 use crate::tokens::hash_token;
 
@@ -242,7 +242,7 @@ pub(crate) async fn begin_session(
     let target = if second_step {
         format!(
             "/login/2fa?next={}",
-            crate::middleware::url_encode(&landing)
+            crate::kit::paths::url_encode(&landing)
         )
     } else {
         landing

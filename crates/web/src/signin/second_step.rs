@@ -21,7 +21,7 @@ use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
-use crate::session::{self as cookie};
+use crate::kit::session::{self as cookie};
 use crate::signin::passkey::{
     FinishForm, begin, credentials, refuse, unavailable, verify, webauthn,
 };

@@ -103,7 +103,7 @@ pub(crate) async fn logo(
 /// A person's picture, for those who work with them.
 pub(crate) async fn person(
     State(state): State<AppState>,
-    signed: crate::session::Signed,
+    signed: crate::kit::session::Signed,
     Id(id): Id,
 ) -> Result<impl IntoResponse, AppError> {
     let bytes = portico_db::pictures::person(&state.db, &signed.viewer, id).await?;

@@ -3,7 +3,6 @@
 
 mod assets;
 mod health;
-pub(crate) mod metrics;
 
 use axum::Router;
 use axum::routing::get;

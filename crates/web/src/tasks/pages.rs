@@ -15,9 +15,10 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
+use crate::kit::posted::MultipartPost;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
-use crate::session::Signed;
+use crate::kit::session::Signed;
 use crate::state::AppState;
 
 pub(crate) struct Row {
@@ -291,44 +292,28 @@ pub(crate) async fn upload(
     Id(id): Id,
     req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    use axum::extract::FromRequest;
     let client = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
     // Nothing is read, let alone stored, for a task that is not this client's open request.
     tasks::open_upload_task(&state.db, &signed.viewer, id).await?;
-    let mut form = axum::extract::Multipart::from_request(req, &state)
-        .await
-        .map_err(|_| AppError::Invalid("Choose a file with the form on the page.".into()))?;
-    let mut checked = false;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| AppError::Invalid("The upload was cut off. Please try again.".into()))?
-    {
-        match field.name() {
-            Some("csrf") => {
-                crate::kit::posted::multipart_csrf(&signed, field).await?;
-                checked = true;
-            }
-            Some("file") if checked => {
-                if field.file_name().is_none_or(str::is_empty) {
-                    continue;
-                }
-                let origin = info.by(&signed);
-                let file = crate::files::store::store_and_record(
-                    &state, &signed, client, None, field, &origin,
-                )
-                .await?;
-                tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
-                state.jobs_waiting.notify_one();
-                return Ok(Redirect::to("/portal/tasks").into_response());
-            }
-            _ if !checked => return Err(AppError::Csrf),
-            _ => {}
+    let mut form = MultipartPost::open(
+        req,
+        &state,
+        &signed,
+        "Choose a file with the form on the page.",
+        "The upload was cut off. Please try again.",
+    )
+    .await?;
+    while let Some(field) = form.next().await? {
+        if field.name() != Some("file") || field.file_name().is_none_or(str::is_empty) {
+            continue;
         }
+        let origin = info.by(&signed);
+        let file =
+            crate::files::store::store_and_record(&state, &signed, client, None, field, &origin)
+                .await?;
+        tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
+        state.jobs_waiting.notify_one();
+        return Ok(Redirect::to("/portal/tasks").into_response());
     }
-    if checked {
-        Err(AppError::Invalid("Choose a file to send.".into()))
-    } else {
-        Err(AppError::Csrf)
-    }
+    Err(AppError::Invalid("Choose a file to send.".into()))
 }

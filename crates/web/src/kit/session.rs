@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use time::Duration;
 
 use crate::kit::error::AppError;
+use crate::kit::request::ReqInfo;
 use crate::state::{AppState, WebConfig};
 use crate::tokens::hash_token;
 
@@ -188,8 +189,12 @@ impl FromRequestParts<AppState> for Signed {
             .await?
             .ok_or(AppError::SignInRequired)?;
         // The refusal audit names who asked.
-        if let Some(actor) = parts.extensions.get::<crate::middleware::Actor>() {
-            actor.set(&signed);
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            actor.set(
+                signed.viewer.user_id(),
+                signed.chrome.firm_id,
+                &signed.chrome.user_email,
+            );
         }
         // A firm that requires two-step sign-in sends those without it to set it up first.
         if signed.chrome.totp_required
@@ -289,7 +294,7 @@ pub(crate) struct Start<'a> {
 /// ending `replaces` in the same transaction, and returns the cookie that carries it.
 pub(crate) async fn start(
     state: &AppState,
-    info: &crate::kit::request::ReqInfo,
+    info: &ReqInfo,
     replaces: Option<&[u8]>,
     s: Start<'_>,
 ) -> Result<HeaderValue, AppError> {
@@ -317,6 +322,45 @@ pub(crate) async fn start(
         None => sessions::create(&state.db, next).await?,
     }
     Ok(set_cookie(&state.config, &token))
+}
+
+/// Who made a request, filled in by the session extractor once it resolves a session, so that
+/// the layers around the handler can name the person (the refusals' audit in `middleware`).
+#[derive(Clone, Default)]
+pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<ActorId>>);
+
+pub(crate) struct ActorId {
+    pub user_id: uuid::Uuid,
+    pub firm_id: uuid::Uuid,
+    pub email: String,
+}
+
+impl Actor {
+    /// Names the person, once a session is resolved.
+    pub(crate) fn set(&self, user_id: uuid::Uuid, firm_id: uuid::Uuid, email: &str) {
+        let _ = self.0.set(ActorId {
+            user_id,
+            firm_id,
+            email: email.to_string(),
+        });
+    }
+
+    /// The person, if a session was resolved.
+    pub(crate) fn get(&self) -> Option<&ActorId> {
+        self.0.get()
+    }
+}
+
+impl ReqInfo {
+    /// The audit origin of a signed-in person's action.
+    pub fn by(&self, signed: &Signed) -> portico_db::audit::Origin {
+        portico_db::audit::Origin {
+            actor_user_id: Some(signed.viewer.user_id()),
+            actor: signed.chrome.user_email.clone(),
+            request_id: self.request_id.clone(),
+            ip: self.ip.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
