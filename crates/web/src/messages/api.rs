@@ -198,7 +198,7 @@ pub(crate) async fn page(
     let list = messages::page(&state.db, &conversation, q.before, limit).await?;
     let seqs = list.first().zip(list.last()).map(|(a, b)| (a.seq, b.seq));
     let origin = origin(&state, &viewer, &info).await?;
-    crate::messages::pages::record_read(&state, &viewer, &origin, &conversation, seqs).await?;
+    crate::messages::record_read(&state, &viewer, &origin, &conversation, seqs).await?;
     let next_before = list.first().map(|m| m.seq).filter(|s| *s > 1);
     Ok(Json(MessagePage {
         conversation: conversation.into(),
