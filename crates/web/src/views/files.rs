@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use portico_core::Side;
+use portico_core::files::ScanStatus;
 use portico_db::files::{self, Listed, NewFile};
 use portico_db::folders;
 use portico_db::shares::Audience;
@@ -53,7 +55,7 @@ fn rows(list: Vec<Listed>) -> Vec<Row> {
     list.into_iter()
         .map(|file| Row {
             size: human_size(file.size),
-            preview: previewable(&file.content_type) && file.scan_status == "clean",
+            preview: previewable(&file.content_type) && file.scan_status == ScanStatus::Clean,
             kind: match file.content_type.as_str() {
                 "application/pdf" => "PDF",
                 "image/png" | "image/jpeg" | "image/gif" => "Picture",
@@ -282,7 +284,7 @@ async fn page_for(
         crumbs,
         can_change_folder: folder
             .as_ref()
-            .is_some_and(|f| staff || f.created_side == "client"),
+            .is_some_and(|f| staff || f.created_side == Side::Client),
         folder,
         subfolders,
         outline,
@@ -1200,7 +1202,7 @@ async fn comments_page_for(
             })
             .collect(),
         size: human_size(file.size),
-        preview: previewable(&file.content_type) && file.scan_status == "clean",
+        preview: previewable(&file.content_type) && file.scan_status == ScanStatus::Clean,
         back,
         file,
         error: None,
