@@ -102,6 +102,16 @@ impl Kind {
     }
 }
 
+crate::named_enum! {
+    /// Where a form sent to a client stands.
+    pub enum AssignmentStatus("form status") {
+        /// The client may fill it in (again, when the firm asked for changes).
+        Open = "open",
+        /// Submitted; the firm reviews it.
+        Submitted = "submitted",
+    }
+}
+
 /// Show a field only when an earlier field's answer is (or, for multiple choice, includes)
 /// `equals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,25 @@ impl StaffRole {
     }
 }
 
+crate::named_enum! {
+    /// Which side of the portal someone is on: the firm's staff or a client's people. Stored
+    /// with what they wrote or uploaded, and as where a session works.
+    pub enum Side("side") {
+        Staff = "staff",
+        Client = "client",
+    }
+}
+
+impl Side {
+    /// The side across the portal from this one.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Staff => Side::Client,
+            Side::Client => Side::Staff,
+        }
+    }
+}
+
 /// Who is asking: a staff member of a firm, or a portal user of one client of a firm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Viewer {
@@ -65,6 +84,13 @@ impl Viewer {
 
     pub fn is_staff(&self) -> bool {
         matches!(self, Viewer::Staff { .. })
+    }
+
+    pub fn side(&self) -> Side {
+        match self {
+            Viewer::Staff { .. } => Side::Staff,
+            Viewer::Client { .. } => Side::Client,
+        }
     }
 
     /// The client a client viewer is confined to; `None` for staff, who see the whole firm.
@@ -119,5 +145,11 @@ mod tests {
             assert_eq!(StaffRole::parse(role.as_str()), Some(role));
         }
         assert_eq!(StaffRole::parse("root"), None);
+    }
+
+    #[test]
+    fn a_side_is_across_from_the_other() {
+        assert_eq!(Side::Staff.other(), Side::Client);
+        assert_eq!(Side::Client.other(), Side::Staff);
     }
 }

@@ -1,5 +1,6 @@
 //! Clients of a firm (people or organisations) and their portal users.
 
+use portico_core::clients::ClientKind;
 use portico_core::{Viewer, validate};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
@@ -14,7 +15,8 @@ pub struct Client {
     pub id: Uuid,
     #[serde(skip)]
     pub firm_id: Uuid,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ClientKind,
     pub name: String,
     pub email: Option<String>,
     pub portal_open: bool,
@@ -111,13 +113,8 @@ pub async fn create(
     origin: &Origin,
 ) -> Result<Client, DbError> {
     staff_only(viewer)?;
-    let kind = match input.kind.as_str() {
-        "person" | "organisation" => input.kind.clone(),
-        _ => {
-            return Err(
-                portico_core::Invalid::new("kind", "Choose person or organisation.").into(),
-            );
-        }
+    let Some(kind) = ClientKind::parse(&input.kind) else {
+        return Err(portico_core::Invalid::new("kind", "Choose person or organisation.").into());
     };
     let name = validate::text("name", &input.name, 200)?;
     let email = match input
@@ -132,7 +129,7 @@ pub async fn create(
     let mut tx = db.begin().await?;
     let client: Client = on_tx!(&mut tx, c => sqlx::query_as(
         "INSERT INTO clients (id, firm_id, kind, name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *"
-    ).bind(new_id()).bind(viewer.firm_id()).bind(&kind).bind(&name).bind(&email).bind(now())
+    ).bind(new_id()).bind(viewer.firm_id()).bind(kind.as_str()).bind(&name).bind(&email).bind(now())
     .fetch_one(&mut **c).await)?;
     audit::append(
         &mut tx,

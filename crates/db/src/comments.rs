@@ -33,7 +33,7 @@ pub async fn add(
 ) -> Result<Comment, DbError> {
     let matter = matters::get(db, viewer, matter_id).await?;
     let body = validate::text("body", body, MAX_CHARS)?;
-    let side = if viewer.is_staff() { "staff" } else { "client" };
+    let side = viewer.side().as_str();
     let id = new_id();
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query(

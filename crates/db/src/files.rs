@@ -2,7 +2,8 @@
 //! what they uploaded and what the firm shared with them (through the one share mechanism),
 //! from the next request on. The bytes live in object storage under `storage_key`.
 
-use portico_core::Viewer;
+use portico_core::files::ScanStatus;
+use portico_core::{Side, Viewer};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -27,8 +28,8 @@ pub struct StoredFile {
     pub uploaded_by: Uuid,
     pub uploaded_side: String,
     pub created_at: OffsetDateTime,
-    /// `clean` (served), `pending` (waiting for the virus scanner) or `infected` (never served).
-    pub scan_status: String,
+    #[sqlx(try_from = "String")]
+    pub scan_status: ScanStatus,
     /// What the scanner found in an infected file.
     pub scan_verdict: String,
     /// The file's key wrapped by its firm's key, when its bytes are sealed; empty otherwise.
@@ -46,13 +47,13 @@ pub struct StoredFile {
 impl StoredFile {
     /// Why the file cannot be served now, if it cannot: a sentence for the person asking.
     pub fn unavailable(&self) -> Option<String> {
-        match self.scan_status.as_str() {
-            "clean" => None,
-            "infected" => Some(format!(
+        match self.scan_status {
+            ScanStatus::Clean => None,
+            ScanStatus::Infected => Some(format!(
                 "This file is quarantined: the virus scanner found {} in it. It cannot be downloaded.",
                 self.scan_verdict
             )),
-            _ => Some(
+            ScanStatus::Pending => Some(
                 "This file is being checked for viruses. It can be downloaded once the check is done; try again in a minute."
                     .into(),
             ),
@@ -72,7 +73,8 @@ pub struct Listed {
     pub created_at: OffsetDateTime,
     pub shared: bool,
     pub read_at: Option<OffsetDateTime>,
-    pub scan_status: String,
+    #[sqlx(try_from = "String")]
+    pub scan_status: ScanStatus,
     pub scan_verdict: String,
     pub version: i64,
 }
@@ -180,8 +182,12 @@ pub(crate) async fn insert(
     origin: &Origin,
 ) -> Result<StoredFile, DbError> {
     let name = portico_core::validate::file_name(f.name);
-    let side = if viewer.is_staff() { "staff" } else { "client" };
-    let status = if f.scan { "pending" } else { "clean" };
+    let side = viewer.side().as_str();
+    let status = if f.scan {
+        ScanStatus::Pending
+    } else {
+        ScanStatus::Clean
+    };
     let at = now();
     // One writer per client at a time, so two uploads of one name become two versions.
     crate::folders::lock_client(tx, client_id).await?;
@@ -208,7 +214,7 @@ pub(crate) async fn insert(
          uploaded_side, created_at, scan_status, key_wrapped, folder_id, lineage_id, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *"
     ).bind(f.id).bind(firm_id).bind(client_id).bind(&name).bind(f.size).bind(f.content_type)
-    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(at).bind(status)
+    .bind(f.sha256).bind(f.storage_key).bind(viewer.user_id()).bind(side).bind(at).bind(status.as_str())
     .bind(f.key_wrapped).bind(f.folder_id).bind(lineage).bind(version)
     .fetch_one(&mut **c).await)?;
     if let Some((previous, _, _)) = previous.filter(|_| viewer.is_staff()) {
@@ -259,14 +265,14 @@ pub async fn pending_scan(db: &Db, id: Uuid) -> Result<Option<StoredFile>, DbErr
 /// infected file stays stored but is never served, and the firm's staff are told.
 pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Result<(), DbError> {
     let (status, verdict) = match found {
-        None => ("clean", ""),
-        Some(v) => ("infected", v),
+        None => (ScanStatus::Clean, ""),
+        Some(v) => (ScanStatus::Infected, v),
     };
     let verdict: String = verdict.chars().take(200).collect();
     let mut tx = db.begin().await?;
     let n = on_tx!(&mut tx, c => sqlx::query(
         "UPDATE files SET scan_status = $2, scan_verdict = $3, scanned_at = $4 WHERE id = $1 AND scan_status = 'pending'"
-    ).bind(file.id).bind(status).bind(&verdict).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    ).bind(file.id).bind(status.as_str()).bind(&verdict).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     if n == 0 {
         return Ok(());
     }
@@ -276,9 +282,9 @@ pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Res
         Event::new(Some(file.firm_id), "file.scan")
             .object(ITEM, file.id)
             .detail(if verdict.is_empty() {
-                "clean".to_string()
+                ScanStatus::Clean.to_string()
             } else {
-                format!("infected: {verdict}")
+                format!("{}: {verdict}", ScanStatus::Infected)
             }),
     )
     .await?;
@@ -317,7 +323,7 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<StoredFile, DbErr
     match viewer.client_scope() {
         None => Ok(f),
         Some(own) if own != f.client_id => Err(DbError::NotFound),
-        Some(_) if f.uploaded_side == "client" => Ok(f),
+        Some(_) if f.uploaded_side == Side::Client.as_str() => Ok(f),
         Some(_) if shares::is_visible(db, viewer, ITEM, f.id).await? => Ok(f),
         Some(_) if messages::attachment_visible(db, viewer, f.id).await? => Ok(f),
         Some(_) if in_shared_folder(db, &f).await? => Ok(f),
@@ -338,7 +344,7 @@ async fn in_shared_folder(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
 /// Whether the client's people see a file through the files page: their own upload, or one
 /// shared with them by itself or through its folder.
 pub async fn client_sees(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
-    Ok(f.uploaded_side == "client"
+    Ok(f.uploaded_side == Side::Client.as_str()
         || shares::is_shared_with_client(db, f.firm_id, f.client_id, ITEM, f.id).await?
         || in_shared_folder(db, f).await?)
 }
@@ -726,7 +732,7 @@ pub async fn comment(
 ) -> Result<(), DbError> {
     let f = get(db, viewer, file_id).await?;
     let body = portico_core::validate::text("body", body, crate::comments::MAX_CHARS)?;
-    let side = if viewer.is_staff() { "staff" } else { "client" };
+    let side = viewer.side().as_str();
     // A client is told only about files they can see.
     let client_sees = client_sees(db, &f).await?;
     let id = crate::new_id();

@@ -5,7 +5,7 @@
 //! first locks the client (on PostgreSQL; SQLite has one writer), so concurrent moves cannot
 //! make a cycle or leave two siblings with one name.
 
-use portico_core::Viewer;
+use portico_core::{Side, Viewer};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -26,8 +26,8 @@ pub struct Folder {
     pub parent_id: Option<Uuid>,
     pub name: String,
     pub created_by: Uuid,
-    /// "staff" or "client".
-    pub created_side: String,
+    #[sqlx(try_from = "String")]
+    pub created_side: Side,
     pub created_at: OffsetDateTime,
 }
 
@@ -118,7 +118,7 @@ pub async fn tree(db: &Db, viewer: &Viewer, client_id: Uuid) -> Result<Vec<Folde
     let mut seen = std::collections::HashSet::new();
     let starts = folders
         .iter()
-        .filter(|f| f.created_side == "client")
+        .filter(|f| f.created_side == Side::Client)
         .map(|f| f.id)
         .chain(holding)
         .chain(opened);
@@ -215,7 +215,7 @@ pub fn outline(folders: &[Folder]) -> Vec<(Folder, usize)> {
 /// Whether the viewer may change a folder: staff any of their firm's; a client only its own
 /// people's.
 fn check_changeable(viewer: &Viewer, folder: &Folder) -> Result<(), DbError> {
-    if !viewer.is_staff() && folder.created_side != "client" {
+    if !viewer.is_staff() && folder.created_side != Side::Client {
         return Err(DbError::Conflict(
             "Only the firm can change this folder: it was made by the firm.".into(),
         ));
@@ -275,7 +275,6 @@ pub async fn create(
         Some(id) => Some(pick(&tree(db, viewer, client.id).await?, &[id])?[0].id),
         None => None,
     };
-    let side = if viewer.is_staff() { "staff" } else { "client" };
     let mut tx = db.begin().await?;
     lock_client(&mut tx, client.id).await?;
     let count: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
@@ -290,7 +289,7 @@ pub async fn create(
         "INSERT INTO folders (id, firm_id, client_id, parent_id, name, created_by, created_side, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *"
     ).bind(new_id()).bind(client.firm_id).bind(client.id).bind(parent).bind(&name)
-    .bind(viewer.user_id()).bind(side).bind(now()).fetch_one(&mut **c).await);
+    .bind(viewer.user_id()).bind(viewer.side().as_str()).bind(now()).fetch_one(&mut **c).await);
     let folder = unless_taken(made, || name_taken(&name))?;
     audit::append(
         &mut tx,
@@ -396,7 +395,7 @@ pub async fn move_items(
         if f.client_id != client.id {
             return Err(DbError::NotFound);
         }
-        if !viewer.is_staff() && f.uploaded_side != "client" && !firm_allows {
+        if !viewer.is_staff() && f.uploaded_side != Side::Client.as_str() && !firm_allows {
             return Err(DbError::Conflict(format!(
                 "“{}” was shared by the firm; only the firm can move it.",
                 f.name

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use portico_core::forms::{self, Answers, Definition, Problem, Value};
+use portico_core::forms::{self, Answers, AssignmentStatus, Definition, Problem, Value};
 use portico_core::{Invalid, Viewer, validate};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -42,7 +42,8 @@ pub struct Assignment {
     pub template_id: Uuid,
     pub version: i64,
     pub title: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssignmentStatus,
     pub rev: i64,
     pub saved_at: Option<OffsetDateTime>,
     pub review_comment: String,
@@ -54,7 +55,7 @@ pub struct Assignment {
 
 impl Assignment {
     pub fn is_open(&self) -> bool {
-        self.status == "open"
+        self.status == AssignmentStatus::Open
     }
 }
 

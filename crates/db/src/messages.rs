@@ -6,7 +6,7 @@
 //! replies keep one order. A person's read mark is the highest number they have seen; each
 //! advance is kept with its time, which gives read receipts.
 
-use portico_core::{Invalid, Viewer, validate};
+use portico_core::{Invalid, Side, Viewer, validate};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -148,10 +148,6 @@ const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.seq, m.author_user_id,
      (SELECT COUNT(*) FROM message_attachments ma WHERE ma.message_id = m.id) AS attachment_count \
      FROM messages m JOIN users u ON u.id = m.author_user_id LEFT JOIN users d ON d.id = m.deleted_by";
 
-fn side(viewer: &Viewer) -> &'static str {
-    if viewer.is_staff() { "staff" } else { "client" }
-}
-
 /// Starts a conversation with its first message; the people it is for are notified.
 pub async fn start(
     db: &Db,
@@ -223,10 +219,10 @@ pub async fn start(
     ).bind(id).bind(client.firm_id).bind(client.id).bind(matter_id).bind(&title).bind(viewer.user_id()).bind(t)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     for user_id in &client_side {
-        add_member(&mut tx, client.firm_id, id, *user_id, "client").await?;
+        add_member(&mut tx, client.firm_id, id, *user_id, Side::Client).await?;
     }
     if viewer.is_staff() {
-        add_member(&mut tx, client.firm_id, id, viewer.user_id(), "staff").await?;
+        add_member(&mut tx, client.firm_id, id, viewer.user_id(), Side::Staff).await?;
     }
     let message_id = append(
         &mut tx,
@@ -265,12 +261,12 @@ async fn add_member(
     firm_id: Uuid,
     conversation_id: Uuid,
     user_id: Uuid,
-    side: &str,
+    side: Side,
 ) -> Result<(), DbError> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO conversation_members (conversation_id, user_id, firm_id, side, read_seq, added_at) \
          VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (conversation_id, user_id) DO NOTHING"
-    ).bind(conversation_id).bind(user_id).bind(firm_id).bind(side).bind(now())
+    ).bind(conversation_id).bind(user_id).bind(firm_id).bind(side.as_str()).bind(now())
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -295,14 +291,21 @@ async fn append(
     on_tx!(&mut *tx, c => sqlx::query(
         "INSERT INTO messages (id, firm_id, conversation_id, seq, author_user_id, author_side, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    ).bind(id).bind(firm_id).bind(conversation_id).bind(seq).bind(viewer.user_id()).bind(side(viewer)).bind(body).bind(t)
+    ).bind(id).bind(firm_id).bind(conversation_id).bind(seq).bind(viewer.user_id()).bind(viewer.side().as_str()).bind(body).bind(t)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     for f in attachments {
         let stored = files::insert(tx, viewer, firm_id, client_id, f, origin).await?;
         on_tx!(&mut *tx, c => sqlx::query("INSERT INTO message_attachments (message_id, file_id) VALUES ($1, $2)")
             .bind(id).bind(stored.id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     }
-    add_member(tx, firm_id, conversation_id, viewer.user_id(), side(viewer)).await?;
+    add_member(
+        tx,
+        firm_id,
+        conversation_id,
+        viewer.user_id(),
+        viewer.side(),
+    )
+    .await?;
     advance_read(tx, conversation_id, viewer.user_id(), seq).await?;
     signals::emit(tx, conversation_id).await?;
     Ok(id)
@@ -407,7 +410,7 @@ pub async fn reply(
             )),
     )
     .await?;
-    let other_side = if viewer.is_staff() { "client" } else { "staff" };
+    let other_side = viewer.side().other().as_str();
     let mut recipients: Vec<Uuid> = on_tx!(&mut tx, c => sqlx::query_scalar(
         "SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.side = $2 \
          AND (cm.side = 'staff' OR EXISTS (SELECT 1 FROM client_users cu WHERE cu.user_id = cm.user_id \
@@ -556,7 +559,7 @@ pub async fn mark_read(
         conversation.firm_id,
         conversation.id,
         viewer.user_id(),
-        side(viewer),
+        viewer.side(),
     )
     .await?;
     if advance_read(&mut tx, conversation.id, viewer.user_id(), seq).await? {

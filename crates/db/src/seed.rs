@@ -74,7 +74,7 @@ pub async fn clients_with_matters(
             on_tx!(&mut tx, c => {
                 let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
                 for (id, client_id, m) in rows {
-                    q = q.bind(new_id()).bind(firm_id).bind(*id).bind(*client_id).bind(author).bind("staff")
+                    q = q.bind(new_id()).bind(firm_id).bind(*id).bind(*client_id).bind(author).bind(portico_core::Side::Staff.as_str())
                         .bind(format!("Update {} on this matter.", m + 1)).bind(t);
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())

@@ -1,6 +1,7 @@
 //! Server-side sessions. The cookie holds a random token; only its SHA-256 is stored, so a
 //! copy of the database cannot be replayed as cookies.
 
+use portico_core::auth::AuthMethod;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -16,7 +17,8 @@ pub struct Session {
     pub context: String,
     pub membership_id: Uuid,
     pub csrf_token: String,
-    pub auth_method: String,
+    #[sqlx(try_from = "String")]
+    pub auth_method: AuthMethod,
     pub ip: String,
     pub user_agent: String,
     pub created_at: OffsetDateTime,
@@ -40,7 +42,7 @@ pub struct NewSession<'a> {
     pub context: Context,
     pub membership_id: Uuid,
     pub csrf_token: &'a str,
-    pub auth_method: &'a str,
+    pub auth_method: AuthMethod,
     pub ip: &'a str,
     pub user_agent: &'a str,
     pub idle: Duration,
@@ -62,7 +64,7 @@ async fn insert(tx: &mut Tx, s: NewSession<'_>) -> Result<(), DbError> {
          created_at, last_seen_at, idle_expires_at, absolute_expires_at, id, mfa_pending) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)"
     ).bind(s.token_hash).bind(s.user_id).bind(s.context.as_str()).bind(s.membership_id).bind(s.csrf_token)
-    .bind(s.auth_method).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id()).bind(s.mfa_pending)
+    .bind(s.auth_method.to_string()).bind(s.ip).bind(&ua).bind(t).bind(t + s.idle).bind(t + s.absolute).bind(new_id()).bind(s.mfa_pending)
     .execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -76,28 +76,7 @@ pub async fn update_profile(
 }
 
 /// Which side a session works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
-    Staff,
-    Client,
-}
-
-impl Context {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Context::Staff => "staff",
-            Context::Client => "client",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Context> {
-        match s {
-            "staff" => Some(Context::Staff),
-            "client" => Some(Context::Client),
-            _ => None,
-        }
-    }
-}
+pub use portico_core::Side as Context;
 
 /// One place a person can work: staff of a firm, or a portal user of one client.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -88,8 +88,8 @@ both! {
         assert_eq!(upload(&person, "/portal/files", "/portal/files/upload", &[("eicar.com", EICAR.to_vec())]).await.status, 303);
         for _ in 0..300 {
             let list = portico_db::files::for_client(&app.db, &f.a.owner, client.id, 5).await.unwrap();
-            if list[0].scan_status != "pending" {
-                assert_eq!(list[0].scan_status, "infected");
+            if list[0].scan_status.as_str() != "pending" {
+                assert_eq!(list[0].scan_status.as_str(), "infected");
                 assert_eq!(list[0].scan_verdict, EICAR_NAME);
                 app.stop().await;
                 return;

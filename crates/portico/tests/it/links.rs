@@ -79,7 +79,7 @@ both! {
         assert_eq!(phone.post("/account/passkeys/finish", &[("csrf", csrf.as_str()), ("ceremony", "x"), ("credential", "{}")]).await.status, 403);
         assert!(phone.get("/account/passkeys").await.body.contains("Sign in with your password to add or remove passkeys."));
         let sessions = portico_db::sessions::of_user(&app.db, portico_db::users::by_email(&app.db, &f.a.clients[0].1).await.unwrap().unwrap().id).await.unwrap();
-        assert!(sessions.iter().any(|s| s.auth_method == "link"));
+        assert!(sessions.iter().any(|s| s.auth_method.to_string() == "link"));
 
         // Another device: declined, with one thing to do.
         let laptop = app.browser();

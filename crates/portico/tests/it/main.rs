@@ -34,6 +34,7 @@ mod pictures;
 mod reads;
 mod reset;
 mod scanning;
+mod schema;
 mod search;
 mod secrets;
 mod settings;

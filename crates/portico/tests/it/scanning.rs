@@ -20,7 +20,7 @@ async fn scanned(
         let list = portico_db::files::for_client(&app.db, owner, client, 50)
             .await
             .unwrap();
-        if list.iter().all(|f| f.scan_status != "pending") {
+        if list.iter().all(|f| f.scan_status.as_str() != "pending") {
             return list;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -43,8 +43,8 @@ both! {
         let list = scanned(&app, &f.a.owner, client.id).await;
         let clean = list.iter().find(|x| x.name == "notes.txt").unwrap();
         let bad = list.iter().find(|x| x.name == "invoice.pdf.exe").unwrap();
-        assert_eq!(clean.scan_status, "clean");
-        assert_eq!(bad.scan_status, "infected");
+        assert_eq!(clean.scan_status.as_str(), "clean");
+        assert_eq!(bad.scan_status.as_str(), "infected");
         assert_eq!(bad.scan_verdict, EICAR_NAME);
         assert_eq!(person.get(&format!("/files/{}", clean.id)).await.body, "plain notes");
         let refused = person.get(&format!("/files/{}", bad.id)).await;
@@ -80,7 +80,7 @@ both! {
         // The worker tries and fails for a while: the file stays pending and is not served.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let list = portico_db::files::for_client(&app.db, &f.a.owner, client.id, 10).await.unwrap();
-        assert_eq!(list[0].scan_status, "pending");
+        assert_eq!(list[0].scan_status.as_str(), "pending");
         let refused = staff.get(&format!("/files/{}", list[0].id)).await;
         assert_eq!(refused.status, 409);
         assert!(refused.body.contains("being checked for viruses"));
@@ -91,7 +91,7 @@ both! {
         // The scanner comes back: the retry scans it and it is served.
         let Some(_clamd) = Clamd::start(port).await else { return };
         let list = scanned(&app, &f.a.owner, client.id).await;
-        assert_eq!(list[0].scan_status, "clean");
+        assert_eq!(list[0].scan_status.as_str(), "clean");
         assert_eq!(staff.get(&format!("/files/{}", list[0].id)).await.body, "Dear client");
         app.stop().await;
     }

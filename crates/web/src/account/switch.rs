@@ -84,7 +84,7 @@ pub(crate) async fn switch(
         context,
         membership_id: target.membership_id,
         firm: &firm,
-        auth_method: &signed.session.auth_method,
+        auth_method: &signed.session.auth_method.to_string(),
         mfa_pending: false,
     };
     let set = cookie::start(&state, &info, Some(&signed.session.token_hash), start).await?;

@@ -31,7 +31,7 @@ impl From<clients::Client> for ClientOut {
     fn from(c: clients::Client) -> Self {
         ClientOut {
             id: c.id,
-            kind: c.kind,
+            kind: c.kind.to_string(),
             name: c.name,
             email: c.email,
             portal_open: c.portal_open,

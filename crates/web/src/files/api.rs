@@ -53,7 +53,7 @@ impl From<files::StoredFile> for FileOut {
             version: f.version,
             superseded: f.superseded_at.is_some(),
             uploaded_side: f.uploaded_side,
-            scan_status: f.scan_status,
+            scan_status: f.scan_status.to_string(),
             created_at: rfc3339(f.created_at),
         }
     }

@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use portico_core::files::ScanStatus;
 use portico_db::files::{self};
 
 use super::download::previewable;
@@ -69,7 +70,7 @@ async fn comments_page_for(
             })
             .collect(),
         size: human_size(file.size),
-        preview: previewable(&file.content_type) && file.scan_status == "clean",
+        preview: previewable(&file.content_type) && file.scan_status == ScanStatus::Clean,
         back,
         file,
         error: None,

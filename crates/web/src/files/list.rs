@@ -4,6 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
+use portico_core::Side;
+use portico_core::files::ScanStatus;
 use portico_db::files::{self, Listed};
 use portico_db::folders;
 use portico_db::{clients, matters};
@@ -35,7 +37,7 @@ fn rows(list: Vec<Listed>) -> Vec<Row> {
     list.into_iter()
         .map(|file| Row {
             size: human_size(file.size),
-            preview: previewable(&file.content_type) && file.scan_status == "clean",
+            preview: previewable(&file.content_type) && file.scan_status == ScanStatus::Clean,
             kind: match file.content_type.as_str() {
                 "application/pdf" => "PDF",
                 "image/png" | "image/jpeg" | "image/gif" => "Picture",
@@ -264,7 +266,7 @@ async fn page_for(
         crumbs,
         can_change_folder: folder
             .as_ref()
-            .is_some_and(|f| staff || f.created_side == "client"),
+            .is_some_and(|f| staff || f.created_side == Side::Client),
         folder,
         subfolders,
         outline,

@@ -95,7 +95,7 @@ impl Signed {
     /// Signed in through an access link: enough to work on what it was for, never to change
     /// how the person signs in.
     pub fn by_link(&self) -> bool {
-        self.session.auth_method.starts_with("link")
+        self.session.auth_method.is_link()
     }
 
     /// When the session ends unless the person does something: a live stream ends then.
@@ -306,7 +306,10 @@ pub(crate) async fn start(
         context: s.context,
         membership_id: s.membership_id,
         csrf_token: &csrf,
-        auth_method: s.auth_method,
+        auth_method: s
+            .auth_method
+            .parse()
+            .map_err(|e| AppError::Internal(format!("{e}")))?,
         ip: &info.ip,
         user_agent: &info.user_agent,
         idle: if s.mfa_pending {
