@@ -13,6 +13,7 @@ mod middleware;
 pub mod notification_mail;
 mod page_cache;
 mod passwords;
+mod paths;
 mod pdf;
 mod pictures;
 mod request;

@@ -23,6 +23,7 @@ use super::layout::Layout;
 use super::{check_side, parse_id};
 use crate::error::AppError;
 use crate::forms::Posted;
+use crate::paths;
 use crate::pdf::{self, Block};
 use crate::request::ReqInfo;
 use crate::session::Signed;
@@ -30,14 +31,6 @@ use crate::state::AppState;
 
 /// The largest form page a client can post without files.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
-
-fn href(staff: bool, id: Uuid) -> String {
-    if staff {
-        format!("/staff/client-forms/{id}")
-    } else {
-        format!("/portal/forms/{id}")
-    }
-}
 
 // ---- lists and sending -----------------------------------------------------------------------
 
@@ -67,7 +60,7 @@ pub(crate) struct ListPage {
 fn rows(list: Vec<Assignment>, staff: bool, layout: &Layout) -> Vec<ListRow> {
     list.into_iter()
         .map(|a| ListRow {
-            href: href(staff, a.id),
+            href: paths::form(staff, a.id),
             status: match (&a.submitted_at, a.saved_at, a.review_comment.is_empty()) {
                 (Some(t), _, _) => format!(
                     "Submitted {} by {}",

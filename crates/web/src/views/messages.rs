@@ -22,6 +22,7 @@ use super::layout::Layout;
 use super::{check_side, parse_id};
 use crate::error::AppError;
 use crate::forms::{Posted, multipart_csrf, multipart_text};
+use crate::paths;
 use crate::request::ReqInfo;
 use crate::session::{self, Signed};
 use crate::state::AppState;
@@ -216,7 +217,7 @@ pub(crate) async fn list(
                 .map(|(_, name, _)| name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            href: messages::href_for(staff, l.conversation.id),
+            href: paths::conversation(staff, l.conversation.id),
             title: l.conversation.title.clone(),
             client_name: l.client_name.clone(),
             matter_title: l.matter_title.clone(),
@@ -235,7 +236,7 @@ pub(crate) async fn list(
                 .map(|h| HitRow {
                     href: format!(
                         "{}#m{}",
-                        messages::href_for(staff, h.conversation_id),
+                        paths::conversation(staff, h.conversation_id),
                         h.seq
                     ),
                     title: h.title,
@@ -323,7 +324,7 @@ async fn conversation_page(
     let from = list.first().map(|m| m.seq).unwrap_or(0);
     let marks = messages::read_marks(&state.db, &conversation, from).await?;
     let staff = viewer.is_staff();
-    let base = messages::href_for(staff, conversation.id);
+    let base = paths::conversation(staff, conversation.id);
     let mut layout = Layout::new(signed, conversation.title.clone(), list_href(signed));
     if marked {
         // Reading may have read notifications too: the header counts what is left.
@@ -396,7 +397,7 @@ pub(crate) async fn add_people(
     match messages::add_people(&state.db, &signed.viewer, &conversation, &people, &origin).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            let to = messages::href_for(signed.viewer.is_staff(), conversation.id);
+            let to = paths::conversation(signed.viewer.is_staff(), conversation.id);
             Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {
@@ -492,7 +493,7 @@ pub(crate) async fn reply(
             state.jobs_waiting.notify_one();
             let to = format!(
                 "{}#m{}",
-                messages::href_for(signed.viewer.is_staff(), id),
+                paths::conversation(signed.viewer.is_staff(), id),
                 m.seq
             );
             Ok(Redirect::to(&to).into_response())
@@ -603,7 +604,7 @@ pub(crate) async fn reply_upload(
             state.jobs_waiting.notify_one();
             let to = format!(
                 "{}#m{}",
-                messages::href_for(signed.viewer.is_staff(), id),
+                paths::conversation(signed.viewer.is_staff(), id),
                 m.seq
             );
             Ok(Redirect::to(&to).into_response())
@@ -650,7 +651,7 @@ pub(crate) async fn edit(
         Ok(()) => {
             let to = format!(
                 "{}#m{seq}",
-                messages::href_for(signed.viewer.is_staff(), conversation.id)
+                paths::conversation(signed.viewer.is_staff(), conversation.id)
             );
             Ok(Redirect::to(&to).into_response())
         }
@@ -841,7 +842,7 @@ async fn create(
     match messages::start(&state.db, &signed.viewer, &new, &info.by(signed)).await {
         Ok((c, _)) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&messages::href_for(signed.viewer.is_staff(), c.id)).into_response())
+            Ok(Redirect::to(&paths::conversation(signed.viewer.is_staff(), c.id)).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = new_page(state, signed, client_id, Some(&recipients)).await?;
@@ -948,7 +949,7 @@ impl Live {
             return true;
         };
         let layout = Layout::new(signed, "", "");
-        let base = messages::href_for(signed.viewer.is_staff(), conversation.id);
+        let base = paths::conversation(signed.viewer.is_staff(), conversation.id);
         for m in list.iter() {
             // Just arrived: nobody on the other side has read it yet.
             let shown = show(signed, &layout, m, &[], &[], &base);
