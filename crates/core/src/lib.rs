@@ -2,6 +2,7 @@
 //! input must keep. Nothing here does I/O.
 
 pub mod forms;
+pub mod notices;
 pub mod throttle;
 pub mod validate;
 pub mod viewer;
