@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod live;
 mod metrics;
 mod middleware;
+pub mod notices;
 pub mod notification_mail;
 mod page_cache;
 mod passwords;

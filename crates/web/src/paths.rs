@@ -3,6 +3,11 @@
 
 use uuid::Uuid;
 
+/// The client's portal home.
+pub fn portal() -> String {
+    "/portal".into()
+}
+
 /// Where a conversation lives for staff (`staff = true`) or for its client.
 pub fn conversation(staff: bool, id: Uuid) -> String {
     if staff {
@@ -19,4 +24,24 @@ pub fn form(staff: bool, id: Uuid) -> String {
     } else {
         format!("/portal/forms/{id}")
     }
+}
+
+/// The client's tasks.
+pub fn portal_tasks() -> String {
+    "/portal/tasks".into()
+}
+
+/// The client's files.
+pub fn portal_files() -> String {
+    "/portal/files".into()
+}
+
+/// A client's files, as staff see them.
+pub fn client_files(client_id: Uuid) -> String {
+    format!("/staff/clients/{client_id}/files")
+}
+
+/// A file's comments (the same address on both sides).
+pub fn file_comments(file_id: Uuid) -> String {
+    format!("/files/{file_id}/comments")
 }
