@@ -6,6 +6,7 @@ pub mod clients;
 pub mod files;
 pub mod forms;
 pub mod names;
+pub mod notices;
 pub mod throttle;
 pub mod validate;
 pub mod viewer;

@@ -3,6 +3,7 @@
 //! from the next request on. The bytes live in object storage under `storage_key`.
 
 use portico_core::files::ScanStatus;
+use portico_core::notices;
 use portico_core::{Side, Viewer};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -125,21 +126,22 @@ pub(crate) async fn record_in(
         let people = notifications::client_people(tx, client.firm_id, client.id).await?;
         let notice = Notice {
             firm_id: client.firm_id,
-            kind: "file",
-            summary: "The firm shared a file with you",
-            href: "/portal/files",
+            event: notices::Event::Shared {
+                item: notices::Shared::File,
+            },
+            subject_id: stored.id,
         };
         notifications::raise(tx, &notice, &people).await?;
     }
     if !viewer.is_staff() {
         // The firm hears of what its clients send.
         let staff = notifications::firm_staff(tx, client.firm_id).await?;
-        let href = format!("/staff/clients/{}/files", client.id);
         let notice = Notice {
             firm_id: client.firm_id,
-            kind: "file",
-            summary: "A client uploaded a file",
-            href: &href,
+            event: notices::Event::FileUploaded {
+                client_id: client.id,
+            },
+            subject_id: stored.id,
         };
         notifications::raise(tx, &notice, &staff).await?;
     }
@@ -290,12 +292,12 @@ pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Res
     .await?;
     if found.is_some() {
         let staff = notifications::firm_staff(&mut tx, file.firm_id).await?;
-        let href = format!("/staff/clients/{}/files", file.client_id);
         let notice = Notice {
             firm_id: file.firm_id,
-            kind: "file",
-            summary: "A file was quarantined by the virus scanner",
-            href: &href,
+            event: notices::Event::FileQuarantined {
+                client_id: file.client_id,
+            },
+            subject_id: file.id,
         };
         notifications::raise(&mut tx, &notice, &staff).await?;
     }
@@ -748,25 +750,23 @@ pub async fn comment(
         Event::new(Some(f.firm_id), "file.comment").object(ITEM, f.id),
     )
     .await?;
-    let (people, summary) = if !viewer.is_staff() {
+    let (people, from) = if !viewer.is_staff() {
         (
             notifications::firm_staff(&mut tx, f.firm_id).await?,
-            "A client commented on a file",
+            notices::Side::Client,
         )
     } else if client_sees {
         (
             notifications::client_people(&mut tx, f.firm_id, f.client_id).await?,
-            "The firm commented on a file",
+            notices::Side::Firm,
         )
     } else {
-        (Vec::new(), "")
+        (Vec::new(), notices::Side::Firm)
     };
-    let href = format!("/files/{}/comments", f.id);
     let notice = Notice {
         firm_id: f.firm_id,
-        kind: "file",
-        summary,
-        href: &href,
+        event: notices::Event::FileComment { from },
+        subject_id: f.id,
     };
     notifications::raise(&mut tx, &notice, &people).await?;
     tx.commit().await?;

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use portico_core::forms::{self, Answers, AssignmentStatus, Definition, Problem, Value};
+use portico_core::notices;
 use portico_core::{Invalid, Viewer, validate};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -307,12 +308,10 @@ pub async fn send(db: &Db, viewer: &Viewer, s: &Send, origin: &Origin) -> Result
     )
     .await?;
     let people = notifications::client_people(&mut tx, client.firm_id, client.id).await?;
-    let href = format!("/portal/forms/{id}");
     let notice = Notice {
         firm_id: client.firm_id,
-        kind: "form",
-        summary: "The firm sent you a form to fill in",
-        href: &href,
+        event: notices::Event::FormSent,
+        subject_id: id,
     };
     notifications::raise(&mut tx, &notice, &people).await?;
     tx.commit().await?;
@@ -759,12 +758,10 @@ pub async fn submit(
         "UPDATE tasks SET completed_at = $2, completed_by = $3 WHERE form_id = $1 AND completed_at IS NULL"
     ).bind(id).bind(t).bind(viewer.user_id()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     let staff = notifications::firm_staff(&mut tx, a.firm_id).await?;
-    let href = format!("/staff/client-forms/{id}");
     let notice = Notice {
         firm_id: a.firm_id,
-        kind: "form",
-        summary: "A client submitted a form",
-        href: &href,
+        event: notices::Event::FormSubmitted,
+        subject_id: id,
     };
     notifications::raise(&mut tx, &notice, &staff).await?;
     tx.commit().await?;
@@ -804,12 +801,10 @@ pub async fn reopen(
     )
     .await?;
     let people = notifications::client_people(&mut tx, a.firm_id, a.client_id).await?;
-    let href = format!("/portal/forms/{id}");
     let notice = Notice {
         firm_id: a.firm_id,
-        kind: "form",
-        summary: "The firm asked for changes to a form",
-        href: &href,
+        event: notices::Event::FormReopened,
+        subject_id: id,
     };
     notifications::raise(&mut tx, &notice, &people).await?;
     tx.commit().await?;

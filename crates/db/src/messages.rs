@@ -6,6 +6,7 @@
 //! replies keep one order. A person's read mark is the highest number they have seen; each
 //! advance is kept with its time, which gives read receipts.
 
+use portico_core::notices;
 use portico_core::{Invalid, Side, Viewer, validate};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
@@ -345,26 +346,17 @@ async fn notify(
         .collect();
     recipients.sort();
     recipients.dedup();
+    let from = if viewer.is_staff() {
+        notices::Side::Firm
+    } else {
+        notices::Side::Client
+    };
     let notice = Notice {
         firm_id,
-        kind: "message",
-        summary: if viewer.is_staff() {
-            "New message from the firm"
-        } else {
-            "New message from a client"
-        },
-        href: &href_for(!viewer.is_staff(), conversation_id),
+        event: notices::Event::Message { from },
+        subject_id: conversation_id,
     };
     notifications::raise(tx, &notice, &recipients).await
-}
-
-/// Where a conversation lives for staff (`staff = true`) or for its client.
-pub fn href_for(staff: bool, conversation_id: Uuid) -> String {
-    if staff {
-        format!("/staff/messages/{conversation_id}")
-    } else {
-        format!("/portal/messages/{conversation_id}")
-    }
 }
 
 /// Replies in a conversation the viewer may see; the other side's members are notified (a
@@ -566,12 +558,7 @@ pub async fn mark_read(
         signals::emit(&mut tx, conversation.id).await?;
     }
     tx.commit().await?;
-    notifications::mark_read(
-        db,
-        viewer,
-        Some(&href_for(viewer.is_staff(), conversation.id)),
-    )
-    .await?;
+    notifications::mark_read(db, viewer, Some((notices::Kind::Message, conversation.id))).await?;
     Ok(())
 }
 
@@ -623,9 +610,8 @@ pub async fn add_people(
         .await?;
         let notice = Notice {
             firm_id: conversation.firm_id,
-            kind: "message",
-            summary: "You were added to a conversation",
-            href: &href_for(false, conversation.id),
+            event: notices::Event::AddedToConversation,
+            subject_id: conversation.id,
         };
         let others: Vec<Uuid> = added
             .into_iter()

@@ -3,6 +3,7 @@
 //! portal. Unsharing takes effect on the next request, because visibility is read each time.
 
 use portico_core::Viewer;
+use portico_core::notices;
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
@@ -60,16 +61,15 @@ pub async fn share(
         .await?;
         // The client's people hear that something is waiting for them.
         let people = notifications::client_people(&mut tx, viewer.firm_id(), client_id).await?;
-        let (summary, href) = match item_type {
-            "file" => ("The firm shared a file with you", "/portal/files"),
-            "folder" => ("The firm shared a folder with you", "/portal/files"),
-            _ => ("The firm shared something with you", "/portal"),
+        let item = match item_type {
+            "file" => notices::Shared::File,
+            "folder" => notices::Shared::Folder,
+            _ => notices::Shared::Other,
         };
         let notice = Notice {
             firm_id: viewer.firm_id(),
-            kind: item_type,
-            summary,
-            href,
+            event: notices::Event::Shared { item },
+            subject_id: item_id,
         };
         notifications::raise(&mut tx, &notice, &people).await?;
     }

@@ -1,6 +1,7 @@
 //! Tasks: what the firm asks a client to do, optionally about a matter and by a date. Anyone
 //! of the client ticks a task off (and may undo it); staff see who did and when.
 
+use portico_core::notices;
 use portico_core::{Invalid, Viewer, validate};
 use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
@@ -120,9 +121,8 @@ pub async fn create(
     let people = notifications::client_people(&mut tx, client.firm_id, client.id).await?;
     let notice = Notice {
         firm_id: client.firm_id,
-        kind: "task",
-        summary: "The firm gave you a task",
-        href: "/portal/tasks",
+        event: notices::Event::TaskGiven,
+        subject_id: id,
     };
     notifications::raise(&mut tx, &notice, &people).await?;
     tx.commit().await?;
@@ -301,18 +301,17 @@ pub async fn send_reminders(db: &Db) -> Result<usize, DbError> {
     let t = now();
     let by = (t + time::Duration::days(1)).date();
     let mut tx = db.begin().await?;
-    let due: Vec<(Uuid, Uuid)> = on_tx!(&mut tx, c => sqlx::query_as(
+    let due: Vec<(Uuid, Uuid, Uuid)> = on_tx!(&mut tx, c => sqlx::query_as(
         "UPDATE tasks SET reminded_at = $1 WHERE id IN (\
            SELECT id FROM tasks WHERE completed_at IS NULL AND reminded_at IS NULL AND due_on <= $2 LIMIT 200) \
-         AND reminded_at IS NULL RETURNING firm_id, client_id"
+         AND reminded_at IS NULL RETURNING id, firm_id, client_id"
     ).bind(t).bind(by).fetch_all(&mut **c).await)?;
-    for (firm_id, client_id) in &due {
+    for (id, firm_id, client_id) in &due {
         let people = notifications::client_people(&mut tx, *firm_id, *client_id).await?;
         let notice = Notice {
             firm_id: *firm_id,
-            kind: "task",
-            summary: "A task is due",
-            href: "/portal/tasks",
+            event: notices::Event::TaskDue,
+            subject_id: *id,
         };
         notifications::raise(&mut tx, &notice, &people).await?;
     }

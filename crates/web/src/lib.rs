@@ -29,6 +29,7 @@ mod totp;
 
 pub use kit::error::AppError;
 pub use live::Hub;
+pub use notifications::notices;
 pub use passwords::PasswordHasher;
 pub use state::{AppState, WebConfig};
 pub use tokens::{hash_token, new_token};

@@ -27,6 +27,7 @@ mod link_sessions;
 mod links;
 mod mail;
 mod messages;
+mod notifications;
 mod outages;
 mod pages;
 mod passkeys;

@@ -118,7 +118,7 @@ both! {
         assert_eq!(a.unwrap() + b.unwrap(), 2);
         assert_eq!(tasks::send_reminders(&app.db).await.unwrap(), 0);
         let list = portico_db::notifications::list(&app.db, &viewer, 20).await.unwrap();
-        assert_eq!(list.iter().filter(|n| n.summary == "A task is due" && n.read_at.is_none()).count(), 2);
+        assert_eq!(list.iter().filter(|n| portico_web::notices::sentence(&n.about) == "A task is due" && n.read_at.is_none()).count(), 2);
         app.stop().await;
     }
 }

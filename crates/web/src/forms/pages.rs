@@ -24,6 +24,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::MultipartPost;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -32,14 +33,6 @@ use crate::state::AppState;
 
 /// The largest form page a client can post without files.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
-
-fn href(staff: bool, id: Uuid) -> String {
-    if staff {
-        format!("/staff/client-forms/{id}")
-    } else {
-        format!("/portal/forms/{id}")
-    }
-}
 
 // ---- lists and sending -----------------------------------------------------------------------
 
@@ -69,7 +62,7 @@ pub(crate) struct ListPage {
 fn rows(list: Vec<Assignment>, staff: bool, layout: &Layout) -> Vec<ListRow> {
     list.into_iter()
         .map(|a| ListRow {
-            href: href(staff, a.id),
+            href: paths::form(staff, a.id),
             status: match (&a.submitted_at, a.saved_at, a.review_comment.is_empty()) {
                 (Some(t), _, _) => format!(
                     "Submitted {} by {}",

@@ -9,6 +9,7 @@ use portico_core::Viewer;
 use portico_db::{comments, files, matters, messages, tasks};
 
 use crate::kit::error::AppError;
+use crate::kit::paths;
 use crate::state::AppState;
 
 /// How many items a card shows before "See all".
@@ -173,7 +174,7 @@ fn messages_card<'a>(
             items: list
                 .into_iter()
                 .map(|l| CardItem {
-                    href: messages::href_for(false, l.conversation.id),
+                    href: paths::conversation(false, l.conversation.id),
                     detail: if l.unread() {
                         "new message".into()
                     } else {

@@ -15,6 +15,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::check_side;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -186,7 +187,7 @@ pub(super) async fn conversation_page(
     let from = list.first().map(|m| m.seq).unwrap_or(0);
     let marks = messages::read_marks(&state.db, &conversation, from).await?;
     let staff = viewer.is_staff();
-    let base = messages::href_for(staff, conversation.id);
+    let base = paths::conversation(staff, conversation.id);
     let mut layout = Layout::new(signed, conversation.title.clone(), list_href(signed));
     if marked {
         // Reading may have read notifications too: the header counts what is left.
@@ -259,7 +260,7 @@ pub(crate) async fn add_people(
     match messages::add_people(&state.db, &signed.viewer, &conversation, &people, &origin).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            let to = messages::href_for(signed.viewer.is_staff(), conversation.id);
+            let to = paths::conversation(signed.viewer.is_staff(), conversation.id);
             Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {

@@ -13,6 +13,7 @@ use super::conversation::{LISTED, list_href};
 use crate::kit::error::AppError;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::session::Signed;
 use crate::state::AppState;
 
@@ -95,7 +96,7 @@ pub(crate) async fn list(
                 .map(|(_, name, _)| name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            href: messages::href_for(staff, l.conversation.id),
+            href: paths::conversation(staff, l.conversation.id),
             title: l.conversation.title.clone(),
             client_name: l.client_name.clone(),
             matter_title: l.matter_title.clone(),
@@ -114,7 +115,7 @@ pub(crate) async fn list(
                 .map(|h| HitRow {
                     href: format!(
                         "{}#m{}",
-                        messages::href_for(staff, h.conversation_id),
+                        paths::conversation(staff, h.conversation_id),
                         h.seq
                     ),
                     title: h.title,

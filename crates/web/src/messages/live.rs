@@ -16,6 +16,7 @@ use super::conversation::{Fragment, PAGE, show};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::session::{self, Signed};
 use crate::state::AppState;
 
@@ -77,7 +78,7 @@ impl Live {
             return true;
         };
         let layout = Layout::new(signed, "", "");
-        let base = messages::href_for(signed.viewer.is_staff(), conversation.id);
+        let base = paths::conversation(signed.viewer.is_staff(), conversation.id);
         for m in list.iter() {
             // Just arrived: nobody on the other side has read it yet.
             let shown = show(signed, &layout, m, &[], &[], &base);

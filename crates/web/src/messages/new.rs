@@ -14,6 +14,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -146,7 +147,7 @@ async fn create(
     match messages::start(&state.db, &signed.viewer, &new, &info.by(signed)).await {
         Ok((c, _)) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&messages::href_for(signed.viewer.is_staff(), c.id)).into_response())
+            Ok(Redirect::to(&paths::conversation(signed.viewer.is_staff(), c.id)).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = new_page(state, signed, client_id, Some(&recipients)).await?;

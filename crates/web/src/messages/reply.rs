@@ -13,6 +13,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
+use crate::kit::paths;
 use crate::kit::posted::{MultipartPost, Posted, multipart_text};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -47,7 +48,7 @@ pub(crate) async fn reply(
             state.jobs_waiting.notify_one();
             let to = format!(
                 "{}#m{}",
-                messages::href_for(signed.viewer.is_staff(), id),
+                paths::conversation(signed.viewer.is_staff(), id),
                 m.seq
             );
             Ok(Redirect::to(&to).into_response())
@@ -152,7 +153,7 @@ pub(crate) async fn reply_upload(
             state.jobs_waiting.notify_one();
             let to = format!(
                 "{}#m{}",
-                messages::href_for(signed.viewer.is_staff(), id),
+                paths::conversation(signed.viewer.is_staff(), id),
                 m.seq
             );
             Ok(Redirect::to(&to).into_response())
@@ -199,7 +200,7 @@ pub(crate) async fn edit(
         Ok(()) => {
             let to = format!(
                 "{}#m{seq}",
-                messages::href_for(signed.viewer.is_staff(), conversation.id)
+                paths::conversation(signed.viewer.is_staff(), conversation.id)
             );
             Ok(Redirect::to(&to).into_response())
         }

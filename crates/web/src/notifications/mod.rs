@@ -1,6 +1,7 @@
 //! The person's notifications: the in-app list, its unread count, and the live stream that
 //! keeps the count current.
 
+pub mod notices;
 mod pages;
 
 use axum::Router;

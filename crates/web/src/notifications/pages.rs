@@ -10,8 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures_util::Stream;
-use portico_db::notifications::{self, Notification};
+use portico_db::notifications;
 
+use super::notices;
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::layout::Layout;
@@ -26,7 +27,15 @@ const SHOWN: i64 = 100;
 #[template(path = "notifications/notifications.html")]
 pub(crate) struct NotificationsPage {
     layout: Layout,
-    list: Vec<(Notification, String)>,
+    list: Vec<Listed>,
+}
+
+/// One notification as the list shows it.
+pub(crate) struct Listed {
+    sentence: String,
+    href: String,
+    unread: bool,
+    when: String,
 }
 
 pub(crate) async fn list(
@@ -37,9 +46,11 @@ pub(crate) async fn list(
     let list = notifications::list(&state.db, &signed.viewer, SHOWN)
         .await?
         .into_iter()
-        .map(|n| {
-            let when = layout.when(&n.created_at);
-            (n, when)
+        .map(|n| Listed {
+            sentence: notices::sentence(&n.about).to_string(),
+            href: notices::address(&n.about, signed.viewer.is_staff()),
+            unread: n.read_at.is_none(),
+            when: layout.when(&n.created_at),
         })
         .collect();
     Ok(NotificationsPage { layout, list })
