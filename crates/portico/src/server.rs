@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use portico_db::{Db, PoolSettings};
 use portico_mail::Mailer;
+use portico_services::MailSettings;
+use portico_services::passwords::PasswordHasher;
 use portico_storage::Storage;
-use portico_web::{AppState, PasswordHasher, WebConfig};
+use portico_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 
@@ -145,7 +147,10 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         scanner: config.storage.clamd.clone().map(crate::scan::Clamd::new),
         encryption: state.config.encryption.clone(),
         mailer: services.mailer,
-        web: state.config.clone(),
+        mail: MailSettings {
+            origin: state.config.origin(),
+            mail_attempts: state.config.mail_attempts,
+        },
         settings: config.jobs.clone(),
         wake,
     };

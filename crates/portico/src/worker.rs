@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use portico_db::{Db, jobs};
 use portico_mail::{Email, Mailer};
-use portico_web::WebConfig;
+use portico_services::MailSettings;
 use tokio::sync::{Notify, watch};
 
 use crate::config::JobsSection;
@@ -28,8 +28,8 @@ pub struct Worker {
     /// Opens sealed files for the scanner.
     pub encryption: Option<portico_storage::crypt::MasterKey>,
     pub mailer: Mailer,
-    /// Links in notification emails point here.
-    pub web: Arc<WebConfig>,
+    /// Where links in notification emails point, and how often their sending is tried.
+    pub mail: MailSettings,
     pub settings: JobsSection,
     pub wake: Arc<Notify>,
 }
@@ -77,8 +77,12 @@ impl Worker {
                     tracing::warn!(error = %e, "could not purge old live-update signals");
                 }
             }
-            match portico_web::notification_mail::send_due(&self.db, &self.web, self.batching())
-                .await
+            match portico_services::notification_mail::send_due(
+                &self.db,
+                &self.mail,
+                self.batching(),
+            )
+            .await
             {
                 Ok(0) => {}
                 Ok(_) => continue,
@@ -150,7 +154,7 @@ impl Worker {
             .map_err(|e| (e.to_string(), false))?;
         // Without its secret the email's link cannot be made again: nothing to retry.
         let email =
-            portico_web::invitations::reveal(email, secret.as_deref()).map_err(|e| (e, true))?;
+            portico_services::email::reveal(email, secret.as_deref()).map_err(|e| (e, true))?;
         self.mailer
             .send(&email)
             .await
@@ -212,8 +216,6 @@ impl Worker {
         time::Duration::milliseconds(ms as i64)
     }
 }
-
-pub use portico_web::invitations::queue_email;
 
 /// Removes expired resumable uploads and marks everything they stored for removal: their
 /// parts, anything a request cut off while storing a part, and a joined file that was never

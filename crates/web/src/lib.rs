@@ -6,28 +6,23 @@ mod csv;
 mod dashboard;
 mod error;
 mod forms;
-pub mod invitations;
+mod invitations;
 pub mod live;
 mod metrics;
 mod middleware;
-pub mod notification_mail;
 mod page_cache;
-mod passwords;
 mod pdf;
 mod pictures;
 mod request;
 mod rich;
 mod session;
 mod state;
-mod tokens;
 mod totp;
 mod views;
 
 pub use error::AppError;
 pub use live::Hub;
-pub use passwords::PasswordHasher;
 pub use state::{AppState, WebConfig};
-pub use tokens::{hash_token, new_token};
 
 use axum::Router;
 

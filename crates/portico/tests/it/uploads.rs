@@ -403,8 +403,8 @@ both! {
         // Hostile: no token, another firm's token, mass assignment, wrong types, a folder into
         // itself, another client's folder as the destination.
         assert_eq!(http.get(api(&format!("/files/{id}"))).send().await.unwrap().status(), 401);
-        let beta_token = portico_web::new_token();
-        portico_db::api_tokens::create(&app.db, &f.b.owner, "beta", &portico_web::hash_token(&beta_token), &portico_db::audit::Origin::system("test")).await.unwrap();
+        let beta_token = portico_services::tokens::new_token();
+        portico_db::api_tokens::create(&app.db, &f.b.owner, "beta", &portico_services::tokens::hash_token(&beta_token), &portico_db::audit::Origin::system("test")).await.unwrap();
         assert_eq!(http.get(api(&format!("/files/{id}"))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);
         assert_eq!(http.get(api(&format!("/files/{id}/content"))).bearer_auth(&beta_token).header("range", "bytes=0-10").send().await.unwrap().status(), 404);
         assert_eq!(http.get(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);

@@ -5,12 +5,12 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use portico_core::Viewer;
+use portico_services::tokens::hash_token;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tokens::hash_token;
 
 /// The staff member a valid bearer token speaks for.
 pub(crate) struct ApiViewer(pub Viewer);

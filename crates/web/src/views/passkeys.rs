@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use portico_db::passkeys::{self, Purpose};
 use portico_db::{audit, throttle, users};
+use portico_services::tokens::{hash_token, new_token};
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{
@@ -26,7 +27,6 @@ use crate::forms::Posted;
 use crate::request::ReqInfo;
 use crate::session::Signed;
 use crate::state::{AppState, WebConfig};
-use crate::tokens::{hash_token, new_token};
 
 /// The relying party: this server's public address. Passkeys work for the host people use.
 fn webauthn(config: &WebConfig) -> Result<Webauthn, AppError> {

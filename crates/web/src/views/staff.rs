@@ -305,8 +305,8 @@ pub(crate) async fn invite(
     )
     .await?;
     if form.registration_key.is_some() && invited.pending {
-        let key = crate::tokens::new_registration_key();
-        let hash = crate::tokens::hash_registration_key(&key);
+        let key = portico_services::tokens::new_registration_key();
+        let hash = portico_services::tokens::hash_registration_key(&key);
         let cu = invited.client_user_id;
         clients::require_registration_key(&state.db, &signed.viewer, id, cu, &hash, &origin)
             .await?;

@@ -13,6 +13,7 @@ use portico_db::audit::{self, Event};
 use portico_db::sessions;
 use portico_db::users;
 use portico_db::{mfa, throttle};
+use portico_services::tokens::hash_token;
 use serde::Deserialize;
 
 use super::auth::{Empty, landing};
@@ -22,7 +23,6 @@ use crate::forms::Posted;
 use crate::request::ReqInfo;
 use crate::session::{self as cookie, Signed};
 use crate::state::AppState;
-use crate::tokens::hash_token;
 use crate::totp;
 
 #[derive(Template, WebTemplate)]

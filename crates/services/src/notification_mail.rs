@@ -6,12 +6,17 @@ use portico_db::notifications::{self, Batch, Batching};
 use portico_db::{Db, DbError, firms};
 use portico_mail::Email;
 
-use crate::invitations::{link_html, queue_email};
-use crate::state::WebConfig;
+use crate::MailSettings;
+use crate::email::queue_email;
+use crate::invitations::link_html;
 
 /// Queues the emails of every batch that is due; returns how many were queued. Safe to run on
 /// several servers at once: each batch is taken by exactly one of them.
-pub async fn send_due(db: &Db, config: &WebConfig, batching: Batching) -> Result<usize, DbError> {
+pub async fn send_due(
+    db: &Db,
+    config: &MailSettings,
+    batching: Batching,
+) -> Result<usize, DbError> {
     let mut queued = 0;
     for (user_id, firm_id) in notifications::due(db, batching, 100).await? {
         let Some(firm) = firms::by_id(db, firm_id).await? else {
@@ -49,7 +54,7 @@ fn describe(kind: &str, n: i64) -> String {
     }
 }
 
-fn compose(firm: &firms::Firm, batch: &Batch, config: &WebConfig) -> Email {
+fn compose(firm: &firms::Firm, batch: &Batch, config: &MailSettings) -> Email {
     let parts: Vec<String> = batch.counts.iter().map(|(k, n)| describe(k, *n)).collect();
     let what = match parts.as_slice() {
         [one] => one.clone(),
