@@ -2,13 +2,16 @@
 //! if and only if the change that needs it commits, and sent by whichever server's worker
 //! claims it.
 
-use portico_db::{DbError, Tx, jobs};
+use portico_db::jobs::{self, Job, Kind};
+use portico_db::{DbError, Tx};
 use portico_mail::Email;
+
+use crate::jobs::{Context, Failure, Registry};
 
 /// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
 pub async fn queue_email(tx: &mut Tx, email: &Email, max_attempts: i64) -> Result<(), DbError> {
     let payload = serde_json::to_string(email).expect("emails serialise");
-    jobs::enqueue(tx, "email", &payload, max_attempts).await?;
+    jobs::enqueue(tx, EMAIL, &payload, max_attempts).await?;
     Ok(())
 }
 
@@ -26,7 +29,7 @@ pub async fn queue_email_with_secret(
     max_attempts: i64,
 ) -> Result<(), DbError> {
     let payload = serde_json::to_string(email).expect("emails serialise");
-    portico_db::job_secrets::enqueue(tx, "email", &payload, secret, max_attempts).await?;
+    portico_db::job_secrets::enqueue(tx, EMAIL, &payload, secret, max_attempts).await?;
     Ok(())
 }
 
@@ -51,4 +54,27 @@ pub fn reveal(mut email: Email, secret: Option<&str>) -> Result<Email, String> {
             Ok(email)
         }
     }
+}
+
+/// The job that sends one queued email.
+pub const EMAIL: Kind = Kind::new("email");
+
+pub fn register(registry: &mut Registry) {
+    registry.job(EMAIL, |context, job| Box::pin(send(context, job)));
+}
+
+/// Sends an email job, its link's secret put in place; the database forgets the secret once
+/// the job is done or gives up.
+async fn send(context: &Context, job: &Job) -> Result<(), Failure> {
+    let email = serde_json::from_str::<Email>(&job.payload)
+        .map_err(|e| Failure::permanent(format!("unreadable email job: {e}")))?;
+    let secret = portico_db::job_secrets::of(&context.db, job.id)
+        .await
+        .map_err(|e| Failure::retry(e.to_string()))?;
+    // Without its secret the email's link cannot be made again: nothing to retry.
+    let email = reveal(email, secret.as_deref()).map_err(Failure::permanent)?;
+    context.mailer.send(&email).await.map_err(|e| Failure {
+        error: e.to_string(),
+        permanent: e.is_permanent(),
+    })
 }

@@ -1,12 +1,18 @@
 //! What is not a page but is shared by the pages, the job worker and the operator's commands:
 //! the emails Portico sends (links, invitations, notification batches), the secrets it hands
-//! out, password hashing and the job registry. It sits above the database, storage and mail
+//! out, password hashing, virus scanning, sweeps of storage, and the job registry in which each
+//! of them declares its job kinds and schedules. It sits above the database, storage and mail
 //! crates and below the web crate, so the worker and the CLI need no part of the web layer.
 
 pub mod email;
+pub mod housekeeping;
 pub mod invitations;
+pub mod jobs;
+pub mod leftovers;
 pub mod notification_mail;
 pub mod passwords;
+pub mod scan;
+pub mod tasks;
 pub mod tokens;
 
 /// What outgoing mail needs to know about this server, resolved at start-up.

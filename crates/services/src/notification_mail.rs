@@ -9,6 +9,7 @@ use portico_mail::Email;
 use crate::MailSettings;
 use crate::email::queue_email;
 use crate::invitations::link_html;
+use crate::jobs::{Context, Ran, Registry, When};
 
 /// Queues the emails of every batch that is due; returns how many were queued. Safe to run on
 /// several servers at once: each batch is taken by exactly one of them.
@@ -36,6 +37,18 @@ pub async fn send_due(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// Batches are looked for on every pass of the worker, so one that falls due goes out within
+/// a poll.
+pub fn register(registry: &mut Registry) {
+    registry.schedule("queue notification emails", When::EveryPass, |context| {
+        Box::pin(send_batches(context))
+    });
+}
+
+async fn send_batches(context: &Context) -> Ran {
+    Ok(send_due(&context.db, &context.mail, context.batching).await?)
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {

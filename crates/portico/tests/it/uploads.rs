@@ -106,7 +106,7 @@ pub(crate) async fn removals_fall_due(app: &TestApp) -> usize {
             sqlx::query(sql).bind(past).execute(p).await.unwrap();
         }
     }
-    portico::worker::sweep_loose_objects(&app.db, &app.storage)
+    portico_services::leftovers::sweep_loose_objects(&app.db, &app.storage)
         .await
         .unwrap()
 }
@@ -319,7 +319,7 @@ both! {
             portico_db::Db::Postgres(p) => { sqlx::query("UPDATE uploads SET expires_at = $1 WHERE id = $2").bind(past).bind(upload_id).execute(p).await.unwrap(); }
         }
         assert_eq!(t.offset(&at).await.0, 404, "an expired upload cannot go on");
-        assert!(portico::worker::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
+        assert!(portico_services::leftovers::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
         removals_fall_due(&app).await;
         assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
         assert!(files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().is_empty());
