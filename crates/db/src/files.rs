@@ -251,7 +251,7 @@ pub(crate) async fn insert(
 }
 
 /// The job that has a new file scanned.
-pub const SCAN_JOB: &str = "scan";
+pub const SCAN_JOB: crate::jobs::Kind = crate::jobs::Kind::new("scan");
 /// Attempts a scan gets (retried with backoff while the scanner is down); a file whose scan
 /// never succeeds simply stays pending, never served.
 const SCAN_ATTEMPTS: i64 = 50;

@@ -10,7 +10,7 @@ use crate::{Db, DbError, Tx, jobs, on_db, on_tx};
 /// transaction.
 pub async fn enqueue(
     tx: &mut Tx,
-    kind: &str,
+    kind: jobs::Kind,
     payload: &str,
     secret: &str,
     max_attempts: i64,

@@ -20,10 +20,26 @@ pub struct Job {
     pub created_at: OffsetDateTime,
 }
 
+/// A kind of job, stored by its name in the `kind` column. A feature declares its kinds as
+/// constants and tells the job registry what runs each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(&'static str);
+
+impl Kind {
+    pub const fn new(name: &'static str) -> Kind {
+        Kind(name)
+    }
+
+    /// The name the job table stores.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
 /// Queues a job inside the caller's transaction: it exists if and only if the change commits.
 pub async fn enqueue(
     tx: &mut Tx,
-    kind: &str,
+    kind: Kind,
     payload: &str,
     max_attempts: i64,
 ) -> Result<Uuid, DbError> {
@@ -32,7 +48,7 @@ pub async fn enqueue(
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO jobs (id, kind, payload, status, max_attempts, run_at, created_at, updated_at) \
          VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5)"
-    ).bind(id).bind(kind).bind(payload).bind(max_attempts).bind(t).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(kind.as_str()).bind(payload).bind(max_attempts).bind(t).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(id)
 }
 

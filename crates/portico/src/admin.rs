@@ -5,8 +5,8 @@ use portico_core::{StaffRole, Viewer};
 use portico_db::audit::Origin;
 use portico_db::users::{self, Context};
 use portico_db::{Db, firms, jobs, seed};
-use portico_web::invitations::{Occasion, send_set_password_link};
-use portico_web::{hash_token, new_token};
+use portico_services::invitations::{Occasion, send_set_password_link};
+use portico_services::tokens::{hash_token, new_token};
 
 use crate::config::{Config, ConfigError};
 use crate::server::open_db;

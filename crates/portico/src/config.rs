@@ -155,6 +155,16 @@ impl Default for JobsSection {
     }
 }
 
+impl JobsSection {
+    /// How long notifications wait for company before they are mailed.
+    pub fn batching(&self) -> portico_db::notifications::Batching {
+        portico_db::notifications::Batching {
+            quiet: time::Duration::seconds(self.notify_quiet_secs as i64),
+            longest: time::Duration::seconds(self.notify_longest_secs as i64),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpSection {

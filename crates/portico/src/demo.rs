@@ -11,7 +11,7 @@ use portico_db::clients::{self, NewClient};
 use portico_db::matters::{self, NewMatter};
 use portico_db::users::{self, Context};
 use portico_db::{Db, DbError, firms, forms};
-use portico_web::PasswordHasher;
+use portico_services::passwords::PasswordHasher;
 
 use crate::config::{Config, ConfigError};
 use crate::server;
@@ -125,7 +125,7 @@ const CLIENTS: [DemoClient; 3] = [
 
 fn password() -> String {
     // 43 random characters; shown once on the console and kept in the data folder.
-    format!("demo-{}", &portico_web::new_token()[..16])
+    format!("demo-{}", &portico_services::tokens::new_token()[..16])
 }
 
 async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {

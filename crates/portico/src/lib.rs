@@ -5,7 +5,6 @@ pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod healthcheck;
-pub mod scan;
 pub mod server;
 pub mod worker;
 

@@ -7,8 +7,12 @@ use std::time::Duration;
 
 use portico_db::{Db, PoolSettings};
 use portico_mail::Mailer;
+use portico_services::MailSettings;
+use portico_services::jobs::{Context, Registry};
+use portico_services::passwords::PasswordHasher;
+use portico_services::scan::Clamd;
 use portico_storage::Storage;
-use portico_web::{AppState, PasswordHasher, WebConfig};
+use portico_web::{AppState, WebConfig};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 
@@ -140,12 +144,19 @@ pub async fn start(config: &Config, services: Services) -> Result<Running, Confi
         live,
     );
     let worker = Worker {
-        db: services.db.clone(),
-        storage: state.storage.clone(),
-        scanner: config.storage.clamd.clone().map(crate::scan::Clamd::new),
-        encryption: state.config.encryption.clone(),
-        mailer: services.mailer,
-        web: state.config.clone(),
+        context: Context {
+            db: services.db.clone(),
+            storage: state.storage.clone(),
+            mailer: services.mailer,
+            scanner: config.storage.clamd.clone().map(Clamd::new),
+            encryption: state.config.encryption.clone(),
+            mail: MailSettings {
+                origin: state.config.origin(),
+                mail_attempts: state.config.mail_attempts,
+            },
+            batching: config.jobs.batching(),
+        },
+        registry: Registry::new(),
         settings: config.jobs.clone(),
         wake,
     };

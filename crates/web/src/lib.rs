@@ -8,31 +8,25 @@ mod clients;
 mod dashboard;
 mod files;
 mod forms;
-pub mod invitations;
 mod kit;
 pub mod live;
 mod messages;
 mod metrics;
 mod middleware;
-pub mod notification_mail;
 mod notifications;
 mod page_cache;
-mod passwords;
 mod pictures;
 mod settings;
 mod signin;
 mod state;
 mod system;
 mod tasks;
-mod tokens;
 mod totp;
 
 pub use kit::error::AppError;
 pub use live::Hub;
 pub use notifications::notices;
-pub use passwords::PasswordHasher;
 pub use state::{AppState, WebConfig};
-pub use tokens::{hash_token, new_token};
 
 use axum::Router;
 

@@ -2,11 +2,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portico_db::Db;
+use portico_services::passwords::PasswordHasher;
 use portico_storage::Storage;
 use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
-use crate::passwords::PasswordHasher;
 
 /// Settings the web layer needs, resolved from the configuration at start-up.
 #[derive(Debug, Clone)]

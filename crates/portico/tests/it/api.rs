@@ -4,12 +4,12 @@ use crate::both;
 use crate::support::{Backend, Fixture, TestApp};
 
 pub async fn token_for(app: &TestApp, f: &Fixture) -> String {
-    let token = portico_web::new_token();
+    let token = portico_services::tokens::new_token();
     portico_db::api_tokens::create(
         &app.db,
         &f.a.owner,
         "test",
-        &portico_web::hash_token(&token),
+        &portico_services::tokens::hash_token(&token),
         &portico_db::audit::Origin::system("test"),
     )
     .await

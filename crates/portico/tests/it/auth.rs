@@ -82,7 +82,7 @@ both! {
         let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
         assert_eq!(token.len(), 43);
         // Only the hash is stored.
-        let hash = portico_web::hash_token(&token);
+        let hash = portico_services::tokens::hash_token(&token);
         let stored: i64 = portico_db::on_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = $1").bind(&hash).fetch_one(p).await).unwrap();
         assert_eq!(stored, 1);
         app.stop().await;
@@ -94,7 +94,7 @@ both! {
         let origin = portico_db::audit::Origin::system("test");
         let (user, _) = portico_db::users::add_staff(&app.db, f.a.id, "new@alpha.example", "New Person", portico_core::StaffRole::Member, &origin).await.unwrap();
         let firm = portico_db::firms::by_id(&app.db, f.a.id).await.unwrap().unwrap();
-        let link = portico::admin::set_password_link(&app.db, &app.config, &user, &firm, portico_web::invitations::Occasion::StaffAccount).await.unwrap();
+        let link = portico::admin::set_password_link(&app.db, &app.config, &user, &firm, portico_services::invitations::Occasion::StaffAccount).await.unwrap();
         let path = link.split_once("/set-password/").map(|(_, t)| format!("/set-password/{t}")).unwrap();
         let b = app.browser();
         // Opening the link (a mail scanner, say) does not use it up.

@@ -535,7 +535,7 @@ both! {
             portico_db::Db::Sqlite(p) => { sqlx::query(due).bind(past).execute(p).await.unwrap(); }
             portico_db::Db::Postgres(p) => { sqlx::query(due).bind(past).execute(p).await.unwrap(); }
         }
-        assert!(portico::worker::sweep_loose_objects(&db, &storage).await.unwrap() >= 1);
+        assert!(portico_services::leftovers::sweep_loose_objects(&db, &storage).await.unwrap() >= 1);
         db.close().await;
         assert_eq!(files_in(&dir.path().join("files").join("uploads")), Vec::<String>::new());
         let kept = files_in(&dir.path().join("files").join("firms"));

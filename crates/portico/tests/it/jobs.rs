@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use portico::worker::queue_email;
 use portico_mail::Email;
+use portico_services::email::queue_email;
 
 use crate::both;
 use crate::support::smtp::SmtpSink;

@@ -66,7 +66,7 @@ both! {
         assert_eq!(loose_objects::count(&app.db).await.unwrap(), 3, "recording took its file off the list");
 
         // While their hold lasts (a write may still be under way), nothing is removed.
-        assert_eq!(portico::worker::sweep_loose_objects(&app.db, &app.storage).await.unwrap(), 0);
+        assert_eq!(portico_services::leftovers::sweep_loose_objects(&app.db, &app.storage).await.unwrap(), 0);
         for key in [&file, &form, &part] {
             assert!(exists(&app, key).await, "{key}");
         }
@@ -74,7 +74,7 @@ both! {
         // put on the list by mistake.
         loose_objects::remove_later(&app.db, std::slice::from_ref(&recorded_key)).await.unwrap();
         age_holds(&app.db, time::Duration::days(2)).await;
-        assert_eq!(portico::worker::sweep_loose_objects(&app.db, &app.storage).await.unwrap(), 3);
+        assert_eq!(portico_services::leftovers::sweep_loose_objects(&app.db, &app.storage).await.unwrap(), 3);
         for key in [&file, &form, &part] {
             assert!(!exists(&app, key).await, "{key}");
         }

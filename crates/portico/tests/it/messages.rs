@@ -512,8 +512,8 @@ both! {
             .json(&serde_json::json!({"title": "x", "body": "y"})).send().await.unwrap();
         assert_eq!(res.status(), 404);
         let other_token = {
-            let t = portico_web::new_token();
-            portico_db::api_tokens::create(&app.db, &f.b.owner, "b", &portico_web::hash_token(&t), &Origin::system("test")).await.unwrap();
+            let t = portico_services::tokens::new_token();
+            portico_db::api_tokens::create(&app.db, &f.b.owner, "b", &portico_services::tokens::hash_token(&t), &Origin::system("test")).await.unwrap();
             t
         };
         let res = http.get(app.url(&format!("/api/v1/conversations/{id}/messages"))).bearer_auth(&other_token).send().await.unwrap();

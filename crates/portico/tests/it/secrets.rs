@@ -84,9 +84,9 @@ both! {
         let user = portico_db::users::by_email(&app.db, &f.a.clients[0].1).await.unwrap().unwrap();
         let firm = portico_db::firms::of_viewer(&app.db, &f.a.owner).await.unwrap();
         let origin = portico_db::audit::Origin::system("test");
-        let link = portico_web::invitations::send_set_password_link(
+        let link = portico_services::invitations::send_set_password_link(
             &mut tx, "http://portal.example", &user, &firm,
-            portico_web::invitations::Occasion::Reset, &origin, 2,
+            portico_services::invitations::Occasion::Reset, &origin, 2,
         ).await.unwrap();
         tx.commit().await.unwrap();
         let token = token_of(&link).to_string();

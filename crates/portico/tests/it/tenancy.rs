@@ -77,8 +77,8 @@ both! {
     async fn api_tokens_see_only_their_own_firm(backend: Backend) {
         let app = TestApp::start(backend).await;
         let f = Fixture::new(&app.db).await;
-        let token = portico_web::new_token();
-        portico_db::api_tokens::create(&app.db, &f.a.owner, "test", &portico_web::hash_token(&token), &portico_db::audit::Origin::system("test"))
+        let token = portico_services::tokens::new_token();
+        portico_db::api_tokens::create(&app.db, &f.a.owner, "test", &portico_services::tokens::hash_token(&token), &portico_db::audit::Origin::system("test"))
             .await
             .unwrap();
         let http = app.http();

@@ -106,7 +106,7 @@ pub(crate) async fn removals_fall_due(app: &TestApp) -> usize {
             sqlx::query(sql).bind(past).execute(p).await.unwrap();
         }
     }
-    portico::worker::sweep_loose_objects(&app.db, &app.storage)
+    portico_services::leftovers::sweep_loose_objects(&app.db, &app.storage)
         .await
         .unwrap()
 }
@@ -319,7 +319,7 @@ both! {
             portico_db::Db::Postgres(p) => { sqlx::query("UPDATE uploads SET expires_at = $1 WHERE id = $2").bind(past).bind(upload_id).execute(p).await.unwrap(); }
         }
         assert_eq!(t.offset(&at).await.0, 404, "an expired upload cannot go on");
-        assert!(portico::worker::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
+        assert!(portico_services::leftovers::sweep_uploads(&app.db, &app.storage).await.unwrap() >= 1);
         removals_fall_due(&app).await;
         assert!(parts_of(&app, f.a.id, &upload_id.to_string()).await.is_empty());
         assert!(files::for_client(&app.db, &f.a.owner, c1.id, 10).await.unwrap().is_empty());
@@ -403,8 +403,8 @@ both! {
         // Hostile: no token, another firm's token, mass assignment, wrong types, a folder into
         // itself, another client's folder as the destination.
         assert_eq!(http.get(api(&format!("/files/{id}"))).send().await.unwrap().status(), 401);
-        let beta_token = portico_web::new_token();
-        portico_db::api_tokens::create(&app.db, &f.b.owner, "beta", &portico_web::hash_token(&beta_token), &portico_db::audit::Origin::system("test")).await.unwrap();
+        let beta_token = portico_services::tokens::new_token();
+        portico_db::api_tokens::create(&app.db, &f.b.owner, "beta", &portico_services::tokens::hash_token(&beta_token), &portico_db::audit::Origin::system("test")).await.unwrap();
         assert_eq!(http.get(api(&format!("/files/{id}"))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);
         assert_eq!(http.get(api(&format!("/files/{id}/content"))).bearer_auth(&beta_token).header("range", "bytes=0-10").send().await.unwrap().status(), 404);
         assert_eq!(http.get(api(&format!("/clients/{}/folders", c1.id))).bearer_auth(&beta_token).send().await.unwrap().status(), 404);

@@ -341,7 +341,7 @@ both! {
         // Users of both companies share one email domain.
         for (client, email, admin) in [(&x, "ann@shared.example", true), (&x, "abe@shared.example", false), (&y, "bea@shared.example", true)] {
             let pu = clients::add_portal_user(&app.db, &f.a.owner, client.id, email, "Someone", admin, &origin).await.unwrap();
-            let hash = portico_web::PasswordHasher::new(1).hash(PASSWORD).await;
+            let hash = portico_services::passwords::PasswordHasher::new(1).hash(PASSWORD).await;
             let mut tx = app.db.begin().await.unwrap();
             portico_db::users::set_password_hash(&mut tx, pu.user_id, &hash).await.unwrap();
             tx.commit().await.unwrap();

@@ -150,12 +150,12 @@ pub(crate) async fn create_login(
         // Only the newest link works.
         portico_db::tokens::revoke(&mut tx, user.id, firm.id, portico_db::tokens::SET_PASSWORD)
             .await?;
-        crate::invitations::send_set_password_link(
+        portico_services::invitations::send_set_password_link(
             &mut tx,
             &state.config.origin(),
             &user,
             &firm,
-            crate::invitations::Occasion::CreateLogin,
+            portico_services::invitations::Occasion::CreateLogin,
             &origin,
             state.config.mail_attempts,
         )

@@ -100,7 +100,7 @@ pub(crate) async fn invite(
         }
         Err(e) => return Err(e.into()),
     };
-    crate::invitations::mail_invitation(&state, &signed.viewer, user_id, &client.name, &origin)
+    super::invitations::mail_invitation(&state, &signed.viewer, user_id, &client.name, &origin)
         .await?;
     Ok(Redirect::to("/portal/colleagues").into_response())
 }

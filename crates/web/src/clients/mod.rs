@@ -5,6 +5,7 @@
 mod access_log;
 pub(crate) mod api;
 mod colleagues;
+mod invitations;
 mod matters;
 pub(crate) mod pages;
 

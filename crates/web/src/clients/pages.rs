@@ -244,7 +244,7 @@ pub(crate) async fn invite(
         }
         Err(e) => return Err(e.into()),
     };
-    crate::invitations::mail_invitation(
+    super::invitations::mail_invitation(
         &state,
         &signed.viewer,
         invited.user_id,
@@ -253,8 +253,8 @@ pub(crate) async fn invite(
     )
     .await?;
     if form.registration_key.is_some() && invited.pending {
-        let key = crate::tokens::new_registration_key();
-        let hash = crate::tokens::hash_registration_key(&key);
+        let key = portico_services::tokens::new_registration_key();
+        let hash = portico_services::tokens::hash_registration_key(&key);
         let cu = invited.client_user_id;
         clients::require_registration_key(&state.db, &signed.viewer, id, cu, &hash, &origin)
             .await?;
@@ -282,7 +282,7 @@ pub(crate) async fn invitation(
     let (id, user) = (parse_id(&id)?, parse_id(&user)?);
     let origin = info.by(signed);
     let done = match action.as_str() {
-        "resend" => crate::invitations::resend(&state, &signed.viewer, id, user, &origin).await,
+        "resend" => super::invitations::resend(&state, &signed.viewer, id, user, &origin).await,
         "revoke" => clients::revoke_invitation(&state.db, &signed.viewer, id, user, &origin)
             .await
             .map(|_| ()),

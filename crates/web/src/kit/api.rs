@@ -4,11 +4,11 @@
 use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
-use crate::tokens::hash_token;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use portico_core::Viewer;
+use portico_services::tokens::hash_token;
 
 /// The staff member a valid bearer token speaks for.
 pub(crate) struct ApiViewer(pub Viewer);

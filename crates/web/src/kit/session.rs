@@ -6,13 +6,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use portico_core::Viewer;
 use portico_db::sessions::{self, Chrome, Session};
+use portico_services::tokens::hash_token;
 use subtle::ConstantTimeEq;
 use time::Duration;
 
 use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
 use crate::state::{AppState, WebConfig};
-use crate::tokens::hash_token;
 
 /// Activity is written back at most this often, so pages do not write on every request.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -298,8 +298,8 @@ pub(crate) async fn start(
     replaces: Option<&[u8]>,
     s: Start<'_>,
 ) -> Result<HeaderValue, AppError> {
-    let token = crate::tokens::new_token();
-    let csrf = crate::tokens::new_token();
+    let token = portico_services::tokens::new_token();
+    let csrf = portico_services::tokens::new_token();
     let next = sessions::NewSession {
         token_hash: &hash_token(&token),
         user_id: s.user_id,

@@ -14,9 +14,11 @@ use portico_db::access_links::{self, AccessLink, NewLink};
 use portico_db::firms::Firm;
 use portico_db::users::{self, Context};
 use portico_db::{audit, devices, matters, throttle};
+use portico_services::email::{SECRET_SLOT, queue_email_with_secret};
+use portico_services::invitations::link_html;
+use portico_services::tokens::{hash_token, new_token};
 use serde::Deserialize;
 
-use crate::invitations::{SECRET_SLOT, queue_email_with_secret};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
@@ -24,7 +26,6 @@ use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self as cookie, device_token, set_device_cookie};
 use crate::state::AppState;
-use crate::tokens::{hash_token, new_token};
 
 /// New links a person may ask for within the throttle window, whatever link they start from.
 const RESENDS: i64 = 3;
@@ -300,7 +301,7 @@ async fn mail_link(
         to: email.to_string(),
         subject: format!("{} sent you a secure link", firm.name),
         text: format!("Hello {name},\n\n{why}\nOpen it here:\n\n{url}\n\n{note}\n"),
-        html: crate::invitations::link_html(firm, name, &why, &url, "Open in the portal", &note),
+        html: link_html(firm, name, &why, &url, "Open in the portal", &note),
     };
     queue_email_with_secret(tx, &message, &token, state.config.mail_attempts).await?;
     Ok(())

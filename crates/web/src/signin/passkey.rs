@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use portico_db::passkeys::{self, Purpose};
 use portico_db::{audit, throttle, users};
+use portico_services::tokens::{hash_token, new_token};
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{
@@ -20,7 +21,6 @@ use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
 use crate::signin::password::{SignedIn, begin_session, safe_next, throttled};
 use crate::state::{AppState, WebConfig};
-use crate::tokens::{hash_token, new_token};
 
 /// The relying party: this server's public address. Passkeys work for the host people use.
 pub(crate) fn webauthn(config: &WebConfig) -> Result<Webauthn, AppError> {

@@ -11,6 +11,7 @@ use portico_core::throttle as throttle_policy;
 use portico_db::audit::{self, Event};
 use portico_db::users::{self, Context};
 use portico_db::{sessions, throttle, tokens};
+use portico_services::tokens::hash_token;
 use serde::Deserialize;
 use time::Duration;
 
@@ -20,7 +21,6 @@ use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self, MaybeSigned};
 use crate::state::AppState;
-use crate::tokens::hash_token;
 
 /// The start page sends people where they belong.
 pub(crate) async fn start(MaybeSigned(signed): MaybeSigned) -> Redirect {
@@ -399,7 +399,7 @@ pub(crate) async fn check_registration_key(
             ),
         )));
     }
-    let typed = crate::tokens::hash_registration_key(typed);
+    let typed = portico_services::tokens::hash_registration_key(typed);
     if !keys.iter().any(|k| bool::from(k.as_slice().ct_eq(&typed))) {
         throttle::record_failure(&state.db, &[&key]).await?;
         return Ok(Some((
@@ -531,12 +531,12 @@ pub(crate) async fn renew_link(
             throttle::record_in(&mut tx, &[&key]).await?;
             let origin = info.anonymous(&user.email, Some(user.id));
             let origin_url = state.config.origin();
-            crate::invitations::send_set_password_link(
+            portico_services::invitations::send_set_password_link(
                 &mut tx,
                 &origin_url,
                 &user,
                 &firm,
-                crate::invitations::Occasion::Renewal,
+                portico_services::invitations::Occasion::Renewal,
                 &origin,
                 state.config.mail_attempts,
             )

@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portico_db::{firms, throttle, users};
+use portico_services::invitations::{Occasion, send_set_password_link};
 use serde::Deserialize;
 
-use crate::invitations::{Occasion, send_set_password_link};
 use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;

@@ -15,6 +15,7 @@ use portico_db::passkeys::{self, Purpose};
 use portico_db::sessions;
 use portico_db::users;
 use portico_db::{mfa, throttle};
+use portico_services::tokens::hash_token;
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::PublicKeyCredential;
@@ -27,7 +28,6 @@ use crate::signin::passkey::{
 };
 use crate::signin::password::landing;
 use crate::state::AppState;
-use crate::tokens::hash_token;
 use crate::totp;
 
 /// Checks an app code (each step once) or a recovery code (each once).

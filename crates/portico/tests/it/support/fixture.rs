@@ -13,9 +13,13 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// One argon2 hash shared by every fixture account: hashing is slow on purpose.
 async fn password_hash() -> String {
     static HASH: OnceCell<String> = OnceCell::const_new();
-    HASH.get_or_init(|| async { portico_web::PasswordHasher::new(1).hash(PASSWORD).await })
-        .await
-        .clone()
+    HASH.get_or_init(|| async {
+        portico_services::passwords::PasswordHasher::new(1)
+            .hash(PASSWORD)
+            .await
+    })
+    .await
+    .clone()
 }
 
 pub struct FirmFixture {

@@ -1,5 +1,6 @@
 //! Virus scanning through clamd (ClamAV's daemon): a stored file's bytes are streamed to it with
-//! the INSTREAM command, over TCP (`host:port`) or its Unix socket (a path).
+//! the INSTREAM command, over TCP (`host:port`) or its Unix socket (a path). Each new file is
+//! scanned by a job, queued when the file is stored.
 
 use std::time::Duration;
 
@@ -7,6 +8,8 @@ use futures_util::StreamExt;
 use portico_storage::Storage;
 use portico_storage::crypt::{self, FileKey};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::jobs::{Context, Failure, Registry};
 
 /// The most bytes sent in one INSTREAM chunk.
 const CHUNK: usize = 256 * 1024;
@@ -98,6 +101,54 @@ fn verdict(reply: &str) -> Result<Option<String>, String> {
     } else {
         Err(format!("the scanner answered: {reply}"))
     }
+}
+
+pub fn register(registry: &mut Registry) {
+    registry.job(portico_db::files::SCAN_JOB, |context, job| {
+        Box::pin(async move {
+            scan_new_file(context, &job.payload)
+                .await
+                .map_err(Failure::retry)
+        })
+    });
+}
+
+/// Scans one new file and records the verdict. While the scanner is down the job fails
+/// and is retried, and the file stays pending: it is never served unscanned.
+async fn scan_new_file(context: &Context, payload: &str) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        file: uuid::Uuid,
+    }
+    let p: Payload =
+        serde_json::from_str(payload).map_err(|e| format!("unreadable scan job: {e}"))?;
+    let Some(file) = portico_db::files::pending_scan(&context.db, p.file)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let scanner = context
+        .scanner
+        .as_ref()
+        .ok_or("no virus scanner is configured (storage.clamd)")?;
+    let stored = Stored {
+        key: &file.storage_key,
+        size: file.size.max(0) as u64,
+        file_key: crypt::key_for(
+            context.encryption.as_ref(),
+            file.firm_id.as_bytes(),
+            file.id.as_bytes(),
+            &file.key_wrapped,
+        )?,
+    };
+    let found = scanner.scan(&context.storage, &stored).await?;
+    if let Some(name) = &found {
+        tracing::warn!(file = %file.id, found = %name, "virus scanner quarantined a file");
+    }
+    portico_db::files::record_scan(&context.db, &file, found.as_deref())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 use portico_db::audit::{self, Event, Origin};
 use portico_db::firms::Firm;
 use portico_db::users::User;
-use portico_db::{DbError, Tx, jobs, tokens};
+use portico_db::{DbError, Tx, tokens};
 use portico_mail::Email;
 
+use crate::email::{SECRET_SLOT, queue_email, queue_email_with_secret};
 use crate::tokens::{hash_token, new_token};
 
 /// The HTML part of an email that carries one link: the firm's name and colour, one button.
@@ -23,7 +24,7 @@ struct LinkEmail<'a> {
     note: &'a str,
 }
 
-pub(crate) fn link_html(
+pub fn link_html(
     firm: &Firm,
     name: &str,
     why: &str,
@@ -50,54 +51,6 @@ pub(crate) fn link_html(
 
 /// How long a set-password link works.
 pub const LINK_DAYS: i64 = 7;
-
-/// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
-pub async fn queue_email(tx: &mut Tx, email: &Email, max_attempts: i64) -> Result<(), DbError> {
-    let payload = serde_json::to_string(email).expect("emails serialise");
-    jobs::enqueue(tx, "email", &payload, max_attempts).await?;
-    Ok(())
-}
-
-/// Where the token goes in an email that carries a sign-in link: the queued email holds this
-/// mark, the token waits beside it until sending (see `portico_db::job_secrets`), and
-/// [`reveal`] puts it in place as the email leaves.
-pub const SECRET_SLOT: &str = "{{secret}}";
-
-/// Queues an email whose text carries [`SECRET_SLOT`] for `secret`, in the caller's
-/// transaction. Once it is delivered or given up, no copy of the secret remains.
-pub async fn queue_email_with_secret(
-    tx: &mut Tx,
-    email: &Email,
-    secret: &str,
-    max_attempts: i64,
-) -> Result<(), DbError> {
-    let payload = serde_json::to_string(email).expect("emails serialise");
-    portico_db::job_secrets::enqueue(tx, "email", &payload, secret, max_attempts).await?;
-    Ok(())
-}
-
-/// The email as it is sent: its secret in place. An email that needs a secret it no longer
-/// has (sent already, or given up and queued again by hand) is refused rather than sent with a
-/// broken link.
-pub fn reveal(mut email: Email, secret: Option<&str>) -> Result<Email, String> {
-    let needs = email.text.contains(SECRET_SLOT)
-        || email
-            .html
-            .as_deref()
-            .is_some_and(|h| h.contains(SECRET_SLOT));
-    match (needs, secret) {
-        (false, _) => Ok(email),
-        (true, None) => Err(
-            "this email's link was already sent or given up; the person can ask for a new one"
-                .into(),
-        ),
-        (true, Some(secret)) => {
-            email.text = email.text.replace(SECRET_SLOT, secret);
-            email.html = email.html.map(|h| h.replace(SECRET_SLOT, secret));
-            Ok(email)
-        }
-    }
-}
 
 /// Why the person is getting the link; it decides the email's words.
 pub enum Occasion<'a> {
@@ -231,67 +184,4 @@ pub async fn send_access_granted(
         ),
     };
     queue_email(tx, &email, max_attempts).await
-}
-
-/// Mails a newly added portal user: a link to choose a password, or (for someone who already
-/// has one) word that they now have access.
-pub(crate) async fn mail_invitation(
-    state: &crate::state::AppState,
-    viewer: &portico_core::Viewer,
-    user_id: uuid::Uuid,
-    client_name: &str,
-    by: &Origin,
-) -> Result<(), DbError> {
-    let user = portico_db::users::by_id(&state.db, user_id)
-        .await?
-        .ok_or(DbError::NotFound)?;
-    let firm = portico_db::firms::of_viewer(&state.db, viewer).await?;
-    let (origin_url, attempts) = (state.config.origin(), state.config.mail_attempts);
-    let mut tx = state.db.begin().await?;
-    if user.password_hash.is_none() {
-        let occasion = Occasion::Invitation { client_name };
-        send_set_password_link(&mut tx, &origin_url, &user, &firm, occasion, by, attempts).await?;
-    } else {
-        send_access_granted(&mut tx, &origin_url, &user, &firm, client_name, attempts).await?;
-    }
-    tx.commit().await?;
-    state.jobs_waiting.notify_one();
-    Ok(())
-}
-
-/// Sends an open invitation again with a fresh link; earlier links from this firm stop
-/// working, so only the newest email can be used.
-pub(crate) async fn resend(
-    state: &crate::state::AppState,
-    viewer: &portico_core::Viewer,
-    client_id: uuid::Uuid,
-    client_user_id: uuid::Uuid,
-    by: &Origin,
-) -> Result<(), DbError> {
-    let invited =
-        portico_db::clients::pending_invitation(&state.db, viewer, client_id, client_user_id)
-            .await?;
-    let client = portico_db::clients::get(&state.db, viewer, client_id).await?;
-    let user = portico_db::users::by_id(&state.db, invited.user_id)
-        .await?
-        .ok_or(DbError::NotFound)?;
-    let firm = portico_db::firms::of_viewer(&state.db, viewer).await?;
-    let (origin_url, attempts) = (state.config.origin(), state.config.mail_attempts);
-    let mut tx = state.db.begin().await?;
-    portico_db::tokens::revoke(&mut tx, user.id, firm.id, portico_db::tokens::SET_PASSWORD).await?;
-    let occasion = Occasion::Invitation {
-        client_name: &client.name,
-    };
-    send_set_password_link(&mut tx, &origin_url, &user, &firm, occasion, by, attempts).await?;
-    portico_db::audit::append(
-        &mut tx,
-        by,
-        portico_db::audit::Event::new(Some(firm.id), "client.invitation.resend")
-            .object("client", client.id)
-            .detail(format!("user={}", user.id)),
-    )
-    .await?;
-    tx.commit().await?;
-    state.jobs_waiting.notify_one();
-    Ok(())
 }

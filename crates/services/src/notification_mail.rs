@@ -6,12 +6,18 @@ use portico_db::notifications::{self, Batch, Batching};
 use portico_db::{Db, DbError, firms};
 use portico_mail::Email;
 
-use crate::invitations::{link_html, queue_email};
-use crate::state::WebConfig;
+use crate::MailSettings;
+use crate::email::queue_email;
+use crate::invitations::link_html;
+use crate::jobs::{Context, Ran, Registry, When};
 
 /// Queues the emails of every batch that is due; returns how many were queued. Safe to run on
 /// several servers at once: each batch is taken by exactly one of them.
-pub async fn send_due(db: &Db, config: &WebConfig, batching: Batching) -> Result<usize, DbError> {
+pub async fn send_due(
+    db: &Db,
+    config: &MailSettings,
+    batching: Batching,
+) -> Result<usize, DbError> {
     let mut queued = 0;
     for (user_id, firm_id) in notifications::due(db, batching, 100).await? {
         let Some(firm) = firms::by_id(db, firm_id).await? else {
@@ -33,6 +39,18 @@ pub async fn send_due(db: &Db, config: &WebConfig, batching: Batching) -> Result
     Ok(queued)
 }
 
+/// Batches are looked for on every pass of the worker, so one that falls due goes out within
+/// a poll.
+pub fn register(registry: &mut Registry) {
+    registry.schedule("queue notification emails", When::EveryPass, |context| {
+        Box::pin(send_batches(context))
+    });
+}
+
+async fn send_batches(context: &Context) -> Ran {
+    Ok(send_due(&context.db, &context.mail, context.batching).await?)
+}
+
 fn plural(n: i64, one: &str, many: &str) -> String {
     if n == 1 {
         format!("a {one}")
@@ -49,7 +67,7 @@ fn describe(kind: &str, n: i64) -> String {
     }
 }
 
-fn compose(firm: &firms::Firm, batch: &Batch, config: &WebConfig) -> Email {
+fn compose(firm: &firms::Firm, batch: &Batch, config: &MailSettings) -> Email {
     let parts: Vec<String> = batch.counts.iter().map(|(k, n)| describe(k, *n)).collect();
     let what = match parts.as_slice() {
         [one] => one.clone(),
