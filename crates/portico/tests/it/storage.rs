@@ -97,10 +97,10 @@ impl Store {
         }
     }
 
-    /// Waits (up to twenty seconds: the machine may be busy) for clean-up done in the
-    /// background.
+    /// Waits for clean-up done in the background: an abandoned upload's abort first waits
+    /// (up to 30 seconds) for the parts in flight to land, and the machine may be busy.
     async fn leftovers_after_clean_up(&self) -> Vec<String> {
-        let until = Instant::now() + Duration::from_secs(20);
+        let until = Instant::now() + Duration::from_secs(60);
         loop {
             let left = self.leftovers().await;
             if left.is_empty() || Instant::now() > until {
