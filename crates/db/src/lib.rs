@@ -29,6 +29,7 @@ pub mod loose_objects;
 pub mod matters;
 pub mod messages;
 pub mod mfa;
+pub mod moves;
 pub mod notifications;
 pub mod passkeys;
 pub mod pictures;

@@ -244,7 +244,7 @@ pub(crate) async fn move_items(
         ));
     }
     let origin = origin(&state, &viewer, &info).await?;
-    folders::move_items(
+    portico_db::moves::move_items(
         &state.db,
         &viewer,
         input.client_id,

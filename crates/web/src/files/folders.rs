@@ -165,7 +165,7 @@ pub(crate) async fn move_selected(
             ));
         }
     };
-    folders::move_items(
+    portico_db::moves::move_items(
         &state.db,
         &signed.viewer,
         client_id,
