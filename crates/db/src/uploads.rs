@@ -35,17 +35,6 @@ pub struct Upload {
     pub file_id: Option<Uuid>,
 }
 
-impl Upload {
-    /// Where its parts are kept: everything under this prefix belongs to the upload.
-    pub fn prefix(&self) -> String {
-        prefix(self.id)
-    }
-}
-
-fn prefix(id: Uuid) -> String {
-    format!("uploads/{id}/")
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Part {
     pub start: i64,
@@ -192,12 +181,12 @@ async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
     tx.commit().await
 }
 
-/// What the sweep must remove of an expired upload: everything under its prefixes and its
-/// joined file, except the object a recorded file uses.
+/// An expired upload taken off the books: the sweep removes what storage holds of it (see
+/// `portico_storage::layout`), except the object a recorded file uses.
 #[derive(Debug, Clone)]
 pub struct Leftover {
-    pub prefixes: Vec<String>,
-    pub joined_key: String,
+    pub firm_id: Uuid,
+    pub upload_id: Uuid,
     pub kept: Option<String>,
 }
 
@@ -215,26 +204,10 @@ pub async fn sweep_expired(db: &Db, limit: i64) -> Result<Vec<Leftover>, DbError
         ).bind(u.id).fetch_optional(p).await)?;
         remove(db, u.id).await?;
         out.push(Leftover {
-            prefixes: vec![u.prefix(), first_prefix(u.firm_id, u.id)],
-            joined_key: joined_key(u.firm_id, u.id),
+            firm_id: u.firm_id,
+            upload_id: u.id,
             kept,
         });
     }
     Ok(out)
-}
-
-/// A file's key in storage.
-pub fn file_key(firm_id: Uuid, id: Uuid) -> String {
-    format!("firms/{firm_id}/files/{id}")
-}
-
-/// Where the first part of upload `id` is kept, beside the firm's files: an upload sent in one
-/// request becomes its file where it lies, with no copying.
-pub fn first_prefix(firm_id: Uuid, id: Uuid) -> String {
-    format!("firms/{firm_id}/files/{id}/")
-}
-
-/// Where the parts of an upload sent in several requests are joined into its file.
-pub fn joined_key(firm_id: Uuid, id: Uuid) -> String {
-    format!("firms/{firm_id}/files/{id}-joined")
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use portico_db::Db;
+use portico_storage::layout;
 
 use crate::jobs::{Context, Ran, Registry, When};
 
@@ -59,9 +60,10 @@ pub async fn sweep_uploads(
         }
         removed += batch.len();
         for left in batch {
-            let mut keys = vec![left.joined_key.clone()];
-            for prefix in &left.prefixes {
-                keys.extend(storage.list(prefix).await.unwrap_or_else(|e| {
+            let (firm, id) = (left.firm_id, left.upload_id);
+            let mut keys = vec![layout::joined_key(firm, id)];
+            for prefix in [layout::parts_prefix(id), layout::first_prefix(firm, id)] {
+                keys.extend(storage.list(&prefix).await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, %prefix, "could not list an upload's parts");
                     Vec::new()
                 }));

@@ -6,6 +6,7 @@ mod config;
 pub mod crypt;
 mod error;
 mod key;
+pub mod layout;
 mod open;
 mod s3;
 mod upload;

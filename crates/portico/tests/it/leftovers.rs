@@ -49,8 +49,8 @@ both! {
         let firm = f.a.id;
         // A file or attachment, a form upload, a resumable-upload part: each kind of object a
         // request stores before its row.
-        let file = portico_db::uploads::file_key(firm, uuid::Uuid::now_v7());
-        let form = portico_db::uploads::file_key(firm, uuid::Uuid::now_v7());
+        let file = portico_storage::layout::file_key(firm, uuid::Uuid::now_v7());
+        let form = portico_storage::layout::file_key(firm, uuid::Uuid::now_v7());
         let part = format!("uploads/{}/{}", uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         for key in [&file, &form, &part] {
             stored_then_crashed(&app, key).await;
@@ -98,7 +98,7 @@ both! {
         };
         let app = TestApp::start_with(backend, place).await;
         let f = Fixture::new(&app.db).await;
-        let left = portico_db::uploads::file_key(f.a.id, uuid::Uuid::now_v7());
+        let left = portico_storage::layout::file_key(f.a.id, uuid::Uuid::now_v7());
         stored_then_crashed(&app, &left).await;
         age_holds(&app.db, time::Duration::minutes(10)).await;
         // A write cut off mid-way leaves object_store's staged file beside the key; one an

@@ -85,7 +85,7 @@ pub(crate) async fn store_field(
     let (max, per_file) = upload_limit(state, viewer.firm_id()).await?;
     let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
     let id = new_id();
-    let key = portico_db::uploads::file_key(viewer.firm_id(), id);
+    let key = portico_storage::layout::file_key(viewer.firm_id(), id);
     store_stream(state, viewer.firm_id(), id, key, name, body, max, per_file).await
 }
 

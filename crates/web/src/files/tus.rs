@@ -233,9 +233,14 @@ pub(crate) async fn delete(
     }
     up.check_write(&headers)?;
     let u = uploads::forget(&state.db, &up.viewer, id).await?;
-    remove_prefix(&state, &u.prefix(), None).await;
-    remove_prefix(&state, &uploads::first_prefix(u.firm_id, u.id), None).await;
-    let joined = [uploads::joined_key(u.firm_id, u.id)];
+    remove_prefix(&state, &portico_storage::layout::parts_prefix(u.id), None).await;
+    remove_prefix(
+        &state,
+        &portico_storage::layout::first_prefix(u.firm_id, u.id),
+        None,
+    )
+    .await;
+    let joined = [portico_storage::layout::joined_key(u.firm_id, u.id)];
     if let Err(e) = portico_db::loose_objects::remove_later(&state.db, &joined).await {
         tracing::warn!(error = %e, "could not mark an upload's joined file for removal");
     }
@@ -371,10 +376,16 @@ fn part_place(u: &Upload) -> (uuid::Uuid, String) {
     if u.received == 0 {
         (
             u.id,
-            format!("{}{id}", uploads::first_prefix(u.firm_id, u.id)),
+            format!(
+                "{}{id}",
+                portico_storage::layout::first_prefix(u.firm_id, u.id)
+            ),
         )
     } else {
-        (id, format!("{}{id}", u.prefix()))
+        (
+            id,
+            format!("{}{id}", portico_storage::layout::parts_prefix(u.id)),
+        )
     }
 }
 
@@ -505,10 +516,10 @@ async fn adopt(
     uploads::finish(&state.db, &up.viewer, u, new, &up.origin).await?;
     state.jobs_waiting.notify_one();
     // What requests cut off by a dying server may have left beside it.
-    remove_prefix(state, &u.prefix(), None).await;
+    remove_prefix(state, &portico_storage::layout::parts_prefix(u.id), None).await;
     remove_prefix(
         state,
-        &uploads::first_prefix(u.firm_id, u.id),
+        &portico_storage::layout::first_prefix(u.firm_id, u.id),
         Some(&first.key),
     )
     .await;
@@ -549,7 +560,7 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
         state,
         u.firm_id,
         u.id,
-        uploads::joined_key(u.firm_id, u.id),
+        portico_storage::layout::joined_key(u.firm_id, u.id),
         u.name.clone(),
         whole,
         u.length as u64,
@@ -571,8 +582,13 @@ async fn join(state: &AppState, up: &Uploader, u: &Upload) -> Result<(), AppErro
     match uploads::finish(&state.db, &up.viewer, u, new, &up.origin).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            remove_prefix(state, &u.prefix(), None).await;
-            remove_prefix(state, &uploads::first_prefix(u.firm_id, u.id), None).await;
+            remove_prefix(state, &portico_storage::layout::parts_prefix(u.id), None).await;
+            remove_prefix(
+                state,
+                &portico_storage::layout::first_prefix(u.firm_id, u.id),
+                None,
+            )
+            .await;
             Ok(())
         }
         Err(e) => {
