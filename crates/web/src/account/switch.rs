@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self as cookie, Signed};
@@ -91,11 +92,7 @@ pub(crate) async fn switch(
     let event =
         Event::new(Some(firm.id), "session.switch").object("membership", target.membership_id);
     audit::record(&state.db, &info.by(signed), event).await?;
-    let home = if context == Context::Staff {
-        "/staff"
-    } else {
-        "/portal"
-    };
+    let home = paths::home(context == Context::Staff);
     Ok((
         StatusCode::SEE_OTHER,
         [(SET_COOKIE, set)],

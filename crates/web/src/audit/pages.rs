@@ -16,7 +16,7 @@ use time::{Date, OffsetDateTime, Time};
 use crate::kit::csv;
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
-use crate::kit::paths::url_encode;
+use crate::kit::paths::{self, url_encode};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
 use crate::state::AppState;
@@ -104,7 +104,7 @@ pub(crate) async fn page(
         events.last().map_or(0, |e| e.seq)
     });
     Ok(AuditPage {
-        layout: Layout::new(&signed, "Audit log", "/staff/audit"),
+        layout: Layout::new(&signed, "Audit log", paths::audit()),
         q_encoded: q.encoded(),
         q,
         events,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::session::Signed;
 use crate::state::AppState;
 
@@ -59,7 +60,7 @@ pub(crate) async fn portal(
     let page = q.page.unwrap_or(1).max(1);
     let (entries, has_more) = load(&state, &signed, client_id, page).await?;
     Ok(AccessLogPage {
-        layout: Layout::new(&signed, "Who opened what", "/portal/access-log"),
+        layout: Layout::new(&signed, "Who opened what", paths::portal_access_log()),
         heading: "When the firm opened your items".into(),
         back: None,
         entries,
@@ -80,9 +81,9 @@ pub(crate) async fn staff(
     let page = q.page.unwrap_or(1).max(1);
     let (entries, has_more) = load(&state, &signed, client.id, page).await?;
     Ok(AccessLogPage {
-        layout: Layout::new(&signed, "Who opened what", "/staff/clients"),
+        layout: Layout::new(&signed, "Who opened what", paths::clients()),
         heading: format!("Who at the firm opened {}'s items", client.name),
-        back: Some((format!("/staff/clients/{}", client.id), client.name)),
+        back: Some((paths::client(client.id), client.name)),
         entries,
         page,
         has_more,

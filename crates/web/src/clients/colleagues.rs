@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -47,7 +48,7 @@ async fn page(
     let client = clients::get(&state.db, &signed.viewer, client_id).await?;
     let users = clients::portal_users(&state.db, &signed.viewer, client_id).await?;
     Ok(ColleaguesPage {
-        layout: Layout::new(signed, "Colleagues", "/portal/colleagues"),
+        layout: Layout::new(signed, "Colleagues", paths::colleagues()),
         client_name: client.name,
         users,
         error,
@@ -102,5 +103,5 @@ pub(crate) async fn invite(
     };
     super::invitations::mail_invitation(&state, &signed.viewer, user_id, &client.name, &origin)
         .await?;
-    Ok(Redirect::to("/portal/colleagues").into_response())
+    Ok(Redirect::to(paths::colleagues()).into_response())
 }

@@ -14,6 +14,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::check_side;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -45,18 +46,18 @@ async fn page(state: &AppState, signed: &Signed, id: uuid::Uuid) -> Result<Matte
         let mut recipients = clients::portal_users(&state.db, &signed.viewer, client.id).await?;
         recipients.retain(|u| u.active);
         (
-            Layout::new(signed, matter.title.clone(), "/staff/clients"),
-            format!("/staff/clients/{}", client.id),
+            Layout::new(signed, matter.title.clone(), paths::clients()),
+            paths::client(client.id),
             client.name,
-            format!("/staff/matters/{}/comments", matter.id),
+            paths::matter_comments(true, matter.id),
             recipients,
         )
     } else {
         (
-            Layout::new(signed, matter.title.clone(), "/portal/matters"),
-            "/portal/matters".to_string(),
+            Layout::new(signed, matter.title.clone(), paths::portal_matters()),
+            paths::portal_matters().to_string(),
             "Matters".to_string(),
-            format!("/portal/matters/{}/comments", matter.id),
+            paths::matter_comments(false, matter.id),
             Vec::new(),
         )
     };
@@ -132,8 +133,8 @@ pub(crate) async fn comment(
     let origin = info.by(signed);
     match comments::add(&state.db, &signed.viewer, id, &posted.form.body, &origin).await {
         Ok(_) => {
-            let side = if staff_url { "staff" } else { "portal" };
-            Ok(Redirect::to(&format!("/{side}/matters/{id}#comments")).into_response())
+            let to = format!("{}#comments", paths::matter(staff_url, id));
+            Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = page(&state, signed, id).await?;

@@ -16,7 +16,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
-use crate::kit::paths::url_encode;
+use crate::kit::paths::{self, url_encode};
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -74,7 +74,7 @@ async fn clients_page(
         .await?;
     let has_more = list.len() > PAGE_SIZE as usize;
     Ok(ClientsPage {
-        layout: Layout::new(signed, "Clients", "/staff/clients"),
+        layout: Layout::new(signed, "Clients", paths::clients()),
         shown: list.len().min(PAGE_SIZE as usize),
         clients: list,
         q_encoded: url_encode(&q),
@@ -102,7 +102,7 @@ pub(crate) async fn create_client(
     let signed = &posted.signed;
     signed.require_staff()?;
     match clients::create(&state.db, &signed.viewer, &posted.form, &info.by(signed)).await {
-        Ok(c) => Ok(Redirect::to(&format!("/staff/clients/{}", c.id)).into_response()),
+        Ok(c) => Ok(Redirect::to(&paths::client(c.id)).into_response()),
         Err(DbError::Invalid(e)) => {
             let page = clients_page(&state, signed, String::new(), 1, Some(e.message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -144,7 +144,7 @@ async fn client_page(
     let client = clients::get(&state.db, &signed.viewer, id).await?;
     let matters = matters::for_client(&state.db, &signed.viewer, id).await?;
     let users = clients::portal_users(&state.db, &signed.viewer, id).await?;
-    let layout = Layout::new(signed, client.name.clone(), "/staff/clients");
+    let layout = Layout::new(signed, client.name.clone(), paths::clients());
     let mut devices = Vec::new();
     for u in users.iter().filter(|u| u.active) {
         let rows = crate::account::sessions::device_rows(state, &signed.viewer, &layout, u.user_id)
@@ -188,7 +188,7 @@ pub(crate) async fn create_matter(
     )
     .await
     {
-        Ok(m) => Ok(Redirect::to(&format!("/staff/matters/{}", m.id)).into_response()),
+        Ok(m) => Ok(Redirect::to(&paths::matter(true, m.id)).into_response()),
         Err(DbError::Invalid(e)) => {
             let page = client_page(&state, signed, id, Some(e.message), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -267,7 +267,7 @@ pub(crate) async fn invite(
         ));
         return Ok(page.into_response());
     }
-    Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response())
+    Ok(Redirect::to(&paths::client(id)).into_response())
 }
 
 /// What staff do with an open invitation: send it again, or take it back.
@@ -289,7 +289,7 @@ pub(crate) async fn invitation(
         _ => return Err(AppError::NotFound),
     };
     match done {
-        Ok(()) => Ok(Redirect::to(&format!("/staff/clients/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&paths::client(id)).into_response()),
         Err(DbError::Conflict(m)) => {
             let page = client_page(&state, signed, id, None, Some(m)).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
@@ -320,7 +320,7 @@ pub(crate) async fn end_user_sessions(
             .object("user", target.user_id)
             .detail(format!("ended={n}"));
     portico_db::audit::record(&state.db, &info.by(signed), event).await?;
-    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+    Ok(Redirect::to(&paths::client(id)))
 }
 
 /// Staff stop trusting one of a portal user's devices: access links bound to it stop opening.
@@ -346,7 +346,7 @@ pub(crate) async fn remove_device(
         .object("user", target.user_id)
         .detail(format!("device={device}"));
     portico_db::audit::record(&state.db, &info.by(signed), event).await?;
-    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+    Ok(Redirect::to(&paths::client(id)))
 }
 
 #[derive(Deserialize)]
@@ -370,7 +370,7 @@ pub(crate) async fn client_portal(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&format!("/staff/clients/{id}")))
+    Ok(Redirect::to(&paths::client(id)))
 }
 
 pub(crate) async fn matter_portal(
@@ -389,5 +389,5 @@ pub(crate) async fn matter_portal(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&format!("/staff/matters/{id}")))
+    Ok(Redirect::to(&paths::matter(true, id)))
 }

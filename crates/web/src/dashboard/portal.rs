@@ -11,6 +11,7 @@ use portico_db::matters::{self, Matter};
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::sections::{self, Card};
 use crate::kit::session::Signed;
 use crate::page_cache::Kept;
@@ -55,7 +56,7 @@ pub(crate) async fn home(
         })
         .await?;
     Ok(HomePage {
-        layout: Layout::new(&signed, "Home", "/portal"),
+        layout: Layout::new(&signed, "Home", paths::home(false)),
         data,
     })
 }
@@ -74,7 +75,7 @@ pub(crate) async fn matters(
     let client_id = client_of(&signed)?;
     let matters = matters::for_client(&state.db, &signed.viewer, client_id).await?;
     Ok(MattersPage {
-        layout: Layout::new(&signed, "Matters", "/portal/matters"),
+        layout: Layout::new(&signed, "Matters", paths::portal_matters()),
         matters,
     })
 }

@@ -11,6 +11,7 @@ use portico_db::messages;
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::session::Signed;
 use crate::page_cache::Kept;
 use crate::state::AppState;
@@ -53,7 +54,7 @@ pub(crate) async fn home(
         })
         .await?;
     Ok(HomePage {
-        layout: Layout::new(&signed, "Home", "/staff"),
+        layout: Layout::new(&signed, "Home", paths::home(true)),
         data,
     })
 }

@@ -9,11 +9,11 @@ use portico_core::files::ScanStatus;
 use portico_db::files::{self};
 
 use super::download::previewable;
-use super::list::files_home;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::layout::human_size;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -42,16 +42,16 @@ async fn comments_page_for(
 ) -> Result<CommentsPage, AppError> {
     let file = files::get(&state.db, &signed.viewer, id).await?;
     let list = files::comments(&state.db, &signed.viewer, id).await?;
-    let home = files_home(signed, file.client_id);
+    let staff = signed.viewer.is_staff();
     let back = match file.folder_id {
-        Some(f) => format!("{home}?folder={f}"),
-        None => home,
+        Some(f) => paths::folder(staff, file.client_id, f),
+        None => paths::files(staff, file.client_id),
     };
     let versions = files::versions(&state.db, &signed.viewer, id).await?;
-    let current = if signed.viewer.is_staff() {
-        "/staff/clients"
+    let current = if staff {
+        paths::clients()
     } else {
-        "/portal/files"
+        paths::portal_files()
     };
     let layout = Layout::new(signed, file.name.clone(), current);
     Ok(CommentsPage {

@@ -6,10 +6,10 @@ use portico_db::files::{self};
 use portico_db::folders;
 use serde::Deserialize;
 
-use super::list::back_to;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
@@ -73,7 +73,13 @@ async fn new_folder(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&back_to(signed, made.client_id, Some(made.id), "folder")).into_response())
+    let to = paths::files_done(
+        signed.viewer.is_staff(),
+        made.client_id,
+        Some(made.id),
+        "folder",
+    );
+    Ok(Redirect::to(&to).into_response())
 }
 
 #[derive(Deserialize)]
@@ -96,7 +102,8 @@ pub(crate) async fn rename_folder(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&back_to(signed, f.client_id, Some(f.id), "renamed")).into_response())
+    let to = paths::files_done(signed.viewer.is_staff(), f.client_id, Some(f.id), "renamed");
+    Ok(Redirect::to(&to).into_response())
 }
 
 pub(crate) async fn delete_folder(
@@ -107,7 +114,13 @@ pub(crate) async fn delete_folder(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     let f = folders::delete(&state.db, &signed.viewer, id, &info.by(signed)).await?;
-    Ok(Redirect::to(&back_to(signed, f.client_id, f.parent_id, "deleted")).into_response())
+    let to = paths::files_done(
+        signed.viewer.is_staff(),
+        f.client_id,
+        f.parent_id,
+        "deleted",
+    );
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// The ticked files and folders of a posted list form, each once.
@@ -175,5 +188,6 @@ pub(crate) async fn move_selected(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&back_to(signed, client_id, to, "moved")).into_response())
+    let back = paths::files_done(signed.viewer.is_staff(), client_id, to, "moved");
+    Ok(Redirect::to(&back).into_response())
 }

@@ -17,6 +17,7 @@ use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::layout::Layout;
 use crate::kit::layout::human_size;
+use crate::kit::paths;
 use crate::kit::session::Signed;
 use crate::state::AppState;
 
@@ -116,15 +117,6 @@ fn notice(q: &ListQuery) -> Option<String> {
     }
 }
 
-/// Where a client's files are listed, for the viewer's side.
-pub(super) fn files_home(signed: &Signed, client_id: uuid::Uuid) -> String {
-    if signed.viewer.is_staff() {
-        format!("/staff/clients/{client_id}/files")
-    } else {
-        "/portal/files".to_string()
-    }
-}
-
 /// A client's files in one folder, for either side.
 async fn page_for(
     state: &AppState,
@@ -133,7 +125,7 @@ async fn page_for(
     q: &ListQuery,
 ) -> Result<FilesPage, AppError> {
     let staff = signed.viewer.is_staff();
-    let home = files_home(signed, client.id);
+    let home = paths::files(staff, client.id);
     let tree = folders::tree(&state.db, &signed.viewer, client.id).await?;
     let folder = match q.folder.as_deref().filter(|f| !f.is_empty()) {
         Some(raw) => {
@@ -223,7 +215,7 @@ async fn page_for(
     let next = (listing.offset + shown < page.total).then(|| at(page_no + 1));
     let mut crumbs = Vec::new();
     if staff {
-        crumbs.push((format!("/staff/clients/{}", client.id), client.name.clone()));
+        crumbs.push((paths::client(client.id), client.name.clone()));
     }
     let heading = if staff {
         format!("Files of {}", client.name)
@@ -234,14 +226,14 @@ async fn page_for(
         crumbs.push((home.clone(), "Files".to_string()));
         let path = folders::path_to(&tree, f.id);
         for p in &path[..path.len() - 1] {
-            crumbs.push((format!("{home}?folder={}", p.id), p.name.clone()));
+            crumbs.push((paths::folder(staff, client.id, p.id), p.name.clone()));
         }
     }
     let title = folder.as_ref().map_or(heading.clone(), |f| f.name.clone());
     let current = if staff {
-        "/staff/clients"
+        paths::clients()
     } else {
-        "/portal/files"
+        paths::portal_files()
     };
     let mut layout = Layout::new(signed, title.clone(), current);
     layout.notice = notice(q);
@@ -276,18 +268,18 @@ async fn page_for(
         previous,
         next,
         client_id: client.id,
-        done_href: back_to(signed, client.id, parent, "uploaded"),
+        done_href: paths::files_done(staff, client.id, parent, "uploaded"),
         upload_action: if staff {
-            format!("/staff/clients/{}/files/upload", client.id)
+            paths::client_upload(client.id)
         } else {
-            "/portal/files/upload".into()
+            paths::portal_upload().into()
         },
         folder_action: if staff {
-            format!("/staff/clients/{}/folders", client.id)
+            paths::client_folders(client.id)
         } else {
-            "/portal/folders".into()
+            paths::portal_folders().into()
         },
-        share_action: staff.then(|| format!("/staff/clients/{}/files/share", client.id)),
+        share_action: staff.then(|| paths::client_share(client.id)),
         shared_folders: if staff {
             folders::shared_with_client(&state.db, &signed.viewer, client.id).await?
         } else {
@@ -323,18 +315,4 @@ pub(crate) async fn portal_list(
     let client_id = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
     let client = clients::get(&state.db, &signed.viewer, client_id).await?;
     page_for(&state, &signed, &client, &q).await
-}
-
-/// Back to a folder of a client's files (or the top) with a notice of what was done.
-pub(super) fn back_to(
-    signed: &Signed,
-    client_id: uuid::Uuid,
-    folder: Option<uuid::Uuid>,
-    done: &str,
-) -> String {
-    let home = files_home(signed, client_id);
-    match folder {
-        Some(f) => format!("{home}?folder={f}&done={done}"),
-        None => format!("{home}?done={done}"),
-    }
 }

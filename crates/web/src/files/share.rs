@@ -8,10 +8,10 @@ use portico_db::folders;
 use portico_db::shares::Audience;
 
 use super::folders::ticked;
-use super::list::back_to;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::state::AppState;
@@ -78,7 +78,7 @@ pub(crate) async fn share(
             ));
         }
     };
-    Ok(Redirect::to(&format!("/staff/clients/{}/files?done={done}", client.id)).into_response())
+    Ok(Redirect::to(&format!("{}?done={done}", paths::client_files(client.id))).into_response())
 }
 
 /// "Mark as read" by the client: the firm sees the file as complete.
@@ -90,8 +90,8 @@ pub(crate) async fn mark_read(
     let signed = &posted.signed;
     let f = files::get(&state.db, &signed.viewer, id).await?;
     files::mark_read(&state.db, &signed.viewer, f.id).await?;
-    Ok(Redirect::to(&back_to(
-        signed,
+    Ok(Redirect::to(&paths::files_done(
+        signed.viewer.is_staff(),
         f.client_id,
         f.folder_id,
         "read",

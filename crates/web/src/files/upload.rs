@@ -6,11 +6,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients;
 use portico_db::folders;
 
-use super::list::back_to;
 use super::store::store_and_record;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
+use crate::kit::paths;
 use crate::kit::posted::{MultipartPost, multipart_text};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -98,5 +98,6 @@ async fn upload_into(
             "Choose at least one file to upload.".into(),
         ));
     }
-    Ok(Redirect::to(&back_to(signed, client.id, folder, "uploaded")).into_response())
+    let to = paths::files_done(signed.viewer.is_staff(), client.id, folder, "uploaded");
+    Ok(Redirect::to(&to).into_response())
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -38,7 +39,7 @@ pub(crate) struct TemplatesPage {
 async fn templates_page(state: &AppState, signed: &Signed) -> Result<TemplatesPage, AppError> {
     Ok(TemplatesPage {
         templates: forms::templates(&state.db, &signed.viewer).await?,
-        layout: Layout::new(signed, "Forms", "/staff/forms"),
+        layout: Layout::new(signed, "Forms", paths::forms()),
         error: None,
         draft: Default::default(),
     })
@@ -76,7 +77,7 @@ pub(crate) async fn create(
     )
     .await
     {
-        Ok(id) => Ok(Redirect::to(&format!("/staff/forms/{id}")).into_response()),
+        Ok(id) => Ok(Redirect::to(&paths::form_template(id)).into_response()),
         Err(DbError::Invalid(e)) => {
             let mut p = templates_page(&state, signed).await?;
             p.error = Some(e.message);
@@ -193,7 +194,7 @@ async fn builder_page(
         })
         .collect();
     Ok(BuilderPage {
-        layout: Layout::new(signed, template.title.clone(), "/staff/forms"),
+        layout: Layout::new(signed, template.title.clone(), paths::forms()),
         template,
         sections,
         choices,
@@ -438,7 +439,7 @@ pub(crate) async fn edit(
         }
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/staff/forms/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&paths::form_template(id)).into_response()),
         Err(AppError::Invalid(m)) => {
             let mut p = builder_page(&state, signed, id).await?;
             p.error = Some(m);

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::MultipartPost;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -222,9 +223,9 @@ fn fill_page(
         .iter()
         .filter(|f| answers.get(&f.id).is_some_and(|v| !v.is_empty()))
         .count();
-    let layout = Layout::new(signed, a.title.clone(), "/portal/forms");
+    let layout = Layout::new(signed, a.title.clone(), paths::portal_forms());
     FillPage {
-        action: format!("/portal/forms/{}", a.id),
+        action: paths::form(false, a.id),
         multipart: section.fields.iter().any(|f| f.kind == Kind::File),
         page,
         pages,
@@ -244,7 +245,7 @@ fn fill_page(
         } else {
             summary(def, answers)
         },
-        pdf: format!("/portal/forms/{}/pdf", a.id),
+        pdf: paths::form_pdf(false, a.id),
         a: a.clone(),
         layout,
     }
@@ -544,7 +545,7 @@ pub(crate) async fn save(
     if auto {
         return Ok(json(StatusCode::OK, serde_json::json!({ "rev": rev })));
     }
-    let base = format!("/portal/forms/{id}");
+    let base = paths::form(false, id);
     let to = match go.as_str() {
         "next" => format!("{base}?page={}", page + 1),
         "back" => format!("{base}?page={}", page.saturating_sub(1).max(1)),
@@ -556,7 +557,7 @@ pub(crate) async fn save(
             .and_then(|p| p.parse::<usize>().ok())
         {
             Some(p) => format!("{base}?page={p}"),
-            None => "/portal/forms?saved=1".to_string(),
+            None => format!("{}?saved=1", paths::portal_forms()),
         },
     };
     Ok(Redirect::to(&to).into_response())
@@ -573,7 +574,7 @@ async fn submit(
     match forms::submit(&state.db, &signed.viewer, id, rev, &info.by(signed)).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&format!("/portal/forms/{id}")).into_response())
+            Ok(Redirect::to(&paths::form(false, id)).into_response())
         }
         Err(Refused::Problems(problems)) => {
             let filled = forms::get(&state.db, &signed.viewer, id).await?;
@@ -609,7 +610,8 @@ fn problem_links(def: &Definition, id: Uuid, problems: &[Problem]) -> Vec<Proble
         .iter()
         .map(|p| ProblemLink {
             href: format!(
-                "/portal/forms/{id}?page={}&check=1#q-{}",
+                "{}?page={}&check=1#q-{}",
+                paths::form(false, id),
                 page_of(def, &p.field),
                 p.field
             ),

@@ -15,6 +15,7 @@ use super::sent::rows;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -48,7 +49,7 @@ pub(crate) struct ReviewPage {
 async fn review_page(state: &AppState, signed: &Signed, id: Uuid) -> Result<ReviewPage, AppError> {
     let filled = forms::get(&state.db, &signed.viewer, id).await?;
     let (subs, sigs) = forms::submissions(&state.db, &signed.viewer, id).await?;
-    let layout = Layout::new(signed, filled.assignment.title.clone(), "/staff/clients");
+    let layout = Layout::new(signed, filled.assignment.title.clone(), paths::clients());
     // Submitted: what was submitted; open: the draft as the client left it.
     let shown = match (filled.assignment.is_open(), subs.first()) {
         (false, Some(s)) => s.answers(),
@@ -143,7 +144,7 @@ pub(crate) async fn reopen(
     {
         Ok(()) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&format!("/staff/client-forms/{id}")).into_response())
+            Ok(Redirect::to(&paths::form(true, id)).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = review_page(&state, signed, id).await?;

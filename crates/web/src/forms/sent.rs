@@ -77,10 +77,10 @@ async fn client_list(
         Layout::new(
             signed,
             format!("Forms of {}", client.name),
-            "/staff/clients",
+            paths::clients(),
         )
     } else {
-        Layout::new(signed, "Forms", "/portal/forms")
+        Layout::new(signed, "Forms", paths::portal_forms())
     };
     Ok(ListPage {
         heading: if staff {
@@ -88,9 +88,9 @@ async fn client_list(
         } else {
             "Forms".into()
         },
-        back: staff.then(|| (format!("/staff/clients/{}", client.id), client.name.clone())),
+        back: staff.then(|| (paths::client(client.id), client.name.clone())),
         rows: rows(list, staff, &layout),
-        send_action: staff.then(|| format!("/staff/clients/{}/forms", client.id)),
+        send_action: staff.then(|| paths::client_forms(client.id)),
         templates: if staff {
             forms::templates(&state.db, viewer).await?
         } else {
@@ -134,15 +134,15 @@ pub(crate) async fn sent(
     signed.require_staff()?;
     let (template, _) = forms::template(&state.db, &signed.viewer, id).await?;
     let list = forms::for_template(&state.db, &signed.viewer, id).await?;
-    let layout = Layout::new(&signed, template.title.clone(), "/staff/forms");
+    let layout = Layout::new(&signed, template.title.clone(), paths::forms());
     Ok(ListPage {
         heading: format!("“{}”: sent and submitted", template.title),
-        back: Some((format!("/staff/forms/{id}"), template.title.clone())),
+        back: Some((paths::form_template(id), template.title.clone())),
         rows: rows(list, true, &layout),
         send_action: None,
         templates: Vec::new(),
         matters: Vec::new(),
-        export: Some(format!("/staff/forms/{id}/export.csv")),
+        export: Some(paths::form_export(id)),
         show_client: true,
         error: None,
         layout,
@@ -179,7 +179,7 @@ pub(crate) async fn send(
     match forms::send(&state.db, &signed.viewer, &s, &info.by(signed)).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&format!("/staff/clients/{client}/forms")).into_response())
+            Ok(Redirect::to(&paths::client_forms(client)).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = client_list(&state, signed, client).await?;

@@ -1,5 +1,6 @@
 //! What every signed-in page shows around its content: firm, navigation, the person, log out.
 
+use crate::kit::paths;
 use crate::kit::session::Signed;
 
 pub(crate) struct NavItem {
@@ -37,13 +38,13 @@ impl Layout {
         let staff = signed.viewer.is_staff();
         let mut items: Vec<(&'static str, &'static str)> = if staff {
             vec![
-                ("/staff", "Home"),
-                ("/staff/clients", "Clients"),
-                ("/staff/messages", "Messages"),
-                ("/staff/forms", "Forms"),
+                (paths::home(true), "Home"),
+                (paths::clients(), "Clients"),
+                (paths::messages(true), "Messages"),
+                (paths::forms(), "Forms"),
             ]
         } else {
-            let mut v = vec![("/portal", "Home")];
+            let mut v = vec![(paths::home(false), "Home")];
             v.extend(crate::kit::sections::nav(&signed.viewer));
             v
         };
@@ -52,14 +53,14 @@ impl Layout {
             ..
         } = signed.viewer
         {
-            items.push(("/portal/colleagues", "Colleagues"));
+            items.push((paths::colleagues(), "Colleagues"));
         }
         if !staff && signed.chrome.access_log_for_clients {
-            items.push(("/portal/access-log", "Who opened what"));
+            items.push((paths::portal_access_log(), "Who opened what"));
         }
         if signed.viewer.may_administer_firm() {
-            items.push(("/staff/settings", "Firm settings"));
-            items.push(("/staff/audit", "Audit log"));
+            items.push((paths::settings(), "Firm settings"));
+            items.push((paths::audit(), "Audit log"));
         }
         if signed.chrome.places > 1 {
             items.push(("/account/switch", "Switch portal"));
@@ -75,7 +76,7 @@ impl Layout {
             client_name: signed.chrome.client_name.clone(),
             csrf: signed.session.csrf_token.clone(),
             side: if staff { "staff" } else { "client" },
-            home: if staff { "/staff" } else { "/portal" },
+            home: paths::home(staff),
             nav: items
                 .into_iter()
                 .map(|(href, label)| NavItem {

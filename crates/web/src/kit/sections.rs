@@ -56,38 +56,38 @@ fn everyone(_: &Viewer) -> bool {
 pub(crate) const SECTIONS: &[Section] = &[
     Section {
         nav: Some("Matters"),
-        href: "/portal/matters",
+        href: paths::portal_matters(),
         allowed: everyone,
         card: Some(matters_card),
     },
     Section {
         nav: Some("Tasks"),
-        href: "/portal/tasks",
+        href: paths::portal_tasks(),
         allowed: everyone,
         card: Some(tasks_card),
     },
     // Forms to fill in come with a task each, so they show on the tasks card.
     Section {
         nav: Some("Forms"),
-        href: "/portal/forms",
+        href: paths::portal_forms(),
         allowed: everyone,
         card: None,
     },
     Section {
         nav: Some("Messages"),
-        href: "/portal/messages",
+        href: paths::messages(false),
         allowed: everyone,
         card: Some(messages_card),
     },
     Section {
         nav: Some("Files"),
-        href: "/portal/files",
+        href: paths::portal_files(),
         allowed: everyone,
         card: Some(files_card),
     },
     Section {
         nav: None,
-        href: "/portal/matters",
+        href: paths::portal_matters(),
         allowed: everyone,
         card: Some(comments_card),
     },
@@ -120,11 +120,11 @@ fn matters_card<'a>(
         let (list, total) = matters::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Your matters",
-            href: "/portal/matters",
+            href: paths::portal_matters(),
             items: list
                 .into_iter()
                 .map(|m| CardItem {
-                    href: format!("/portal/matters/{}", m.id),
+                    href: paths::matter(false, m.id),
                     detail: m.reference,
                     label: m.title,
                 })
@@ -144,13 +144,13 @@ fn tasks_card<'a>(
         let (list, open) = tasks::next_for_portal(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Tasks",
-            href: "/portal/tasks",
+            href: paths::portal_tasks(),
             items: list
                 .into_iter()
                 .map(|t| CardItem {
                     href: t
                         .form_id
-                        .map_or_else(|| "/portal/tasks".into(), |f| format!("/portal/forms/{f}")),
+                        .map_or_else(|| paths::portal_tasks().into(), |f| paths::form(false, f)),
                     detail: t.due_on.map(|d| format!("due {d}")).unwrap_or_default(),
                     label: t.title,
                 })
@@ -170,7 +170,7 @@ fn messages_card<'a>(
         let (list, waiting) = messages::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Messages",
-            href: "/portal/messages",
+            href: paths::messages(false),
             items: list
                 .into_iter()
                 .map(|l| CardItem {
@@ -198,7 +198,7 @@ fn files_card<'a>(
         let (list, waiting) = files::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Files",
-            href: "/portal/files",
+            href: paths::portal_files(),
             items: list
                 .into_iter()
                 .map(|f| CardItem {
@@ -228,11 +228,11 @@ fn comments_card<'a>(
         let list = comments::from_firm_for_client(&state.db, viewer, CARD_ITEMS).await?;
         Ok(Card {
             title: "Latest comments from the firm",
-            href: "/portal/matters",
+            href: paths::portal_matters(),
             items: list
                 .into_iter()
                 .map(|(matter_title, c)| CardItem {
-                    href: format!("/portal/matters/{}#comments", c.matter_id),
+                    href: format!("{}#comments", paths::matter(false, c.matter_id)),
                     label: format!("{} on {matter_title}", c.author_name),
                     detail: excerpt(&c.body, 120),
                 })

@@ -26,14 +26,6 @@ pub(super) const PAGE: i64 = 50;
 /// Conversations a list shows.
 pub(super) const LISTED: i64 = 100;
 
-pub(super) fn list_href(signed: &Signed) -> &'static str {
-    if signed.viewer.is_staff() {
-        "/staff/messages"
-    } else {
-        "/portal/messages"
-    }
-}
-
 /// One message as a page shows it.
 pub(crate) struct Shown {
     pub seq: i64,
@@ -188,7 +180,7 @@ pub(super) async fn conversation_page(
     let marks = messages::read_marks(&state.db, &conversation, from).await?;
     let staff = viewer.is_staff();
     let base = paths::conversation(staff, conversation.id);
-    let mut layout = Layout::new(signed, conversation.title.clone(), list_href(signed));
+    let mut layout = Layout::new(signed, conversation.title.clone(), paths::messages(staff));
     if marked {
         // Reading may have read notifications too: the header counts what is left.
         layout.unread_notifications = portico_db::notifications::unread(&state.db, viewer).await?;
@@ -211,15 +203,14 @@ pub(super) async fn conversation_page(
     let matter = match conversation.matter_id {
         Some(mid) => {
             let m = matters::get(&state.db, viewer, mid).await?;
-            let side = if staff { "staff" } else { "portal" };
-            Some((format!("/{side}/matters/{}", m.id), m.title))
+            Some((paths::matter(staff, m.id), m.title))
         }
         None => None,
     };
     let back_href = if staff {
-        format!("/staff/messages?client={}", client.id)
+        paths::client_messages(client.id)
     } else {
-        "/portal/messages".into()
+        paths::messages(false).into()
     };
     Ok(ConversationPage {
         layout,

@@ -9,7 +9,7 @@ use portico_db::messages::{self, ListFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::conversation::{LISTED, list_href};
+use super::conversation::LISTED;
 use crate::kit::error::AppError;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
@@ -69,7 +69,7 @@ pub(crate) async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, AppError> {
     check_side(&uri, &signed)?;
-    let base = list_href(&signed);
+    let base = paths::messages(signed.viewer.is_staff());
     let mut layout = Layout::new(&signed, "Messages", base);
     let client = match (&q.client, signed.viewer.is_staff()) {
         (Some(raw), true) if !raw.is_empty() => {
@@ -131,10 +131,10 @@ pub(crate) async fn list(
         layout.title = "Resolved conversations".into();
     }
     let new_href = match (&client, staff) {
-        (Some((id, _)), true) => Some(format!("/staff/clients/{id}/messages/new")),
+        (Some((id, _)), true) => Some(paths::client_new_conversation(*id)),
         (None, true) => None,
         (_, false) if signed.by_link() => None,
-        (_, false) => Some("/portal/messages/new".into()),
+        (_, false) => Some(paths::portal_new_conversation().into()),
     };
     Ok(ListPage {
         layout,

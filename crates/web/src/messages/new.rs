@@ -9,7 +9,6 @@ use portico_db::messages::{self, NewConversation};
 use portico_db::{DbError, clients, matters};
 use uuid::Uuid;
 
-use super::conversation::list_href;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
@@ -66,17 +65,17 @@ async fn new_page(
         .collect();
     let (action, back_href) = if staff {
         (
-            format!("/staff/clients/{}/messages", client.id),
-            format!("/staff/messages?client={}", client.id),
+            paths::client_start_conversation(client.id),
+            paths::client_messages(client.id),
         )
     } else {
         (
-            "/portal/messages".to_string(),
-            "/portal/messages".to_string(),
+            paths::messages(false).to_string(),
+            paths::messages(false).to_string(),
         )
     };
     Ok(NewPage {
-        layout: Layout::new(signed, "New conversation", list_href(signed)),
+        layout: Layout::new(signed, "New conversation", paths::messages(staff)),
         action,
         back_href,
         client_name: client.name,

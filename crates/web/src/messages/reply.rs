@@ -230,7 +230,11 @@ pub(crate) async fn delete(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&format!("/staff/messages/{}#m{seq}", conversation.id)).into_response())
+    Ok(Redirect::to(&format!(
+        "{}#m{seq}",
+        paths::conversation(true, conversation.id)
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -253,5 +257,5 @@ pub(crate) async fn resolve(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to(&format!("/staff/messages/{id}")).into_response())
+    Ok(Redirect::to(&paths::conversation(true, id)).into_response())
 }

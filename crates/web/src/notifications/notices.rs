@@ -43,14 +43,14 @@ pub fn address(about: &About, staff: bool) -> String {
     };
     match event {
         Event::Message { .. } | Event::AddedToConversation => paths::conversation(staff, id),
-        Event::TaskGiven | Event::TaskDue => paths::portal_tasks(),
+        Event::TaskGiven | Event::TaskDue => paths::portal_tasks().into(),
         Event::FormSent | Event::FormSubmitted | Event::FormReopened => paths::form(staff, id),
         Event::Shared {
             item: Shared::File | Shared::Folder,
-        } => paths::portal_files(),
+        } => paths::portal_files().into(),
         Event::Shared {
             item: Shared::Other,
-        } => paths::portal(),
+        } => paths::home(false).into(),
         Event::FileUploaded { client_id } | Event::FileQuarantined { client_id } => {
             paths::client_files(client_id)
         }

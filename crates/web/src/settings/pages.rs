@@ -15,6 +15,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -53,7 +54,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
     let firm = firms::of_viewer(&state.db, &signed.viewer).await?;
     let quick_links = firms::quick_links(&state.db, &signed.viewer).await?;
     Ok(SettingsPage {
-        layout: Layout::new(signed, "Firm settings", "/staff/settings"),
+        layout: Layout::new(signed, "Firm settings", paths::settings()),
         name: firm.name.clone(),
         brand_colour: firm.brand_colour.clone(),
         idle_minutes: firm.idle_timeout_secs / 60,
@@ -147,7 +148,7 @@ pub(crate) async fn save(
         clients_move_shared_files: f.clients_move_shared_files.is_some(),
     };
     match firms::update_settings(&state.db, &signed.viewer, &settings, &info.by(signed)).await {
-        Ok(_) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("{}?saved=1", paths::settings())).into_response()),
         Err(DbError::Invalid(e)) => {
             let mut p = page(&state, signed).await?;
             p.error = Some(e.message);
@@ -179,7 +180,9 @@ pub(crate) async fn add_quick_link(
     )
     .await;
     match added {
-        Ok(_) => Ok(Redirect::to("/staff/settings?saved=1#quick-links").into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("{}?saved=1#quick-links", paths::settings())).into_response())
+        }
         Err(DbError::Invalid(e)) => {
             let mut p = page(&state, signed).await?;
             p.link_error = Some(e.message);
@@ -199,7 +202,10 @@ pub(crate) async fn remove_quick_link(
 ) -> Result<Redirect, AppError> {
     let signed = &posted.signed;
     firms::remove_quick_link(&state.db, &signed.viewer, id, &info.by(signed)).await?;
-    Ok(Redirect::to("/staff/settings?saved=1#quick-links"))
+    Ok(Redirect::to(&format!(
+        "{}?saved=1#quick-links",
+        paths::settings()
+    )))
 }
 
 /// Logos are shrunk to fit this box, in pixels.
@@ -217,7 +223,7 @@ pub(crate) async fn upload_logo(
     let (viewer, origin) = (&signed.viewer, info.by(signed));
     let bytes = upload.bytes;
     match crate::pictures::store(&state, viewer, bytes, Owner::FirmLogo, LOGO_BOX, &origin).await {
-        Ok(()) => Ok(Redirect::to("/staff/settings?saved=1").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("{}?saved=1", paths::settings())).into_response()),
         Err(AppError::Invalid(message)) => {
             let mut p = page(&state, signed).await?;
             p.logo_error = Some(message);
@@ -241,5 +247,5 @@ pub(crate) async fn remove_logo(
         &info.by(signed),
     )
     .await?;
-    Ok(Redirect::to("/staff/settings?saved=1"))
+    Ok(Redirect::to(&format!("{}?saved=1", paths::settings())))
 }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self as cookie, device_token, set_device_cookie};
@@ -322,14 +323,14 @@ pub(crate) async fn send_for_matter(
     let signed = &posted.signed;
     signed.require_staff()?;
     let matter = matters::get(&state.db, &signed.viewer, id).await?;
-    let target = format!("/portal/matters/{}", matter.id);
+    let target = paths::matter(false, matter.id);
     let to = Target {
         client_id: matter.client_id,
         path: &target,
         label: &matter.title,
     };
     send(&state, &info, signed, &posted.form, to).await?;
-    Ok(Redirect::to(&format!("/staff/matters/{}?link_sent=1", matter.id)).into_response())
+    Ok(Redirect::to(&format!("{}?link_sent=1", paths::matter(true, matter.id))).into_response())
 }
 
 /// Staff email a portal user of the form's client a link to fill it in.
@@ -343,14 +344,14 @@ pub(crate) async fn send_for_form(
     signed.require_staff()?;
     let form = portico_db::forms::get(&state.db, &signed.viewer, id).await?;
     let a = form.assignment;
-    let target = format!("/portal/forms/{}", a.id);
+    let target = paths::form(false, a.id);
     let to = Target {
         client_id: a.client_id,
         path: &target,
         label: &a.title,
     };
     send(&state, &info, signed, &posted.form, to).await?;
-    Ok(Redirect::to(&format!("/staff/client-forms/{}?link_sent=1", a.id)).into_response())
+    Ok(Redirect::to(&format!("{}?link_sent=1", paths::form(true, a.id))).into_response())
 }
 
 /// Where a link leads: a page of one client's portal.

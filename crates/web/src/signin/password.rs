@@ -17,6 +17,7 @@ use time::Duration;
 
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self, MaybeSigned};
@@ -25,8 +26,8 @@ use crate::state::AppState;
 /// The start page sends people where they belong.
 pub(crate) async fn start(MaybeSigned(signed): MaybeSigned) -> Redirect {
     match signed {
-        Some(s) if s.viewer.is_staff() => Redirect::to("/staff"),
-        Some(_) => Redirect::to("/portal"),
+        Some(s) if s.viewer.is_staff() => Redirect::to(paths::home(true)),
+        Some(_) => Redirect::to(paths::home(false)),
         None => Redirect::to("/login"),
     }
 }
@@ -255,8 +256,8 @@ pub(crate) async fn begin_session(
 pub(crate) fn landing(context: Context, next: &str) -> String {
     let next = safe_next(next);
     let (home, other_side) = match context {
-        Context::Staff => ("/staff", "/portal"),
-        Context::Client => ("/portal", "/staff"),
+        Context::Staff => (paths::home(true), paths::home(false)),
+        Context::Client => (paths::home(false), paths::home(true)),
     };
     if next == "/" || next == other_side || next.starts_with(&format!("{other_side}/")) {
         home.to_string()

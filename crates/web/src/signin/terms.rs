@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::kit::error::AppError;
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
@@ -61,7 +62,7 @@ pub(crate) async fn accept(
     }
     let origin = info.by(signed);
     match firms::accept_terms(&state.db, &signed.viewer, posted.form.version, &origin).await {
-        Ok(()) => Ok(Redirect::to("/portal").into_response()),
+        Ok(()) => Ok(Redirect::to(paths::home(false)).into_response()),
         Err(DbError::Conflict(message)) => {
             let mut p = page(&state, signed).await?;
             p.error = Some(message);

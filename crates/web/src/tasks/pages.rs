@@ -15,6 +15,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
+use crate::kit::paths;
 use crate::kit::posted::MultipartPost;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
@@ -26,6 +27,10 @@ pub(crate) struct Row {
     pub due: Option<String>,
     pub overdue: bool,
     pub done: Option<String>,
+    /// Where its form is, for a task that comes with one.
+    pub form_href: Option<String>,
+    /// Where its "done" form posts.
+    pub done_action: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -36,10 +41,6 @@ pub(crate) struct TasksPage {
     back: Option<(String, String)>,
     open: Vec<Row>,
     done: Vec<Row>,
-    /// Where the "done" forms post, without the task id.
-    toggle_base: &'static str,
-    /// Where a task's form is, without the form's id.
-    form_base: &'static str,
     /// Staff: where a new task is posted, and the client's matters.
     create_action: Option<String>,
     matters: Vec<matters::Matter>,
@@ -89,11 +90,7 @@ async fn page(
     )
     .await?;
     let staff = viewer.is_staff();
-    let base = if staff {
-        format!("/staff/clients/{}/tasks", client.id)
-    } else {
-        "/portal/tasks".to_string()
-    };
+    let base = paths::tasks(staff, client.id);
     let more = |list: &mut Vec<Task>, href: String| {
         (list.len() as i64 > tasks::PAGE).then(|| {
             list.truncate(tasks::PAGE as usize);
@@ -112,15 +109,17 @@ async fn page(
         Layout::new(
             signed,
             format!("Tasks of {}", client.name),
-            "/staff/clients",
+            paths::clients(),
         )
     } else {
-        Layout::new(signed, "Tasks", "/portal/tasks")
+        Layout::new(signed, "Tasks", paths::portal_tasks())
     };
     let today = layout.today();
     let rows = |list: Vec<Task>| {
         list.into_iter()
             .map(|task| Row {
+                form_href: task.form_id.map(|f| paths::form(staff, f)),
+                done_action: paths::task_done(staff, task.id),
                 due: task.due_on.map(|d| d.to_string()),
                 overdue: task.completed_at.is_none() && task.due_on.is_some_and(|d| d < today),
                 done: task.completed_at.map(|t| {
@@ -141,20 +140,10 @@ async fn page(
         } else {
             "Tasks".into()
         },
-        back: staff.then(|| (format!("/staff/clients/{}", client.id), client.name.clone())),
+        back: staff.then(|| (paths::client(client.id), client.name.clone())),
         open,
         done,
-        toggle_base: if staff {
-            "/staff/tasks"
-        } else {
-            "/portal/tasks"
-        },
-        form_base: if staff {
-            "/staff/client-forms"
-        } else {
-            "/portal/forms"
-        },
-        create_action: staff.then(|| format!("/staff/clients/{}/tasks", client.id)),
+        create_action: staff.then(|| paths::client_tasks(client.id)),
         matters: if staff {
             matters::for_client(&state.db, viewer, client.id).await?
         } else {
@@ -240,7 +229,7 @@ pub(crate) async fn create(
     match tasks::create(&state.db, &signed.viewer, client, &new, &info.by(signed)).await {
         Ok(_) => {
             state.jobs_waiting.notify_one();
-            Ok(Redirect::to(&format!("/staff/clients/{client}/tasks")).into_response())
+            Ok(Redirect::to(&paths::client_tasks(client)).into_response())
         }
         Err(DbError::Invalid(e)) => {
             let mut p = page(&state, signed, client, &PageQuery::default()).await?;
@@ -275,12 +264,7 @@ pub(crate) async fn set_done(
         &info.by(signed),
     )
     .await?;
-    let back = if signed.viewer.is_staff() {
-        format!("/staff/clients/{client}/tasks")
-    } else {
-        "/portal/tasks".to_string()
-    };
-    Ok(Redirect::to(&back).into_response())
+    Ok(Redirect::to(&paths::tasks(signed.viewer.is_staff(), client)).into_response())
 }
 
 /// The client answers a task that asks for a file: the file goes into the client's files (the
@@ -313,7 +297,7 @@ pub(crate) async fn upload(
                 .await?;
         tasks::fulfil(&state.db, &signed.viewer, id, file.id, &origin).await?;
         state.jobs_waiting.notify_one();
-        return Ok(Redirect::to("/portal/tasks").into_response());
+        return Ok(Redirect::to(paths::portal_tasks()).into_response());
     }
     Err(AppError::Invalid("Choose a file to send.".into()))
 }
