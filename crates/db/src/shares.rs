@@ -2,8 +2,8 @@
 //! one matter of a client; a client sees an item while a share reaches them through an open
 //! portal. Unsharing takes effect on the next request, because visibility is read each time.
 
-use portico_core::Viewer;
 use portico_core::notices;
+use portico_core::Viewer;
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
@@ -159,7 +159,7 @@ pub async fn is_visible(
 
 /// Whether a client's people see one item through a live share (with the client, or with one
 /// of its open matters).
-pub async fn is_shared_with_client(
+pub(crate) async fn is_shared_with_client(
     db: &Db,
     firm_id: Uuid,
     client_id: Uuid,

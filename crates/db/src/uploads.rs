@@ -4,7 +4,6 @@
 //! same part cannot both add it.
 
 use portico_core::Viewer;
-use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -183,7 +182,7 @@ pub async fn forget(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Upload, DbErro
     Ok(u)
 }
 
-async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
+pub(crate) async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
         .bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
@@ -199,28 +198,6 @@ pub struct Leftover {
     pub prefixes: Vec<String>,
     pub joined_key: String,
     pub kept: Option<String>,
-}
-
-/// Takes up to `limit` expired uploads off the books (the job worker's view, not a person's)
-/// and says what of them to remove from storage.
-pub async fn sweep_expired(db: &Db, limit: i64) -> Result<Vec<Leftover>, DbError> {
-    let gone: Vec<Upload> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT * FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT {}",
-        limit
-    ))).bind(now()).fetch_all(p).await)?;
-    let mut out = Vec::new();
-    for u in gone {
-        let kept: Option<String> = on_db!(db, p => sqlx::query_scalar(
-            "SELECT storage_key FROM files WHERE id = $1"
-        ).bind(u.id).fetch_optional(p).await)?;
-        remove(db, u.id).await?;
-        out.push(Leftover {
-            prefixes: vec![u.prefix(), first_prefix(u.firm_id, u.id)],
-            joined_key: joined_key(u.firm_id, u.id),
-            kept,
-        });
-    }
-    Ok(out)
 }
 
 /// A file's key in storage.
