@@ -3,7 +3,7 @@
 //! portal. Unsharing takes effect on the next request, because visibility is read each time.
 
 use portico_core::notices;
-use portico_core::Viewer;
+use portico_core::{Viewer, policy};
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
@@ -216,7 +216,7 @@ pub async fn read_marks(
     client_id: Uuid,
     item_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, time::OffsetDateTime)>, DbError> {
-    if viewer.client_scope().is_some_and(|own| own != client_id) {
+    if !policy::reaches_client(viewer, client_id) {
         return Err(DbError::NotFound);
     }
     if item_ids.is_empty() {

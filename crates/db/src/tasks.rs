@@ -2,7 +2,7 @@
 //! of the client ticks a task off (and may undo it); staff see who did and when.
 
 use portico_core::notices;
-use portico_core::{Invalid, Viewer, validate};
+use portico_core::{Invalid, Viewer, policy, validate};
 use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -203,7 +203,7 @@ pub async fn set_done(
         "SELECT client_id, matter_id, form_id FROM tasks WHERE id = $1 AND firm_id = $2"
     ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?;
     let (client_id, matter_id, form_id) = found.ok_or(DbError::NotFound)?;
-    if viewer.client_scope().is_some_and(|own| own != client_id) {
+    if !policy::reaches_client(viewer, client_id) {
         return Err(DbError::NotFound);
     }
     if form_id.is_some() {

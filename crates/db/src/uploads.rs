@@ -3,7 +3,7 @@
 //! stored and it is recorded at the offset the upload had reached, so two tabs sending the
 //! same part cannot both add it.
 
-use portico_core::Viewer;
+use portico_core::{Viewer, policy};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -92,7 +92,7 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Upload, DbError> 
         "SELECT * FROM uploads WHERE id = $1 AND firm_id = $2 AND user_id = $3 AND expires_at > $4"
     ).bind(id).bind(viewer.firm_id()).bind(viewer.user_id()).bind(now()).fetch_optional(p).await)?
     .ok_or(DbError::NotFound)?;
-    if viewer.client_scope().is_some_and(|own| own != u.client_id) {
+    if !policy::reaches_client(viewer, u.client_id) {
         return Err(DbError::NotFound);
     }
     Ok(u)
