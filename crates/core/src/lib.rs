@@ -7,6 +7,7 @@ pub mod files;
 pub mod forms;
 pub mod names;
 pub mod notices;
+pub mod policy;
 pub mod throttle;
 pub mod validate;
 pub mod viewer;

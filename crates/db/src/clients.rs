@@ -1,7 +1,7 @@
 //! Clients of a firm (people or organisations) and their portal users.
 
 use portico_core::clients::ClientKind;
-use portico_core::{Viewer, validate};
+use portico_core::{Viewer, policy, validate};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
@@ -96,9 +96,7 @@ pub async fn newest(db: &Db, viewer: &Viewer, limit: i64) -> Result<Vec<Client>,
 
 /// One client, if the viewer may see it; otherwise `NotFound`, exactly as if it did not exist.
 pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Client, DbError> {
-    if let Some(own) = viewer.client_scope()
-        && own != id
-    {
+    if !policy::reaches_client(viewer, id) {
         return Err(DbError::NotFound);
     }
     on_db!(db, p => sqlx::query_as("SELECT * FROM clients WHERE id = $1 AND firm_id = $2")

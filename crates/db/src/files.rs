@@ -256,55 +256,6 @@ pub const SCAN_JOB: crate::jobs::Kind = crate::jobs::Kind::new("scan");
 /// never succeeds simply stays pending, never served.
 const SCAN_ATTEMPTS: i64 = 50;
 
-/// A file waiting for its scan, by id (the job worker's view, not a person's).
-pub async fn pending_scan(db: &Db, id: Uuid) -> Result<Option<StoredFile>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as(
-        "SELECT * FROM files WHERE id = $1 AND scan_status = 'pending'"
-    ).bind(id).fetch_optional(p).await)?)
-}
-
-/// Records the scanner's verdict on a pending file: `None` for clean, or what it found. An
-/// infected file stays stored but is never served, and the firm's staff are told.
-pub async fn record_scan(db: &Db, file: &StoredFile, found: Option<&str>) -> Result<(), DbError> {
-    let (status, verdict) = match found {
-        None => (ScanStatus::Clean, ""),
-        Some(v) => (ScanStatus::Infected, v),
-    };
-    let verdict: String = verdict.chars().take(200).collect();
-    let mut tx = db.begin().await?;
-    let n = on_tx!(&mut tx, c => sqlx::query(
-        "UPDATE files SET scan_status = $2, scan_verdict = $3, scanned_at = $4 WHERE id = $1 AND scan_status = 'pending'"
-    ).bind(file.id).bind(status.as_str()).bind(&verdict).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    if n == 0 {
-        return Ok(());
-    }
-    audit::append(
-        &mut tx,
-        &Origin::system("scanner"),
-        Event::new(Some(file.firm_id), "file.scan")
-            .object(ITEM, file.id)
-            .detail(if verdict.is_empty() {
-                ScanStatus::Clean.to_string()
-            } else {
-                format!("{}: {verdict}", ScanStatus::Infected)
-            }),
-    )
-    .await?;
-    if found.is_some() {
-        let staff = notifications::firm_staff(&mut tx, file.firm_id).await?;
-        let notice = Notice {
-            firm_id: file.firm_id,
-            event: notices::Event::FileQuarantined {
-                client_id: file.client_id,
-            },
-            subject_id: file.id,
-        };
-        notifications::raise(&mut tx, &notice, &staff).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// How many bytes of files a firm keeps, counting the whole declared length of its resumable
 /// uploads under way (so that several at once cannot together pass its quota).
 pub async fn firm_bytes(db: &Db, firm_id: Uuid) -> Result<i64, DbError> {
@@ -345,7 +296,7 @@ async fn in_shared_folder(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
 
 /// Whether the client's people see a file through the files page: their own upload, or one
 /// shared with them by itself or through its folder.
-pub async fn client_sees(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
+pub(crate) async fn client_sees(db: &Db, f: &StoredFile) -> Result<bool, DbError> {
     Ok(f.uploaded_side == Side::Client.as_str()
         || shares::is_shared_with_client(db, f.firm_id, f.client_id, ITEM, f.id).await?
         || in_shared_folder(db, f).await?)

@@ -251,32 +251,6 @@ pub fn slug_for(name: &str) -> String {
     }
 }
 
-/// Creates a firm (an operator action: from the command line or set-up, not from a viewer).
-pub async fn create(db: &Db, name: &str, origin: &Origin) -> Result<Firm, DbError> {
-    let name = portico_core::validate::text("name", name, 200)?;
-    let slug = slug_for(&name);
-    let mut tx = db.begin().await?;
-    let taken: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM firms WHERE slug = $1 OR slug LIKE $2"
-    ).bind(&slug).bind(format!("{slug}-%")).fetch_one(&mut **c).await)?;
-    let slug = if taken == 0 {
-        slug
-    } else {
-        format!("{slug}-{}", taken + 1)
-    };
-    let firm: Firm = on_tx!(&mut tx, c => sqlx::query_as(
-        "INSERT INTO firms (id, name, slug, created_at) VALUES ($1, $2, $3, $4) RETURNING *"
-    ).bind(new_id()).bind(&name).bind(&slug).bind(now()).fetch_one(&mut **c).await)?;
-    audit::append(
-        &mut tx,
-        origin,
-        Event::new(Some(firm.id), "firm.create").object("firm", firm.id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(firm)
-}
-
 /// The viewer's own firm.
 pub async fn of_viewer(db: &Db, viewer: &portico_core::Viewer) -> Result<Firm, DbError> {
     by_id(db, viewer.firm_id()).await?.ok_or(DbError::NotFound)
@@ -293,10 +267,6 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Firm>, DbError> {
     Ok(
         on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE slug = $1").bind(slug).fetch_optional(p).await)?,
     )
-}
-
-pub async fn all(db: &Db) -> Result<Vec<Firm>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_as("SELECT * FROM firms ORDER BY name").fetch_all(p).await)?)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! first locks the client (on PostgreSQL; SQLite has one writer), so concurrent moves cannot
 //! make a cycle or leave two siblings with one name.
 
-use portico_core::{Side, Viewer};
+use portico_core::{Side, Viewer, policy};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -215,7 +215,7 @@ pub fn outline(folders: &[Folder]) -> Vec<(Folder, usize)> {
 /// Whether the viewer may change a folder: staff any of their firm's; a client only its own
 /// people's.
 pub(crate) fn check_changeable(viewer: &Viewer, folder: &Folder) -> Result<(), DbError> {
-    if !viewer.is_staff() && folder.created_side != Side::Client {
+    if !policy::may_change_folder(viewer, folder.created_side) {
         return Err(DbError::Conflict(
             "Only the firm can change this folder: it was made by the firm.".into(),
         ));

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::{Db, DbError, Tx, jobs, on_db, on_tx};
+use crate::{DbError, Tx, jobs, on_tx};
 
 /// Queues a job whose payload refers to `secret` without containing it, in the caller's
 /// transaction.
@@ -19,12 +19,4 @@ pub async fn enqueue(
     on_tx!(tx, c => sqlx::query("INSERT INTO job_secrets (job_id, secret) VALUES ($1, $2)")
         .bind(id).bind(secret).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(id)
-}
-
-/// The secret of a pending job, if it has one.
-pub async fn of(db: &Db, job_id: Uuid) -> Result<Option<String>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_scalar(
-        "SELECT s.secret FROM job_secrets s JOIN jobs j ON j.id = s.job_id \
-         WHERE s.job_id = $1 AND j.status = 'pending'"
-    ).bind(job_id).fetch_optional(p).await)?)
 }

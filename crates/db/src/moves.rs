@@ -1,7 +1,7 @@
 //! Moving files and folders of one client between folders: all or none, under the client's
 //! lock, so that concurrent moves cannot make a cycle.
 
-use portico_core::{Side, Viewer};
+use portico_core::{Side, Viewer, policy};
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
@@ -44,7 +44,8 @@ pub async fn move_items(
         if f.client_id != client.id {
             return Err(DbError::NotFound);
         }
-        if !viewer.is_staff() && f.uploaded_side != Side::Client.as_str() && !firm_allows {
+        let uploaded_side = Side::parse(&f.uploaded_side).unwrap_or(Side::Staff);
+        if !policy::may_move_file(viewer, uploaded_side, firm_allows) {
             return Err(DbError::Conflict(format!(
                 "“{}” was shared by the firm; only the firm can move it.",
                 f.name

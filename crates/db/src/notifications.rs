@@ -69,7 +69,11 @@ pub struct Notice {
 
 /// Raises `notice` for each of `recipients` inside the caller's transaction, and signals each
 /// recipient's live counter.
-pub async fn raise(tx: &mut Tx, notice: &Notice, recipients: &[Uuid]) -> Result<(), DbError> {
+pub(crate) async fn raise(
+    tx: &mut Tx,
+    notice: &Notice,
+    recipients: &[Uuid],
+) -> Result<(), DbError> {
     let t = now();
     let kind = notice.event.kind().as_str();
     let params = serde_json::to_string(&notice.event).expect("an event serialises");
@@ -146,53 +150,8 @@ pub struct Batch {
     pub counts: Vec<(String, i64)>,
 }
 
-/// People with unread, unmailed notifications whose batch is due, at most `limit` of them.
-/// Daily digests are due once the oldest waiting item is a day old; "off" never is.
-pub async fn due(db: &Db, batching: Batching, limit: i64) -> Result<Vec<(Uuid, Uuid)>, DbError> {
-    let t = now();
-    Ok(on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT n.user_id, n.firm_id FROM notifications n JOIN users u ON u.id = n.user_id \
-         WHERE n.emailed_at IS NULL AND n.read_at IS NULL AND u.active AND u.notify <> 'off' \
-         GROUP BY n.user_id, n.firm_id, u.notify \
-         HAVING (u.notify = 'immediately' AND (MAX(n.created_at) <= $1 OR MIN(n.created_at) <= $2)) \
-             OR (u.notify = 'daily' AND MIN(n.created_at) <= $3) \
-         LIMIT {}",
-        limit
-    ))).bind(t - batching.quiet).bind(t - batching.longest).bind(t - Duration::days(1)).fetch_all(p).await)?)
-}
-
-/// Takes one person's waiting notifications for an email, inside the transaction that queues
-/// the email: of two servers taking the same batch, one gets the rows and the other none.
-pub async fn take(tx: &mut Tx, user_id: Uuid, firm_id: Uuid) -> Result<Option<Batch>, DbError> {
-    let kinds: Vec<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(
-        "UPDATE notifications SET emailed_at = $3 WHERE user_id = $1 AND firm_id = $2 \
-         AND emailed_at IS NULL AND read_at IS NULL RETURNING kind"
-    ).bind(user_id).bind(firm_id).bind(now()).fetch_all(&mut **c).await)?;
-    if kinds.is_empty() {
-        return Ok(None);
-    }
-    let (email, name): (String, String) = on_tx!(&mut *tx, c => sqlx::query_as(
-        "SELECT email, name FROM users WHERE id = $1"
-    ).bind(user_id).fetch_one(&mut **c).await)?;
-    let mut counts: Vec<(String, i64)> = Vec::new();
-    for kind in kinds {
-        match counts.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((kind, 1)),
-        }
-    }
-    counts.sort();
-    Ok(Some(Batch {
-        user_id,
-        firm_id,
-        email,
-        name,
-        counts,
-    }))
-}
-
 /// The active portal users of a client: the people who hear of what the firm gives them.
-pub async fn client_people(
+pub(crate) async fn client_people(
     tx: &mut Tx,
     firm_id: Uuid,
     client_id: Uuid,
@@ -203,7 +162,7 @@ pub async fn client_people(
 }
 
 /// The active staff of a firm who hear of client actions nobody in particular is following.
-pub async fn firm_staff(tx: &mut Tx, firm_id: Uuid) -> Result<Vec<Uuid>, DbError> {
+pub(crate) async fn firm_staff(tx: &mut Tx, firm_id: Uuid) -> Result<Vec<Uuid>, DbError> {
     Ok(on_tx!(tx, c => sqlx::query_scalar(
         "SELECT user_id FROM staff_members WHERE firm_id = $1 AND active"
     ).bind(firm_id).fetch_all(&mut **c).await)?)

@@ -2,8 +2,8 @@
 //! one matter of a client; a client sees an item while a share reaches them through an open
 //! portal. Unsharing takes effect on the next request, because visibility is read each time.
 
-use portico_core::Viewer;
 use portico_core::notices;
+use portico_core::{Viewer, policy};
 use uuid::Uuid;
 
 use crate::audit::{self, Event, Origin};
@@ -159,7 +159,7 @@ pub async fn is_visible(
 
 /// Whether a client's people see one item through a live share (with the client, or with one
 /// of its open matters).
-pub async fn is_shared_with_client(
+pub(crate) async fn is_shared_with_client(
     db: &Db,
     firm_id: Uuid,
     client_id: Uuid,
@@ -216,7 +216,7 @@ pub async fn read_marks(
     client_id: Uuid,
     item_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, time::OffsetDateTime)>, DbError> {
-    if viewer.client_scope().is_some_and(|own| own != client_id) {
+    if !policy::reaches_client(viewer, client_id) {
         return Err(DbError::NotFound);
     }
     if item_ids.is_empty() {

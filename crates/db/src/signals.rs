@@ -12,7 +12,7 @@ use crate::{Db, DbError, Tx, now, on_db};
 pub const CHANNEL: &str = "portico_signals";
 
 /// Emits `topic` when the caller's transaction commits (and never if it rolls back).
-pub async fn emit(tx: &mut Tx, topic: Uuid) -> Result<(), DbError> {
+pub(crate) async fn emit(tx: &mut Tx, topic: Uuid) -> Result<(), DbError> {
     match tx {
         Tx::Postgres(c) => {
             sqlx::query("SELECT pg_notify($1, $2)")

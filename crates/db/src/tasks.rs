@@ -2,7 +2,7 @@
 //! of the client ticks a task off (and may undo it); staff see who did and when.
 
 use portico_core::notices;
-use portico_core::{Invalid, Viewer, validate};
+use portico_core::{Invalid, Viewer, policy, validate};
 use sqlx::AssertSqlSafe;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -203,7 +203,7 @@ pub async fn set_done(
         "SELECT client_id, matter_id, form_id FROM tasks WHERE id = $1 AND firm_id = $2"
     ).bind(id).bind(viewer.firm_id()).fetch_optional(p).await)?;
     let (client_id, matter_id, form_id) = found.ok_or(DbError::NotFound)?;
-    if viewer.client_scope().is_some_and(|own| own != client_id) {
+    if !policy::reaches_client(viewer, client_id) {
         return Err(DbError::NotFound);
     }
     if form_id.is_some() {
@@ -292,29 +292,4 @@ pub async fn open_upload_task(db: &Db, viewer: &Viewer, id: Uuid) -> Result<(), 
         )),
         Some((true, None)) => Ok(()),
     }
-}
-
-/// Reminds clients of open tasks due by tomorrow (or overdue), once per task: each becomes a
-/// notification for the client's people. Safe on several servers at once: a task is claimed by
-/// the update that marks it reminded. Returns how many tasks were reminded.
-pub async fn send_reminders(db: &Db) -> Result<usize, DbError> {
-    let t = now();
-    let by = (t + time::Duration::days(1)).date();
-    let mut tx = db.begin().await?;
-    let due: Vec<(Uuid, Uuid, Uuid)> = on_tx!(&mut tx, c => sqlx::query_as(
-        "UPDATE tasks SET reminded_at = $1 WHERE id IN (\
-           SELECT id FROM tasks WHERE completed_at IS NULL AND reminded_at IS NULL AND due_on <= $2 LIMIT 200) \
-         AND reminded_at IS NULL RETURNING id, firm_id, client_id"
-    ).bind(t).bind(by).fetch_all(&mut **c).await)?;
-    for (id, firm_id, client_id) in &due {
-        let people = notifications::client_people(&mut tx, *firm_id, *client_id).await?;
-        let notice = Notice {
-            firm_id: *firm_id,
-            event: notices::Event::TaskDue,
-            subject_id: *id,
-        };
-        notifications::raise(&mut tx, &notice, &people).await?;
-    }
-    tx.commit().await?;
-    Ok(due.len())
 }

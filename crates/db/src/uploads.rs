@@ -3,8 +3,7 @@
 //! stored and it is recorded at the offset the upload had reached, so two tabs sending the
 //! same part cannot both add it.
 
-use portico_core::Viewer;
-use sqlx::AssertSqlSafe;
+use portico_core::{Viewer, policy};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -82,7 +81,7 @@ pub async fn get(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Upload, DbError> 
         "SELECT * FROM uploads WHERE id = $1 AND firm_id = $2 AND user_id = $3 AND expires_at > $4"
     ).bind(id).bind(viewer.firm_id()).bind(viewer.user_id()).bind(now()).fetch_optional(p).await)?
     .ok_or(DbError::NotFound)?;
-    if viewer.client_scope().is_some_and(|own| own != u.client_id) {
+    if !policy::reaches_client(viewer, u.client_id) {
         return Err(DbError::NotFound);
     }
     Ok(u)
@@ -172,7 +171,7 @@ pub async fn forget(db: &Db, viewer: &Viewer, id: Uuid) -> Result<Upload, DbErro
     Ok(u)
 }
 
-async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
+pub(crate) async fn remove(db: &Db, id: Uuid) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, c => sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
         .bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
@@ -188,26 +187,4 @@ pub struct Leftover {
     pub firm_id: Uuid,
     pub upload_id: Uuid,
     pub kept: Option<String>,
-}
-
-/// Takes up to `limit` expired uploads off the books (the job worker's view, not a person's)
-/// and says what of them to remove from storage.
-pub async fn sweep_expired(db: &Db, limit: i64) -> Result<Vec<Leftover>, DbError> {
-    let gone: Vec<Upload> = on_db!(db, p => sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT * FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT {}",
-        limit
-    ))).bind(now()).fetch_all(p).await)?;
-    let mut out = Vec::new();
-    for u in gone {
-        let kept: Option<String> = on_db!(db, p => sqlx::query_scalar(
-            "SELECT storage_key FROM files WHERE id = $1"
-        ).bind(u.id).fetch_optional(p).await)?;
-        remove(db, u.id).await?;
-        out.push(Leftover {
-            firm_id: u.firm_id,
-            upload_id: u.id,
-            kept,
-        });
-    }
-    Ok(out)
 }

@@ -105,7 +105,7 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<User>, DbError> {
 }
 
 /// Finds the identity for an email or creates it (a person invited twice keeps one sign-in).
-pub async fn find_or_create(tx: &mut Tx, email: &str, name: &str) -> Result<User, DbError> {
+pub(crate) async fn find_or_create(tx: &mut Tx, email: &str, name: &str) -> Result<User, DbError> {
     let email = portico_core::validate::email(email)?;
     let name = portico_core::validate::text("name", name, 200)?;
     let existing: Option<User> = on_tx!(tx, c => sqlx::query_as("SELECT * FROM users WHERE email = $1")
@@ -122,37 +122,6 @@ pub async fn set_password_hash(tx: &mut Tx, user_id: Uuid, hash: &str) -> Result
     on_tx!(tx, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash).bind(user_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-/// Adds a staff member to a firm (an operator or firm-admin action), audited.
-pub async fn add_staff(
-    db: &Db,
-    firm_id: Uuid,
-    email: &str,
-    name: &str,
-    role: StaffRole,
-    origin: &Origin,
-) -> Result<(User, Uuid), DbError> {
-    let mut tx = db.begin().await?;
-    let user = find_or_create(&mut tx, email, name).await?;
-    let staff_id = new_id();
-    on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO staff_members (id, firm_id, user_id, role, created_at) VALUES ($1, $2, $3, $4, $5)"
-    ).bind(staff_id).bind(firm_id).bind(user.id).bind(role.as_str()).bind(now()).execute(&mut **c).await.map(|r| r.rows_affected()))
-    .map_err(|e| {
-        let e = DbError::from(e);
-        if e.is_unique_violation() { DbError::Conflict(format!("{} is already staff of this firm", user.email)) } else { e }
-    })?;
-    audit::append(
-        &mut tx,
-        origin,
-        Event::new(Some(firm_id), "staff.add")
-            .object("user", user.id)
-            .detail(format!("role={}", role.as_str())),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((user, staff_id))
 }
 
 /// Every active place this person can work, firms and clients alike.

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use portico_core::{StaffRole, Viewer};
 use portico_db::audit::Origin;
 use portico_db::users::{self, Context};
-use portico_db::{Db, firms, jobs, seed};
+use portico_db::{Db, firms, system};
 use portico_services::invitations::{Occasion, send_set_password_link};
 use portico_services::tokens::{hash_token, new_token};
 
@@ -139,7 +139,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> 
 async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), ConfigError> {
     match cmd {
         AdminCommand::CreateFirm { name } => {
-            let firm = firms::create(db, &name, &cli_origin())
+            let firm = system::firms::create(db, &name, &cli_origin())
                 .await
                 .map_err(|e| ConfigError(format!("--name: {e}")))?;
             println!("created firm {} (short name: {})", firm.name, firm.slug);
@@ -156,9 +156,10 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
                     "--role: `{role}` is unknown; use owner, admin or member"
                 ))
             })?;
-            let (user, _) = users::add_staff(db, firm.id, &email, &name, role, &cli_origin())
-                .await
-                .map_err(|e| ConfigError(format!("--email: {e}")))?;
+            let (user, _) =
+                system::firms::add_staff(db, firm.id, &email, &name, role, &cli_origin())
+                    .await
+                    .map_err(|e| ConfigError(format!("--email: {e}")))?;
             let link = set_password_link(db, config, &user, &firm, Occasion::StaffAccount).await?;
             println!("added {} to {} as {}", user.email, firm.name, role.as_str());
             println!("set-password link (works once, for 7 days): {link}");
@@ -181,7 +182,7 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
         } => {
             let firm = match firm {
                 Some(slug) => firm_by_slug(db, &slug).await?,
-                None => firms::create(db, "Seed Firm", &cli_origin())
+                None => system::firms::create(db, "Seed Firm", &cli_origin())
                     .await
                     .map_err(db_err)?,
             };
@@ -191,10 +192,16 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
             };
             let started = std::time::Instant::now();
             let author = staff.as_ref().map(Viewer::user_id);
-            let ids =
-                seed::clients_with_matters(db, firm.id, clients, items, author, &cli_origin())
-                    .await
-                    .map_err(db_err)?;
+            let ids = system::seed::clients_with_matters(
+                db,
+                firm.id,
+                clients,
+                items,
+                author,
+                &cli_origin(),
+            )
+            .await
+            .map_err(db_err)?;
             println!(
                 "seeded {clients} clients with {items} matters each into {} ({}) in {:.1} s",
                 firm.name,
@@ -228,7 +235,10 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
             }
         }
         AdminCommand::FailedJobs => {
-            for job in jobs::with_status(db, "failed", 100).await.map_err(db_err)? {
+            for job in system::jobs::with_status(db, "failed", 100)
+                .await
+                .map_err(db_err)?
+            {
                 println!(
                     "{} {} attempts={} created={} error={}",
                     job.id, job.kind, job.attempts, job.created_at, job.last_error
@@ -236,7 +246,7 @@ async fn run_on(db: &Db, config: &Config, cmd: AdminCommand) -> Result<(), Confi
             }
         }
         AdminCommand::RetryJob { id } => {
-            if jobs::retry(db, id).await.map_err(db_err)? {
+            if system::jobs::retry(db, id).await.map_err(db_err)? {
                 println!("job {id} is queued again");
             } else {
                 return Err(ConfigError(format!(

@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use portico_db::{Db, snapshot};
+use portico_db::Db;
+use portico_db::system::snapshot;
 use portico_storage::Storage;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -10,7 +10,7 @@ use portico_db::audit::Origin;
 use portico_db::clients::{self, NewClient};
 use portico_db::matters::{self, NewMatter};
 use portico_db::users::{self, Context};
-use portico_db::{Db, DbError, firms, forms};
+use portico_db::{Db, DbError, forms, system};
 use portico_services::passwords::PasswordHasher;
 
 use crate::config::{Config, ConfigError};
@@ -130,12 +130,12 @@ fn password() -> String {
 
 async fn create(db: &Db, hasher: &PasswordHasher) -> Result<String, DbError> {
     let origin = Origin::system("demo");
-    let firm = firms::create(db, "Alder & Finch Law", &origin).await?;
+    let firm = system::firms::create(db, "Alder & Finch Law", &origin).await?;
     let mut logins = String::new();
     let mut owner = None;
     for (p, role) in &STAFF {
         let (user, staff_id) =
-            users::add_staff(db, firm.id, p.email, p.name, *role, &origin).await?;
+            system::firms::add_staff(db, firm.id, p.email, p.name, *role, &origin).await?;
         set_password(db, hasher, user.id, p, &mut logins).await?;
         if owner.is_none() {
             owner = users::viewer_for(db, user.id, Context::Staff, staff_id).await?;
@@ -269,7 +269,7 @@ fn save_logins(dir: &Path, logins: &str) -> std::io::Result<()> {
 pub async fn run(config: Config) -> Result<(), ConfigError> {
     let services = server::open(&config).await?;
     let db = services.db.clone();
-    let existing = firms::all(&db)
+    let existing = system::firms::all(&db)
         .await
         .map_err(|e| ConfigError(e.to_string()))?;
     let logins = if existing.is_empty() {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portico_db::jobs;
+use portico_db::{jobs, system};
 use portico_services::jobs::{Context, Failure, Registry, When};
 use tokio::sync::{Notify, watch};
 
@@ -42,7 +42,7 @@ impl Worker {
             if *stop.borrow() {
                 return;
             }
-            match jobs::claim(&self.context.db, LEASE).await {
+            match system::jobs::claim(&self.context.db, LEASE).await {
                 Ok(Some(job)) => {
                     self.handle(job).await;
                     continue;
@@ -77,10 +77,10 @@ impl Worker {
     async fn handle(&self, job: jobs::Job) {
         let db = &self.context.db;
         let result = match self.registry.run(&self.context, &job).await {
-            Ok(()) => jobs::complete(db, job.id).await,
+            Ok(()) => system::jobs::complete(db, job.id).await,
             Err(Failure { error, permanent }) => {
                 let retry_at = portico_db::now() + self.backoff(job.attempts);
-                match jobs::failed(db, &job, &error, retry_at, permanent).await {
+                match system::jobs::failed(db, &job, &error, retry_at, permanent).await {
                     Ok(true) => {
                         tracing::error!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error, "job gave up");
                         Ok(())

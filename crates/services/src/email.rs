@@ -68,7 +68,7 @@ pub fn register(registry: &mut Registry) {
 async fn send(context: &Context, job: &Job) -> Result<(), Failure> {
     let email = serde_json::from_str::<Email>(&job.payload)
         .map_err(|e| Failure::permanent(format!("unreadable email job: {e}")))?;
-    let secret = portico_db::job_secrets::of(&context.db, job.id)
+    let secret = portico_db::system::jobs::secret_of(&context.db, job.id)
         .await
         .map_err(|e| Failure::retry(e.to_string()))?;
     // Without its secret the email's link cannot be made again: nothing to retry.

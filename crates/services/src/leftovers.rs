@@ -54,7 +54,7 @@ pub async fn sweep_uploads(
 ) -> Result<usize, portico_db::DbError> {
     let mut removed = 0;
     loop {
-        let batch = portico_db::uploads::sweep_expired(db, 100).await?;
+        let batch = portico_db::system::uploads::sweep_expired(db, 100).await?;
         if batch.is_empty() {
             return Ok(removed);
         }
@@ -82,7 +82,7 @@ pub async fn sweep_loose_objects(
 ) -> Result<usize, portico_db::DbError> {
     let mut removed = 0;
     loop {
-        let (taken_off, due) = portico_db::loose_objects::take_due(db, 100).await?;
+        let (taken_off, due) = portico_db::system::loose_objects::take_due(db, 100).await?;
         if taken_off == 0 {
             return Ok(removed);
         }

@@ -2,8 +2,8 @@
 //! batch is due. The email says what kinds of thing arrived and how many, and links to the
 //! portal; it never carries a title, a name of a file or a word of a message.
 
-use portico_db::notifications::{self, Batch, Batching};
-use portico_db::{Db, DbError, firms};
+use portico_db::notifications::{Batch, Batching};
+use portico_db::{Db, DbError, firms, system};
 use portico_mail::Email;
 
 use crate::MailSettings;
@@ -19,12 +19,12 @@ pub async fn send_due(
     batching: Batching,
 ) -> Result<usize, DbError> {
     let mut queued = 0;
-    for (user_id, firm_id) in notifications::due(db, batching, 100).await? {
+    for (user_id, firm_id) in system::notifications::due(db, batching, 100).await? {
         let Some(firm) = firms::by_id(db, firm_id).await? else {
             continue;
         };
         let mut tx = db.begin().await?;
-        let Some(batch) = notifications::take(&mut tx, user_id, firm_id).await? else {
+        let Some(batch) = system::notifications::take(&mut tx, user_id, firm_id).await? else {
             continue;
         };
         queue_email(

@@ -122,7 +122,7 @@ async fn scan_new_file(context: &Context, payload: &str) -> Result<(), String> {
     }
     let p: Payload =
         serde_json::from_str(payload).map_err(|e| format!("unreadable scan job: {e}"))?;
-    let Some(file) = portico_db::files::pending_scan(&context.db, p.file)
+    let Some(file) = portico_db::system::files::pending_scan(&context.db, p.file)
         .await
         .map_err(|e| e.to_string())?
     else {
@@ -146,7 +146,7 @@ async fn scan_new_file(context: &Context, payload: &str) -> Result<(), String> {
     if let Some(name) = &found {
         tracing::warn!(file = %file.id, found = %name, "virus scanner quarantined a file");
     }
-    portico_db::files::record_scan(&context.db, &file, found.as_deref())
+    portico_db::system::files::record_scan(&context.db, &file, found.as_deref())
         .await
         .map_err(|e| e.to_string())
 }

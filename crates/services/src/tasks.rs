@@ -15,5 +15,5 @@ pub fn register(registry: &mut Registry) {
 }
 
 async fn reminders(context: &Context) -> Ran {
-    Ok(portico_db::tasks::send_reminders(&context.db).await?)
+    Ok(portico_db::system::tasks::send_reminders(&context.db).await?)
 }

@@ -92,7 +92,7 @@ both! {
         let app = TestApp::start(backend).await;
         let f = Fixture::new(&app.db).await;
         let origin = portico_db::audit::Origin::system("test");
-        let (user, _) = portico_db::users::add_staff(&app.db, f.a.id, "new@alpha.example", "New Person", portico_core::StaffRole::Member, &origin).await.unwrap();
+        let (user, _) = portico_db::system::firms::add_staff(&app.db, f.a.id, "new@alpha.example", "New Person", portico_core::StaffRole::Member, &origin).await.unwrap();
         let firm = portico_db::firms::by_id(&app.db, f.a.id).await.unwrap().unwrap();
         let link = portico::admin::set_password_link(&app.db, &app.config, &user, &firm, portico_services::invitations::Occasion::StaffAccount).await.unwrap();
         let path = link.split_once("/set-password/").map(|(_, t)| format!("/set-password/{t}")).unwrap();

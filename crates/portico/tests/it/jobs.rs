@@ -30,7 +30,7 @@ both! {
         tx.commit().await.unwrap();
         // Nothing listens yet: attempts fail and are retried.
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let pending = portico_db::jobs::with_status(&app.db, "pending", 10).await.unwrap();
+        let pending = portico_db::system::jobs::with_status(&app.db, "pending", 10).await.unwrap();
         assert_eq!(pending.len(), 3);
         assert!(pending.iter().all(|j| j.attempts >= 1 && !j.last_error.is_empty()));
         let sink = SmtpSink::start_on(port).await;
@@ -41,7 +41,7 @@ both! {
         let mut subjects: Vec<String> = got.iter().map(|m| m.data.lines().find(|l| l.starts_with("Subject:")).unwrap().to_string()).collect();
         subjects.sort();
         assert_eq!(subjects, ["Subject: Message 0", "Subject: Message 1", "Subject: Message 2"]);
-        assert!(portico_db::jobs::with_status(&app.db, "pending", 10).await.unwrap().is_empty());
+        assert!(portico_db::system::jobs::with_status(&app.db, "pending", 10).await.unwrap().is_empty());
         app.stop().await;
     }
 
@@ -71,7 +71,7 @@ both! {
         tx.commit().await.unwrap();
         let mut failed = Vec::new();
         for _ in 0..100 {
-            failed = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+            failed = portico_db::system::jobs::with_status(&app.db, "failed", 10).await.unwrap();
             if !failed.is_empty() {
                 break;
             }
@@ -115,19 +115,19 @@ both! {
         let got = app.smtp.wait_for(2, Duration::from_secs(10)).await;
         assert_eq!(got.len(), 2);
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let failed = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+        let failed = portico_db::system::jobs::with_status(&app.db, "failed", 10).await.unwrap();
         assert_eq!(failed.len(), 1, "the refusal is dead-lettered, not retried");
         assert_eq!(failed[0].attempts, 1, "after one attempt, not ten");
         assert!(failed[0].last_error.contains("550"), "{}", failed[0].last_error);
-        assert!(portico_db::jobs::with_status(&app.db, "pending", 10).await.unwrap().is_empty());
+        assert!(portico_db::system::jobs::with_status(&app.db, "pending", 10).await.unwrap().is_empty());
 
         // Only a job that gave up can be retried: a delivered one is not sent twice.
-        let done = portico_db::jobs::with_status(&app.db, "done", 10).await.unwrap();
-        assert!(!portico_db::jobs::retry(&app.db, done[0].id).await.unwrap());
+        let done = portico_db::system::jobs::with_status(&app.db, "done", 10).await.unwrap();
+        assert!(!portico_db::system::jobs::retry(&app.db, done[0].id).await.unwrap());
         // An operator retries the one that gave up.
-        assert!(portico_db::jobs::retry(&app.db, failed[0].id).await.unwrap());
+        assert!(portico_db::system::jobs::retry(&app.db, failed[0].id).await.unwrap());
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let again = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+        let again = portico_db::system::jobs::with_status(&app.db, "failed", 10).await.unwrap();
         assert_eq!(again.len(), 1, "still refused, so given up again after one attempt");
         assert_eq!(again[0].attempts, 1);
         app.stop().await;

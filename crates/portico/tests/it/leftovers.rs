@@ -63,7 +63,7 @@ both! {
         assert_eq!(upload(&staff, &page, &format!("{page}/upload"), &[("kept.bin", kept.clone())]).await.status, 303);
         let recorded = portico_db::files::for_client(&app.db, &f.a.owner, f.a.clients[0].0.id, 10).await.unwrap().remove(0);
         let recorded_key = portico_db::files::get(&app.db, &f.a.owner, recorded.id).await.unwrap().storage_key;
-        assert_eq!(loose_objects::count(&app.db).await.unwrap(), 3, "recording took its file off the list");
+        assert_eq!(portico_db::system::loose_objects::count(&app.db).await.unwrap(), 3, "recording took its file off the list");
 
         // While their hold lasts (a write may still be under way), nothing is removed.
         assert_eq!(portico_services::leftovers::sweep_loose_objects(&app.db, &app.storage).await.unwrap(), 0);
@@ -80,7 +80,7 @@ both! {
         }
         assert!(exists(&app, &recorded_key).await);
         assert_eq!(fetch(&staff, recorded.id).await, (200, kept));
-        assert_eq!(loose_objects::count(&app.db).await.unwrap(), 0);
+        assert_eq!(portico_db::system::loose_objects::count(&app.db).await.unwrap(), 0);
         app.stop().await;
     }
 

@@ -85,7 +85,7 @@ both! {
         assert_eq!(refused.status, 409);
         assert!(refused.body.contains("being checked for viruses"));
         assert!(staff.get(&files_page).await.body.contains("being checked for viruses"));
-        let jobs = portico_db::jobs::with_status(&app.db, "pending", 10).await.unwrap();
+        let jobs = portico_db::system::jobs::with_status(&app.db, "pending", 10).await.unwrap();
         assert!(jobs.iter().any(|j| j.kind == "scan" && j.attempts >= 1 && j.last_error.contains("scanner")), "{jobs:?}");
 
         // The scanner comes back: the retry scans it and it is served.

@@ -23,7 +23,7 @@ async fn rows_holding(app: &TestApp, needle: &str) -> i64 {
 /// Waits until no job is pending any more.
 async fn settle(app: &TestApp) {
     for _ in 0..200 {
-        if portico_db::jobs::with_status(&app.db, "pending", 10)
+        if portico_db::system::jobs::with_status(&app.db, "pending", 10)
             .await
             .unwrap()
             .is_empty()
@@ -93,7 +93,7 @@ both! {
         assert_eq!(token.len(), 43);
         let mut failed = Vec::new();
         for _ in 0..200 {
-            failed = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+            failed = portico_db::system::jobs::with_status(&app.db, "failed", 10).await.unwrap();
             if !failed.is_empty() {
                 break;
             }
@@ -109,7 +109,7 @@ both! {
             .bind(portico_db::now()).execute(p).await.map(|_| ())).unwrap();
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert!(sink.messages().is_empty());
-        let failed = portico_db::jobs::with_status(&app.db, "failed", 10).await.unwrap();
+        let failed = portico_db::system::jobs::with_status(&app.db, "failed", 10).await.unwrap();
         assert!(failed[0].last_error.contains("ask for a new one"), "{}", failed[0].last_error);
         app.stop().await;
     }

@@ -114,9 +114,9 @@ both! {
         portico_db::notifications::mark_read(&app.db, &viewer, None).await.unwrap();
 
         // Two servers' workers racing: two tasks are due, each reminded once.
-        let (a, b) = tokio::join!(tasks::send_reminders(&app.db), tasks::send_reminders(&app.db));
+        let (a, b) = tokio::join!(portico_db::system::tasks::send_reminders(&app.db), portico_db::system::tasks::send_reminders(&app.db));
         assert_eq!(a.unwrap() + b.unwrap(), 2);
-        assert_eq!(tasks::send_reminders(&app.db).await.unwrap(), 0);
+        assert_eq!(portico_db::system::tasks::send_reminders(&app.db).await.unwrap(), 0);
         let list = portico_db::notifications::list(&app.db, &viewer, 20).await.unwrap();
         assert_eq!(list.iter().filter(|n| portico_web::notices::sentence(&n.about) == "A task is due" && n.read_at.is_none()).count(), 2);
         app.stop().await;

@@ -15,7 +15,7 @@ pub(crate) struct Empty {}
 /// The URL's side (`/staff/…` or `/portal/…`) must be the viewer's; the other side's URLs
 /// simply do not exist for them.
 pub(crate) fn check_side(uri: &axum::http::Uri, signed: &Signed) -> Result<(), AppError> {
-    if uri.path().starts_with("/staff/") == signed.viewer.is_staff() {
+    if portico_core::policy::on_viewers_side(uri.path(), &signed.viewer) {
         Ok(())
     } else {
         Err(AppError::NotFound)

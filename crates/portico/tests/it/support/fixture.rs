@@ -5,7 +5,7 @@ use portico_db::audit::Origin;
 use portico_db::clients::{self, Client, NewClient};
 use portico_db::matters::{self, Matter, NewMatter};
 use portico_db::users::{self, Context};
-use portico_db::{Db, firms};
+use portico_db::{Db, system};
 use tokio::sync::OnceCell;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -68,9 +68,9 @@ pub async fn client_viewer(db: &Db, owner: &Viewer, client_id: uuid::Uuid) -> Vi
 
 async fn firm(db: &Db, name: &str, tag: &str) -> FirmFixture {
     let origin = Origin::system("test");
-    let firm = firms::create(db, name, &origin).await.unwrap();
+    let firm = system::firms::create(db, name, &origin).await.unwrap();
     let owner_email = format!("owner@{tag}.example");
-    let (owner_user, owner_staff) = users::add_staff(
+    let (owner_user, owner_staff) = system::firms::add_staff(
         db,
         firm.id,
         &owner_email,
@@ -82,7 +82,7 @@ async fn firm(db: &Db, name: &str, tag: &str) -> FirmFixture {
     .unwrap();
     set_password(db, owner_user.id).await;
     let member_email = format!("member@{tag}.example");
-    let (member, _) = users::add_staff(
+    let (member, _) = system::firms::add_staff(
         db,
         firm.id,
         &member_email,
