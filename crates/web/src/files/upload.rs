@@ -1,7 +1,6 @@
 //! Uploading one or many files from a page, into the folder being viewed.
 
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::clients;
 use portico_db::folders;
@@ -11,7 +10,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
 use crate::kit::paths;
-use crate::kit::posted::{MultipartPost, multipart_text};
+use crate::kit::posted::{MultipartPost, Refusals, multipart_text};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
 use crate::state::AppState;
@@ -49,22 +48,15 @@ async fn upload_into(
     req: Request,
 ) -> Result<Response, AppError> {
     let client = clients::get(&state.db, &signed.viewer, client_id).await?;
-    let is_multipart = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(AppError::Invalid(
-            "Choose files with the upload form.".into(),
-        ));
-    }
     let mut form = MultipartPost::open(
         req,
         state,
         signed,
-        "The upload could not be read.",
-        "The upload was cut off. Please try again.",
+        Refusals {
+            not_multipart: "Choose files with the upload form.",
+            unreadable: "The upload could not be read.",
+            cut_off: "The upload was cut off. Please try again.",
+        },
     )
     .await?;
     let origin = info.by(signed);

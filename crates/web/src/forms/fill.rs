@@ -20,7 +20,7 @@ use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::layout::Layout;
 use crate::kit::paths;
-use crate::kit::posted::MultipartPost;
+use crate::kit::posted::{MultipartPost, Refusals};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
 use crate::state::AppState;
@@ -321,17 +321,15 @@ async fn read_post(
         signed.check_csrf(post.one("csrf").unwrap_or(""))?;
         return Ok(post);
     }
-    if !content_type.starts_with("multipart/form-data") {
-        return Err(AppError::Invalid(
-            "This page could not be saved. Reload it and try again.".into(),
-        ));
-    }
     let mut form = MultipartPost::open(
         req,
         state,
         signed,
-        "The page could not be read.",
-        "The page was cut off. Please try again.",
+        Refusals {
+            not_multipart: "This page could not be saved. Reload it and try again.",
+            unreadable: "The page could not be read.",
+            cut_off: "The page was cut off. Please try again.",
+        },
     )
     .await?;
     let mut total = 0usize;

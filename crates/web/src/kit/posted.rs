@@ -88,20 +88,39 @@ pub(crate) struct MultipartPost {
     cut_off: &'static str,
 }
 
+/// What a multipart post's refusals say, in the words of its page.
+pub(crate) struct Refusals {
+    /// The body is not a multipart form at all.
+    pub not_multipart: &'static str,
+    /// It says it is one but cannot be opened as one.
+    pub unreadable: &'static str,
+    /// It ends in the middle of a part.
+    pub cut_off: &'static str,
+}
+
 impl MultipartPost {
-    /// Opens `req` as `signed`'s multipart form and checks its token. `unreadable` answers a
-    /// body that is no multipart form; `cut_off` one that ends in the middle of a part.
+    /// Opens `req` as `signed`'s multipart form and checks its token, refusing in `words`.
     pub(crate) async fn open(
         req: Request,
         state: &AppState,
         signed: &Signed,
-        unreadable: &str,
-        cut_off: &'static str,
+        words: Refusals,
     ) -> Result<Self, AppError> {
+        let is_multipart = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !is_multipart {
+            return Err(AppError::Invalid(words.not_multipart.into()));
+        }
         let form = Multipart::from_request(req, state)
             .await
-            .map_err(|_| AppError::Invalid(unreadable.into()))?;
-        let mut post = MultipartPost { form, cut_off };
+            .map_err(|_| AppError::Invalid(words.unreadable.into()))?;
+        let mut post = MultipartPost {
+            form,
+            cut_off: words.cut_off,
+        };
         match post.next().await? {
             Some(field) if field.name() == Some("csrf") => {
                 // A token is short; more is refused.

@@ -1,7 +1,6 @@
 //! Replies (with files, as multipart), edits, deletions, and marking a conversation resolved.
 
 use axum::extract::{Path, Request, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
@@ -14,7 +13,7 @@ use crate::kit::extract::Empty;
 use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::paths;
-use crate::kit::posted::{MultipartPost, Posted, multipart_text};
+use crate::kit::posted::{MultipartPost, Posted, Refusals, multipart_text};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
 use crate::state::AppState;
@@ -77,22 +76,15 @@ pub(crate) async fn reply_upload(
     check_side(&uri, &signed)?;
     // Nothing is read, let alone stored, for a conversation the person cannot see.
     messages::get(&state.db, &signed.viewer, id).await?;
-    let is_multipart = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(AppError::Invalid(
-            "Send the reply with the form on the page.".into(),
-        ));
-    }
     let mut form = MultipartPost::open(
         req,
         &state,
         &signed,
-        "The reply could not be read.",
-        "The reply was cut off. Please try again.",
+        Refusals {
+            not_multipart: "Send the reply with the form on the page.",
+            unreadable: "The reply could not be read.",
+            cut_off: "The reply was cut off. Please try again.",
+        },
     )
     .await?;
     let mut body = String::new();

@@ -16,8 +16,8 @@ use crate::kit::extract::Id;
 use crate::kit::extract::{check_side, parse_id};
 use crate::kit::layout::Layout;
 use crate::kit::paths;
-use crate::kit::posted::MultipartPost;
 use crate::kit::posted::Posted;
+use crate::kit::posted::{MultipartPost, Refusals};
 use crate::kit::request::ReqInfo;
 use crate::kit::session::Signed;
 use crate::state::AppState;
@@ -283,8 +283,11 @@ pub(crate) async fn upload(
         req,
         &state,
         &signed,
-        "Choose a file with the form on the page.",
-        "The upload was cut off. Please try again.",
+        Refusals {
+            not_multipart: "Choose a file with the form on the page.",
+            unreadable: "Choose a file with the form on the page.",
+            cut_off: "The upload was cut off. Please try again.",
+        },
     )
     .await?;
     while let Some(field) = form.next().await? {
