@@ -6,6 +6,7 @@ use sqlx::AssertSqlSafe;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::audit::{self, Event, Origin};
 use crate::{Db, DbError, Page, Tx, new_id, now, on_db, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -31,6 +32,21 @@ pub struct Item<'a> {
 /// are not logged here; the caller has already checked the viewer may see the item.
 pub async fn record(db: &Db, viewer: &Viewer, item: Item<'_>) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
+    record_in(&mut tx, viewer, item).await?;
+    tx.commit().await
+}
+
+/// An item opened by the viewer: its audit event and (for staff) the access log's row,
+/// written together or not at all.
+pub async fn opened(
+    db: &Db,
+    viewer: &Viewer,
+    origin: &Origin,
+    event: Event<'_>,
+    item: Item<'_>,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    audit::append(&mut tx, origin, event).await?;
     record_in(&mut tx, viewer, item).await?;
     tx.commit().await
 }

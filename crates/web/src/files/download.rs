@@ -196,14 +196,9 @@ pub(crate) async fn serve(
         item_id: f.id,
         label: &f.name,
     };
-    // The audit event and the access log's row are written together, or neither is.
-    let recorded = async {
-        let mut tx = state.db.begin().await?;
-        audit::append(&mut tx, origin, event).await?;
-        access_log::record_in(&mut tx, viewer, item).await?;
-        tx.commit().await
-    };
-    recorded.await.or_else(logged_instead)?;
+    access_log::opened(&state.db, viewer, origin, event, item)
+        .await
+        .or_else(logged_instead)?;
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     if inline {

@@ -139,8 +139,8 @@ pub(crate) struct ConversationPage {
     shown: Vec<Shown>,
     earlier: Option<String>,
     newest: bool,
-    pub(super) error: Option<String>,
-    pub(super) draft: String,
+    error: Option<String>,
+    draft: String,
     /// The client's people who could be added: (user id, name).
     addable: Vec<(Uuid, String)>,
 }
@@ -155,6 +155,21 @@ pub(super) struct Fragment<'a> {
 pub(crate) struct PageQuery {
     #[serde(default)]
     before: Option<i64>,
+}
+
+/// The conversation again (422), saying what was refused above the reply form and keeping
+/// the reply that was being written, so nothing typed is lost.
+pub(super) async fn refused(
+    state: &AppState,
+    signed: &Signed,
+    id: Uuid,
+    message: String,
+    draft: String,
+) -> Result<Response, AppError> {
+    let mut p = conversation_page(state, signed, id, None).await?;
+    p.error = Some(message);
+    p.draft = draft;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
 }
 
 pub(super) async fn conversation_page(
@@ -255,9 +270,7 @@ pub(crate) async fn add_people(
             Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {
-            let mut p = conversation_page(&state, signed, conversation.id, None).await?;
-            p.error = Some(e.message);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+            refused(&state, signed, conversation.id, e.message, String::new()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -312,9 +325,6 @@ pub(crate) async fn record_read(
         item_id: conversation.id,
         label: &conversation.title,
     };
-    let mut tx = state.db.begin().await?;
-    portico_db::audit::append(&mut tx, origin, event).await?;
-    portico_db::access_log::record_in(&mut tx, viewer, item).await?;
-    tx.commit().await?;
+    portico_db::access_log::opened(&state.db, viewer, origin, event, item).await?;
     Ok(())
 }

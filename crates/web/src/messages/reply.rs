@@ -1,13 +1,13 @@
 //! Replies (with files, as multipart), edits, deletions, and marking a conversation resolved.
 
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::DbError;
 use portico_db::messages::{self};
 use serde::Deserialize;
 
-use super::conversation::conversation_page;
+use super::conversation::refused;
 use crate::kit::error::AppError;
 use crate::kit::extract::Empty;
 use crate::kit::extract::Id;
@@ -53,10 +53,7 @@ pub(crate) async fn reply(
             Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {
-            let mut p = conversation_page(&state, signed, id, None).await?;
-            p.error = Some(e.message);
-            p.draft = posted.form.body.clone();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+            refused(&state, signed, id, e.message, posted.form.body.clone()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -153,12 +150,7 @@ pub(crate) async fn reply_upload(
         Err(e) => {
             forget(stored).await;
             match e {
-                DbError::Invalid(e) => {
-                    let mut p = conversation_page(&state, &signed, id, None).await?;
-                    p.error = Some(e.message);
-                    p.draft = body;
-                    Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
-                }
+                DbError::Invalid(e) => refused(&state, &signed, id, e.message, body).await,
                 e => Err(e.into()),
             }
         }
@@ -197,9 +189,7 @@ pub(crate) async fn edit(
             Ok(Redirect::to(&to).into_response())
         }
         Err(DbError::Invalid(e)) => {
-            let mut p = conversation_page(&state, signed, conversation.id, None).await?;
-            p.error = Some(e.message);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+            refused(&state, signed, conversation.id, e.message, String::new()).await
         }
         Err(e) => Err(e.into()),
     }
