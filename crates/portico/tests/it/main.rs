@@ -17,6 +17,7 @@ mod folders;
 mod forms;
 mod hostile;
 mod idle;
+mod ids;
 mod input;
 mod invitations;
 mod jobs;
