@@ -234,7 +234,7 @@ pub(crate) async fn insert(
     }
     if f.scan {
         let payload = serde_json::json!({ "file": stored.id }).to_string();
-        crate::jobs::enqueue(tx, SCAN_JOB, &payload, SCAN_ATTEMPTS).await?;
+        crate::jobs::enqueue(tx, Some(firm_id), SCAN_JOB, &payload, SCAN_ATTEMPTS).await?;
     }
     audit::append(
         tx,

@@ -10,12 +10,13 @@ use crate::{DbError, Tx, jobs, on_tx};
 /// transaction.
 pub async fn enqueue(
     tx: &mut Tx,
+    firm: Option<Uuid>,
     kind: jobs::Kind,
     payload: &str,
     secret: &str,
     max_attempts: i64,
 ) -> Result<Uuid, DbError> {
-    let id = jobs::enqueue(tx, kind, payload, max_attempts).await?;
+    let id = jobs::enqueue(tx, firm, kind, payload, max_attempts).await?;
     on_tx!(tx, c => sqlx::query("INSERT INTO job_secrets (job_id, secret) VALUES ($1, $2)")
         .bind(id).bind(secret).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(id)

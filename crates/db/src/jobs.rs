@@ -36,8 +36,10 @@ impl Kind {
 }
 
 /// Queues a job inside the caller's transaction: it exists if and only if the change commits.
+/// `firm` is the firm it works for, whose administrators see it if it gives up.
 pub async fn enqueue(
     tx: &mut Tx,
+    firm: Option<Uuid>,
     kind: Kind,
     payload: &str,
     max_attempts: i64,
@@ -45,9 +47,9 @@ pub async fn enqueue(
     let id = new_id();
     let t = now();
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, status, max_attempts, run_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5)"
-    ).bind(id).bind(kind.as_str()).bind(payload).bind(max_attempts).bind(t).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        "INSERT INTO jobs (id, kind, payload, status, max_attempts, run_at, created_at, updated_at, firm_id) \
+         VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5, $6)"
+    ).bind(id).bind(kind.as_str()).bind(payload).bind(max_attempts).bind(t).bind(firm).execute(&mut **c).await.map(|r| r.rows_affected()))?;
     Ok(id)
 }
 
@@ -57,4 +59,53 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
         on_db!(db, p => sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
         .fetch_all(p).await)?,
     )
+}
+
+/// The firm's jobs that gave up (undelivered emails, checks that never finished), newest
+/// first, for its administrators; anyone else is refused as if there were none.
+pub async fn failed_for_firm(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    limit: i64,
+) -> Result<Vec<Job>, DbError> {
+    if !viewer.may_administer_firm() {
+        return Err(DbError::NotFound);
+    }
+    // The limit is written into the text: SQLite plans a bound LIMIT afresh on every run.
+    Ok(on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at \
+         FROM jobs WHERE firm_id = $1 AND status = 'failed' ORDER BY updated_at DESC LIMIT {}",
+        limit.clamp(1, 1000)
+    ))).bind(viewer.firm_id()).fetch_all(p).await)?)
+}
+
+/// Queues one of the firm's jobs that gave up for a fresh round of attempts, now, as an
+/// administrator asked. Another firm's job, one that did not give up, or one already queued
+/// again (a second press, or two administrators at once) is not found.
+pub async fn retry_for_firm(
+    db: &Db,
+    viewer: &portico_core::Viewer,
+    id: Uuid,
+    origin: &crate::audit::Origin,
+) -> Result<(), DbError> {
+    if !viewer.may_administer_firm() {
+        return Err(DbError::NotFound);
+    }
+    let t = now();
+    let mut tx = db.begin().await?;
+    let kind: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $3, locked_until = NULL, updated_at = $3 \
+         WHERE id = $1 AND firm_id = $2 AND status = 'failed' RETURNING kind"
+    ).bind(id).bind(viewer.firm_id()).bind(t).fetch_optional(&mut **c).await)?;
+    let kind = kind.ok_or(DbError::NotFound)?;
+    crate::audit::append(
+        &mut tx,
+        origin,
+        crate::audit::Event::new(Some(viewer.firm_id()), "job.retry")
+            .object("job", id)
+            .detail(kind),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -17,6 +17,10 @@ pub struct Email {
     /// When present, sent alongside `text` as multipart/alternative: clients that cannot or will
     /// not show HTML still read the text.
     pub html: Option<String>,
+    /// The name the email is sent under (the firm's), with the configured sender's address.
+    /// Without one, the configured sender's own name is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
 }
 
 impl Email {
@@ -25,8 +29,12 @@ impl Email {
         let to: Mailbox = self.to.parse().map_err(|e| {
             MailError::Address(format!("`{}` is not a valid address: {e}", self.to))
         })?;
+        let from = match &self.sender_name {
+            Some(name) => Mailbox::new(Some(name.clone()), from.email.clone()),
+            None => from.clone(),
+        };
         let builder = Message::builder()
-            .from(from.clone())
+            .from(from)
             .to(to)
             .subject(self.subject.as_str())
             .message_id(None);

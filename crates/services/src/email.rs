@@ -5,13 +5,20 @@
 use portico_db::jobs::{self, Job, Kind};
 use portico_db::{DbError, Tx};
 use portico_mail::Email;
+use uuid::Uuid;
 
 use crate::jobs::{Context, Failure, Registry};
 
 /// Queues an email inside the caller's transaction: it is sent if and only if the change commits.
-pub async fn queue_email(tx: &mut Tx, email: &Email, max_attempts: i64) -> Result<(), DbError> {
+/// `firm` is the firm it is sent for, whose administrators see it if it cannot be delivered.
+pub async fn queue_email(
+    tx: &mut Tx,
+    firm: Option<Uuid>,
+    email: &Email,
+    max_attempts: i64,
+) -> Result<(), DbError> {
     let payload = serde_json::to_string(email).expect("emails serialise");
-    jobs::enqueue(tx, EMAIL, &payload, max_attempts).await?;
+    jobs::enqueue(tx, firm, EMAIL, &payload, max_attempts).await?;
     Ok(())
 }
 
@@ -24,12 +31,13 @@ pub const SECRET_SLOT: &str = "{{secret}}";
 /// transaction. Once it is delivered or given up, no copy of the secret remains.
 pub async fn queue_email_with_secret(
     tx: &mut Tx,
+    firm: Option<Uuid>,
     email: &Email,
     secret: &str,
     max_attempts: i64,
 ) -> Result<(), DbError> {
     let payload = serde_json::to_string(email).expect("emails serialise");
-    portico_db::job_secrets::enqueue(tx, EMAIL, &payload, secret, max_attempts).await?;
+    portico_db::job_secrets::enqueue(tx, firm, EMAIL, &payload, secret, max_attempts).await?;
     Ok(())
 }
 

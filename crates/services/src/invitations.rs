@@ -130,6 +130,7 @@ pub async fn send_set_password_link(
             "Choose your password",
             &format!("The link works once, for {lifetime}."),
         ),
+        sender_name: Some(firm.name.clone()),
     };
     tokens::issue(
         tx,
@@ -140,7 +141,7 @@ pub async fn send_set_password_link(
         valid,
     )
     .await?;
-    queue_email_with_secret(tx, &email, &token, max_attempts).await?;
+    queue_email_with_secret(tx, Some(firm.id), &email, &token, max_attempts).await?;
     audit::append(
         tx,
         by,
@@ -182,6 +183,7 @@ pub async fn send_access_granted(
             "Sign in",
             "Sign in with your existing password.",
         ),
+        sender_name: Some(firm.name.clone()),
     };
-    queue_email(tx, &email, max_attempts).await
+    queue_email(tx, Some(firm.id), &email, max_attempts).await
 }

@@ -29,6 +29,7 @@ pub async fn send_due(
         };
         queue_email(
             &mut tx,
+            Some(firm.id),
             &compose(&firm, &batch, config),
             config.mail_attempts,
         )
@@ -97,5 +98,6 @@ fn compose(firm: &firms::Firm, batch: &Batch, config: &MailSettings) -> Email {
             },
         ),
         html: link_html(firm, &batch.name, &why, &link, "Log in to read", note),
+        sender_name: Some(firm.name.clone()),
     }
 }

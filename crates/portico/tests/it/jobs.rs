@@ -16,6 +16,7 @@ fn email(n: usize) -> Email {
         subject: format!("Message {n}"),
         text: "You have a new secure message. Sign in to read it.".into(),
         html: None,
+        sender_name: None,
     }
 }
 
@@ -25,7 +26,7 @@ both! {
         let app = TestApp::start_with(backend, |c| c.mail.smtp_port = port).await;
         let mut tx = app.db.begin().await.unwrap();
         for n in 0..3 {
-            queue_email(&mut tx, &email(n), 50).await.unwrap();
+            queue_email(&mut tx, None, &email(n), 50).await.unwrap();
         }
         tx.commit().await.unwrap();
         // Nothing listens yet: attempts fail and are retried.
@@ -48,10 +49,10 @@ both! {
     async fn a_rolled_back_change_sends_no_mail(backend: Backend) {
         let app = TestApp::start(backend).await;
         let mut tx = app.db.begin().await.unwrap();
-        queue_email(&mut tx, &email(9), 5).await.unwrap();
+        queue_email(&mut tx, None, &email(9), 5).await.unwrap();
         drop(tx);
         let mut tx = app.db.begin().await.unwrap();
-        queue_email(&mut tx, &email(1), 5).await.unwrap();
+        queue_email(&mut tx, None, &email(1), 5).await.unwrap();
         tx.commit().await.unwrap();
         let got = app.smtp.wait_for(1, Duration::from_secs(10)).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -67,7 +68,7 @@ both! {
             c.jobs.retry_base_ms = 20;
         }).await;
         let mut tx = app.db.begin().await.unwrap();
-        queue_email(&mut tx, &email(1), 2).await.unwrap();
+        queue_email(&mut tx, None, &email(1), 2).await.unwrap();
         tx.commit().await.unwrap();
         let mut failed = Vec::new();
         for _ in 0..100 {
@@ -93,7 +94,7 @@ both! {
         let second = portico::server::start(&config, services).await.unwrap();
         let mut tx = app.db.begin().await.unwrap();
         for n in 0..20 {
-            queue_email(&mut tx, &email(n), 5).await.unwrap();
+            queue_email(&mut tx, None, &email(n), 5).await.unwrap();
         }
         tx.commit().await.unwrap();
         let got = app.smtp.wait_for(20, Duration::from_secs(20)).await;
@@ -109,7 +110,7 @@ both! {
         app.smtp.refuse("person1@example.com");
         let mut tx = app.db.begin().await.unwrap();
         for n in 0..3 {
-            queue_email(&mut tx, &email(n), 10).await.unwrap();
+            queue_email(&mut tx, None, &email(n), 10).await.unwrap();
         }
         tx.commit().await.unwrap();
         let got = app.smtp.wait_for(2, Duration::from_secs(10)).await;

@@ -15,6 +15,7 @@ fn email(to: &str, subject: &str) -> Email {
         subject: subject.into(),
         text: "You have a new secure message. Sign in to read it.".into(),
         html: None,
+        sender_name: None,
     }
 }
 
@@ -202,6 +203,7 @@ async fn an_html_body_with_script_dots_and_non_ascii_text_arrives_unchanged() {
         subject: "Ünïcode".into(),
         text,
         html: Some(html),
+        sender_name: None,
     };
     mailer.send(&message).await.unwrap();
     let got = sink.wait_for(1, Duration::from_secs(5)).await;

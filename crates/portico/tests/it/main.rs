@@ -12,6 +12,7 @@ mod colleagues;
 mod connections;
 mod devices;
 mod encryption;
+mod failed_jobs;
 mod files;
 mod folders;
 mod forms;

@@ -222,6 +222,11 @@ pub const fn settings() -> &'static str {
     "/staff/settings"
 }
 
+/// The firm's emails and checks that gave up, for its administrators.
+pub const fn failed_jobs() -> &'static str {
+    "/staff/settings/failed"
+}
+
 /// The firm's audit log, for its administrators.
 pub const fn audit() -> &'static str {
     "/staff/audit"

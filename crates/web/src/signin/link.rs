@@ -303,8 +303,16 @@ async fn mail_link(
         subject: format!("{} sent you a secure link", firm.name),
         text: format!("Hello {name},\n\n{why}\nOpen it here:\n\n{url}\n\n{note}\n"),
         html: link_html(firm, name, &why, &url, "Open in the portal", &note),
+        sender_name: Some(firm.name.clone()),
     };
-    queue_email_with_secret(tx, &message, &token, state.config.mail_attempts).await?;
+    queue_email_with_secret(
+        tx,
+        Some(firm.id),
+        &message,
+        &token,
+        state.config.mail_attempts,
+    )
+    .await?;
     Ok(())
 }
 

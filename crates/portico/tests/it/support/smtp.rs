@@ -72,6 +72,11 @@ impl SmtpSink {
         self.refused.lock().unwrap().push(address.to_string());
     }
 
+    /// From now on, takes mail for `address` again (its owner fixed the mailbox).
+    pub fn accept(&self, address: &str) {
+        self.refused.lock().unwrap().retain(|a| a != address);
+    }
+
     pub fn messages(&self) -> Vec<Received> {
         self.messages.lock().unwrap().clone()
     }
