@@ -267,11 +267,20 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
     Ok(r.map(|r| (r.session, r.chrome)))
 }
 
-/// The firm's name when `token_hash` is a live client session whose portal the firm has
-/// closed: the one case where a valid session is refused for a reason the person should hear.
-pub async fn closed_portal(db: &Db, token_hash: &[u8]) -> Result<Option<String>, DbError> {
-    Ok(on_db!(db, p => sqlx::query_scalar(
-        "SELECT f.name FROM sessions s \
+/// The firm whose portal a client's live session belongs to when the firm has closed it: the
+/// one case where a valid session is refused for a reason the person should hear, in the
+/// firm's own colours.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClosedPortal {
+    pub name: String,
+    pub slug: String,
+    pub logo_version: Option<i64>,
+}
+
+/// The firm of `token_hash` when it is a live client session whose portal the firm has closed.
+pub async fn closed_portal(db: &Db, token_hash: &[u8]) -> Result<Option<ClosedPortal>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT f.name, f.slug, f.logo_version FROM sessions s \
          JOIN client_users cu ON s.context = 'client' AND cu.id = s.membership_id AND cu.active \
          JOIN clients c ON c.id = cu.client_id AND NOT c.portal_open \
          JOIN firms f ON f.id = c.firm_id \

@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::kit::error::ErrorInfo;
 use crate::kit::paths::url_encode;
-use crate::kit::session::{Actor, ActorId};
+use crate::kit::session::{Actor, Signed};
 use crate::state::AppState;
 
 pub(crate) fn wrap(app: Router, state: AppState) -> Router {
@@ -223,7 +223,7 @@ const REFUSALS_AUDITED: i64 = 20;
 /// write (a failed anti-forgery check, a link session's limits, a cross-site post).
 async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next) -> Response {
     use axum::extract::FromRequestParts;
-    let actor = Actor::default();
+    let actor = req.extensions().get::<Actor>().cloned().unwrap_or_default();
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(actor.clone());
     let Ok(info) = crate::kit::request::ReqInfo::from_request_parts(&mut parts, &state).await;
@@ -245,27 +245,27 @@ async fn audit_refusals(State(state): State<AppState>, req: Request, next: Next)
 async fn record_refusal(
     state: &AppState,
     info: &crate::kit::request::ReqInfo,
-    who: Option<&ActorId>,
+    who: Option<&Signed>,
     status: StatusCode,
     what: &str,
 ) -> Result<(), portico_db::DbError> {
     use portico_db::{audit, throttle};
     let key = match who {
-        Some(a) => format!("refused:user:{}", a.user_id),
+        Some(a) => format!("refused:user:{}", a.viewer.user_id()),
         None => format!("refused:address:{}", info.ip),
     };
     if !throttle::record_if_under(&state.db, &key, REFUSALS_AUDITED).await? {
         return Ok(());
     }
     let origin = match who {
-        Some(a) => info.anonymous(&a.email, Some(a.user_id)),
+        Some(a) => info.anonymous(&a.chrome.user_email, Some(a.viewer.user_id())),
         None => info.anonymous("", None),
     };
     let detail: String = format!("{} {what}", status.as_u16())
         .chars()
         .take(300)
         .collect();
-    let event = audit::Event::new(who.map(|a| a.firm_id), "request.refused").detail(detail);
+    let event = audit::Event::new(who.map(|a| a.chrome.firm_id), "request.refused").detail(detail);
     audit::record(&state.db, &origin, event).await
 }
 
@@ -340,6 +340,40 @@ struct ErrorPage<'a> {
     request_id: &'a str,
 }
 
+/// An error for a signed-in person, inside their own frame: firm, navigation, Log out.
+#[derive(Template)]
+#[template(path = "layout/error_framed.html")]
+struct FramedErrorPage<'a> {
+    layout: crate::kit::layout::Layout,
+    status: u16,
+    message: &'a str,
+    request_id: &'a str,
+}
+
+/// A client's portal that its firm closed: the firm's calm notice in the firm's colours.
+#[derive(Template)]
+#[template(path = "layout/closed.html")]
+struct ClosedPage<'a> {
+    firm: &'a crate::kit::error::ClosedFirm,
+    message: &'a str,
+}
+
+/// A heading a person understands, for an error page.
+fn error_title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::CONFLICT => "That could not be done",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            "Please check what you entered"
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        s if s.is_server_error() => "Not available just now",
+        _ => "That did not work",
+    }
+}
+
 /// Turns every error response — ours, the framework's rejections, panics, limits — into a
 /// page (or JSON under `/api`) with a clear sentence and the request id, never the cause.
 async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -362,6 +396,11 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|m| m.as_str().to_string());
+    // Filled in by the session extractor: an error page for a signed-in person keeps their
+    // frame.
+    let actor = Actor::default();
+    let mut req = req;
+    req.extensions_mut().insert(actor.clone());
     let (res, statements) = portico_db::stats::counting(next.run(req)).await;
     if let Some(route) = &route {
         state.metrics.record_route(route, statements);
@@ -398,13 +437,33 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                 *r.status_mut() = status;
                 r
             } else {
-                let page = ErrorPage {
-                    status: status.as_u16(),
-                    title: status.canonical_reason().unwrap_or("Error"),
-                    message: &message,
-                    request_id: &request_id,
+                // A signed-in person keeps their frame; a client whose portal is closed (and so
+                // not signed in) sees the firm's notice in its colours.
+                let closed = info.as_ref().and_then(|i| i.closed.as_ref());
+                let html = if let Some(signed) = actor.get() {
+                    FramedErrorPage {
+                        layout: crate::kit::layout::Layout::new(signed, error_title(status), ""),
+                        status: status.as_u16(),
+                        message: &message,
+                        request_id: &request_id,
+                    }
+                    .render()
+                } else if let Some(firm) = closed {
+                    ClosedPage {
+                        firm,
+                        message: &message,
+                    }
+                    .render()
+                } else {
+                    ErrorPage {
+                        status: status.as_u16(),
+                        title: error_title(status),
+                        message: &message,
+                        request_id: &request_id,
+                    }
+                    .render()
                 };
-                let html = page.render().unwrap_or_else(|_| message.clone());
+                let html = html.unwrap_or_else(|_| message.clone());
                 let mut r = axum::response::Html(html).into_response();
                 *r.status_mut() = status;
                 r

@@ -105,4 +105,28 @@ both! {
         assert!(p.body.contains("We could not find that page"));
         app.stop().await;
     }
+
+    async fn a_signed_in_persons_error_keeps_their_frame_and_their_form_token(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let staff = app.browser();
+        staff.login(&f.a.owner_email, PASSWORD).await;
+        let missing = uuid::Uuid::new_v4();
+        let p = staff.get(&format!("/staff/clients/{missing}")).await;
+        assert_eq!(p.status, 404);
+        let id = p.headers.get("x-request-id").unwrap().to_str().unwrap().to_string();
+        assert!(p.body.contains(&id) && p.body.contains("<h1>Not found</h1>"), "{}", p.body);
+        assert!(p.body.contains("Alpha Legal") && p.body.contains("nav class=\"side\""), "the firm's frame and navigation stay");
+        assert!(p.body.contains("href=\"/staff\""), "a way back to the person's own start");
+        let client = app.browser();
+        client.login(&f.a.clients[0].1, PASSWORD).await;
+        let p = client.get(&format!("/portal/matters/{missing}")).await;
+        assert_eq!(p.status, 404);
+        assert!(p.body.contains("nav class=\"side\"") && p.body.contains("href=\"/portal\""));
+        assert!(!p.body.contains("/staff/clients"), "a client's frame, not staff's");
+        // Someone not signed in gets the plain page: nothing of any firm.
+        let p = app.browser().get(&format!("/staff/clients/{missing}")).await;
+        assert!(!p.body.contains("Alpha Legal") && !p.body.contains("nav class=\"side\""));
+        app.stop().await;
+    }
 }

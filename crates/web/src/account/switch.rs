@@ -73,13 +73,18 @@ pub(crate) async fn switch(
         .into_iter()
         .find(|m| format!("{}:{}", m.context, m.membership_id) == posted.form.place)
         .ok_or(AppError::NotFound)?;
-    if !target.portal_open {
-        return Err(AppError::PortalClosed(target.firm_name));
-    }
-    let context = Context::parse(&target.context).ok_or(AppError::NotFound)?;
     let firm = portico_db::firms::by_id(&state.db, target.firm_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !target.portal_open {
+        // Told inside the place the person is in, which stays open to them.
+        return Err(AppError::PortalClosed(crate::kit::error::ClosedFirm {
+            name: firm.name,
+            slug: firm.slug,
+            logo_version: firm.logo_version,
+        }));
+    }
+    let context = Context::parse(&target.context).ok_or(AppError::NotFound)?;
     let start = cookie::Start {
         user_id: signed.viewer.user_id(),
         context,

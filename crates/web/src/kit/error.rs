@@ -19,9 +19,9 @@ pub enum AppError {
     /// The firm's current terms must be accepted first.
     #[error("the terms must be accepted first")]
     AcceptTermsFirst,
-    /// The firm closed this client's portal; the firm's name is given.
+    /// The firm closed this client's portal.
     #[error("the portal is closed")]
-    PortalClosed(String),
+    PortalClosed(ClosedFirm),
     /// The session came from an access link, which cannot change how the person signs in.
     #[error("not with an access link")]
     LinkSession,
@@ -53,6 +53,9 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The firm whose portal is closed to the person, for its notice in its own colours.
+pub(crate) use portico_db::sessions::ClosedPortal as ClosedFirm;
+
 /// Seconds a client is asked to wait before trying again after an outage.
 const RETRY_AFTER_SECS: &str = "10";
 
@@ -61,6 +64,8 @@ const RETRY_AFTER_SECS: &str = "10";
 pub(crate) struct ErrorInfo {
     pub message: String,
     pub sign_in: bool,
+    /// A closed portal: shown as its firm's notice, in the firm's frame.
+    pub closed: Option<ClosedFirm>,
 }
 
 impl AppError {
@@ -98,7 +103,7 @@ impl AppError {
             AppError::Csrf => {
                 "This form has expired. Go back, reload the page and try again.".into()
             }
-            AppError::PortalClosed(firm) => closed_message(firm),
+            AppError::PortalClosed(firm) => closed_message(&firm.name),
             AppError::LinkSession => "You opened the portal with an access link. To change your \
                 password or two-step sign-in, sign out and sign in with your password."
                 .into(),
@@ -166,6 +171,10 @@ impl IntoResponse for AppError {
         res.extensions_mut().insert(ErrorInfo {
             message: self.public_message(),
             sign_in: matches!(self, AppError::SignInRequired),
+            closed: match self {
+                AppError::PortalClosed(firm) => Some(firm),
+                _ => None,
+            },
         });
         res
     }

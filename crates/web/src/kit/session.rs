@@ -182,19 +182,16 @@ impl FromRequestParts<AppState> for Signed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(s) = parts.extensions.get::<Signed>() {
-            return Ok(s.clone());
+        if let Some(Checked(s)) = parts.extensions.get::<Checked>() {
+            return Ok(Signed::clone(s));
         }
         let signed = resolve(parts, state)
             .await?
             .ok_or(AppError::SignInRequired)?;
-        // The refusal audit names who asked.
+        let signed = std::sync::Arc::new(signed);
+        // The refusal audit names who asked, and an error page shows the person's frame.
         if let Some(actor) = parts.extensions.get::<Actor>() {
-            actor.set(
-                signed.viewer.user_id(),
-                signed.chrome.firm_id,
-                &signed.chrome.user_email,
-            );
+            actor.set(signed.clone());
         }
         // A firm that requires two-step sign-in sends those without it to set it up first.
         if signed.chrome.totp_required
@@ -210,8 +207,8 @@ impl FromRequestParts<AppState> for Signed {
         if signed.by_link() && closed_to_link_sessions(&parts.method, parts.uri.path()) {
             return Err(AppError::LinkSession);
         }
-        parts.extensions.insert(signed.clone());
-        Ok(signed)
+        parts.extensions.insert(Checked(signed.clone()));
+        Ok(std::sync::Arc::unwrap_or_clone(signed))
     }
 }
 
@@ -327,30 +324,26 @@ pub(crate) async fn start(
     Ok(set_cookie(&state.config, &token))
 }
 
-/// Who made a request, filled in by the session extractor once it resolves a session, so that
-/// the layers around the handler can name the person (the refusals' audit in `middleware`).
-#[derive(Clone, Default)]
-pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<ActorId>>);
+/// A session that passed every check of the extractor, for a second extractor of the same
+/// request.
+#[derive(Clone)]
+struct Checked(std::sync::Arc<Signed>);
 
-pub(crate) struct ActorId {
-    pub user_id: uuid::Uuid,
-    pub firm_id: uuid::Uuid,
-    pub email: String,
-}
+/// Who made a request, filled in by the session extractor once it resolves a session, so that
+/// the layers around the handler can name the person (the refusals' audit) and show an error
+/// inside the person's own frame (the error pages), both in `middleware`.
+#[derive(Clone, Default)]
+pub(crate) struct Actor(std::sync::Arc<std::sync::OnceLock<std::sync::Arc<Signed>>>);
 
 impl Actor {
     /// Names the person, once a session is resolved.
-    pub(crate) fn set(&self, user_id: uuid::Uuid, firm_id: uuid::Uuid, email: &str) {
-        let _ = self.0.set(ActorId {
-            user_id,
-            firm_id,
-            email: email.to_string(),
-        });
+    pub(crate) fn set(&self, signed: std::sync::Arc<Signed>) {
+        let _ = self.0.set(signed);
     }
 
     /// The person, if a session was resolved.
-    pub(crate) fn get(&self) -> Option<&ActorId> {
-        self.0.get()
+    pub(crate) fn get(&self) -> Option<&Signed> {
+        self.0.get().map(|s| &**s)
     }
 }
 
