@@ -339,4 +339,71 @@ both! {
         assert_eq!(staff.get(&format!("{home}?folder=nope")).await.status, 404);
         app.stop().await;
     }
+
+    async fn a_refused_folder_form_shows_its_page_again_with_what_was_typed_and_ticked(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let home = format!("/staff/clients/{}/files", c1.id);
+        let new = format!("/staff/clients/{}/folders", c1.id);
+        let outer = make_folder(&staff, &home, &new, "", "Outer").await;
+        let inner = make_folder(&staff, &home, &new, &outer.to_string(), "Inner").await;
+        let here = format!("{home}?folder={outer}");
+
+        // A name already taken: the same folder page, the form open, the typed name kept.
+        let dup = staff.submit(&here, &new, &[("name", "inner"), ("parent", &outer.to_string())]).await;
+        assert_eq!(dup.status, 409);
+        assert!(dup.body.contains("<h1>Outer</h1>"), "the page the form was on");
+        assert!(dup.body.contains("class=\"new-folder\" open"));
+        assert!(dup.body.contains("already a folder called") && dup.body.contains("value=\"inner\""), "{}", dup.body);
+        // A hostile name is kept as typed, escaped, and refused beside its form.
+        let bad = staff.submit(&here, &new, &[("name", "<b>x</b>/.."), ("parent", &outer.to_string())]).await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("value=\"&#60;b&#62;x&#60;/b&#62;/..\"") && !bad.body.contains("<b>x</b>"), "{}", bad.body);
+        // Renaming onto a sibling's name: the rename form open with the typed name.
+        let sibling = make_folder(&staff, &home, &new, &outer.to_string(), "Sibling").await;
+        let clash = staff.submit(&format!("{home}?folder={sibling}"), &format!("/folders/{sibling}/rename"), &[("name", "INNER")]).await;
+        assert_eq!(clash.status, 409);
+        assert!(clash.body.contains("<h1>Sibling</h1>") && clash.body.contains("class=\"folder-tools\" open") && clash.body.contains("value=\"INNER\""));
+        // Deleting a folder that holds another: told on its page.
+        let full = staff.submit(&here, &format!("/folders/{outer}/delete"), &[]).await;
+        assert_eq!(full.status, 409);
+        assert!(full.body.contains("is not empty") && full.body.contains("<h1>Outer</h1>"));
+
+        // A move that is refused keeps what was ticked and where it was to go.
+        let up = upload(&staff, &home, &format!("/staff/clients/{}/files/upload", c1.id), &[("a.txt", bytes(10, 1))]).await;
+        assert_eq!(up.status, 303);
+        let a = file_named(&app, &f.a.owner, c1.id, "a.txt").await;
+        let r = staff.submit(&home, "/files/move", &[("file", &a.id.to_string()), ("folder", &outer.to_string()), ("to", &inner.to_string())]).await;
+        assert_eq!(r.status, 409);
+        assert!(r.body.contains("cannot go into itself"));
+        assert!(r.body.contains(&format!("value=\"{}\" aria-label=\"Select a.txt\" checked", a.id)), "{}", r.body);
+        assert!(r.body.contains(&format!("value=\"{outer}\" aria-label=\"Select folder Outer\" checked")));
+        assert!(r.body.contains(&format!("<option value=\"{inner}\" selected>")));
+        // Nothing ticked on a folder's page: that page again, saying so.
+        let none = staff.submit(&here, "/files/move", &[("client", &c1.id.to_string()), ("at", &outer.to_string()), ("to", "top")]).await;
+        assert_eq!(none.status, 422);
+        assert!(none.body.contains("No files or folders were ticked") && none.body.contains("<h1>Outer</h1>"));
+        assert_eq!(files::get(&app.db, &f.a.owner, a.id).await.unwrap().folder_id, None, "nothing moved");
+
+        // A page of another client, or of another firm, named in the form: not found, and
+        // nothing of it is shown.
+        let other = f.a.clients[1].0.id.to_string();
+        let r = staff.submit(&home, "/files/move", &[("client", &other), ("file", &a.id.to_string()), ("to", "top")]).await;
+        assert_eq!(r.status, 404);
+        let beta = app.browser();
+        beta.login(&f.b.owner_email, PASSWORD).await;
+        let r = beta.submit("/staff/clients", "/files/move", &[("client", &c1.id.to_string()), ("to", "top")]).await;
+        assert_eq!(r.status, 404);
+        assert!(!r.body.contains("Outer"));
+        // The client sees its own page again, never the firm's controls.
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        let r = client.submit("/portal/files", "/portal/folders", &[("name", "Outer"), ("parent", "")]).await;
+        assert_eq!(r.status, 409);
+        assert!(r.body.contains("value=\"Outer\"") && !r.body.contains("Share selected"));
+        app.stop().await;
+    }
 }

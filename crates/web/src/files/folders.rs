@@ -6,6 +6,7 @@ use portico_db::files::{self};
 use portico_db::folders;
 use serde::Deserialize;
 
+use super::list::{Kept, refused};
 use crate::kit::error::AppError;
 use crate::kit::extract::Id;
 use crate::kit::extract::parse_id;
@@ -64,7 +65,7 @@ async fn new_folder(
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
     let parent = optional_id(&posted.form.parent)?;
-    let made = folders::create(
+    let made = match folders::create(
         &state.db,
         &signed.viewer,
         client_id,
@@ -72,7 +73,18 @@ async fn new_folder(
         &posted.form.name,
         &info.by(signed),
     )
-    .await?;
+    .await
+    {
+        Ok(made) => made,
+        Err(e) => {
+            let kept = Kept {
+                form: "folder",
+                name: posted.form.name.clone(),
+                ..Kept::default()
+            };
+            return refused(state, signed, client_id, parent, e.into(), kept).await;
+        }
+    };
     let to = paths::files_done(
         signed.viewer.is_staff(),
         made.client_id,
@@ -94,14 +106,25 @@ pub(crate) async fn rename_folder(
     posted: Posted<RenameForm>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let f = folders::rename(
+    let f = match folders::rename(
         &state.db,
         &signed.viewer,
         id,
         &posted.form.name,
         &info.by(signed),
     )
-    .await?;
+    .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let kept = Kept {
+                form: "rename",
+                name: posted.form.name.clone(),
+                ..Kept::default()
+            };
+            return refused_in_folder(&state, signed, id, e.into(), kept).await;
+        }
+    };
     let to = paths::files_done(signed.viewer.is_staff(), f.client_id, Some(f.id), "renamed");
     Ok(Redirect::to(&to).into_response())
 }
@@ -113,7 +136,16 @@ pub(crate) async fn delete_folder(
     posted: Posted<crate::kit::extract::Empty>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
-    let f = folders::delete(&state.db, &signed.viewer, id, &info.by(signed)).await?;
+    let f = match folders::delete(&state.db, &signed.viewer, id, &info.by(signed)).await {
+        Ok(f) => f,
+        Err(e) => {
+            let kept = Kept {
+                form: "delete",
+                ..Kept::default()
+            };
+            return refused_in_folder(&state, signed, id, e.into(), kept).await;
+        }
+    };
     let to = paths::files_done(
         signed.viewer.is_staff(),
         f.client_id,
@@ -121,6 +153,21 @@ pub(crate) async fn delete_folder(
         "deleted",
     );
     Ok(Redirect::to(&to).into_response())
+}
+
+/// A refused change to folder `id`, shown on that folder's page.
+async fn refused_in_folder(
+    state: &AppState,
+    signed: &crate::kit::session::Signed,
+    id: uuid::Uuid,
+    error: AppError,
+    kept: Kept,
+) -> Result<Response, AppError> {
+    if !matches!(error, AppError::Conflict(_) | AppError::Invalid(_)) {
+        return Err(error);
+    }
+    let (folder, _) = folders::get(&state.db, &signed.viewer, id).await?;
+    refused(state, signed, folder.client_id, Some(id), error, kept).await
 }
 
 /// The ticked files and folders of a posted list form, each once.
@@ -149,45 +196,73 @@ pub(crate) async fn move_selected(
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let signed = &posted.signed;
+    let field = |name: &str| {
+        posted
+            .form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let (file_ids, folder_ids) = ticked(&posted.form)?;
-    if file_ids.len() + folder_ids.len() > ZIP_MOST {
-        return Err(AppError::Invalid(format!(
-            "Move at most {ZIP_MOST} items at once."
-        )));
-    }
-    let to = posted
-        .form
-        .iter()
-        .find(|(k, _)| k == "to")
-        .map(|(_, v)| optional_id(v))
+    let to = field("to")
+        .map(optional_id)
         .transpose()?
         .ok_or_else(|| AppError::Invalid("Choose where to move them.".into()))?;
-    // The client is the one the first ticked item belongs to; every other item and the
-    // destination must be of the same client, or the move is refused as a whole.
-    let client_id = match (file_ids.first(), folder_ids.first()) {
-        (Some(f), _) => files::get(&state.db, &signed.viewer, *f).await?.client_id,
-        (None, Some(d)) => {
+    // The page the form was on, to show again if the move is refused; the client is the one
+    // the page belongs to, or else the first ticked item's. Every item and the destination
+    // must be of that client, or the move is refused as a whole.
+    let at = field("at").and_then(|v| optional_id(v).ok()).flatten();
+    let client_id = match (
+        field("client").and_then(|v| parse_id(v).ok()),
+        file_ids.first(),
+        folder_ids.first(),
+    ) {
+        (Some(c), _, _) => c,
+        (None, Some(f), _) => files::get(&state.db, &signed.viewer, *f).await?.client_id,
+        (None, None, Some(d)) => {
             folders::get(&state.db, &signed.viewer, *d)
                 .await?
                 .0
                 .client_id
         }
-        (None, None) => {
-            return Err(AppError::Invalid(
-                "No files or folders were ticked. Tick what to move, then press Move again.".into(),
-            ));
+        (None, None, None) => {
+            return Err(nothing_ticked());
         }
     };
-    portico_db::moves::move_items(
-        &state.db,
-        &signed.viewer,
-        client_id,
-        &file_ids,
-        &folder_ids,
+    let kept = Kept {
+        form: "move",
+        ticked: file_ids.iter().chain(&folder_ids).copied().collect(),
         to,
-        &info.by(signed),
-    )
-    .await?;
+        ..Kept::default()
+    };
+    let outcome = if file_ids.is_empty() && folder_ids.is_empty() {
+        Err(nothing_ticked())
+    } else if file_ids.len() + folder_ids.len() > ZIP_MOST {
+        Err(AppError::Invalid(format!(
+            "Move at most {ZIP_MOST} items at once."
+        )))
+    } else {
+        portico_db::moves::move_items(
+            &state.db,
+            &signed.viewer,
+            client_id,
+            &file_ids,
+            &folder_ids,
+            to,
+            &info.by(signed),
+        )
+        .await
+        .map_err(AppError::from)
+    };
+    if let Err(e) = outcome {
+        return refused(&state, signed, client_id, at, e, kept).await;
+    }
     let back = paths::files_done(signed.viewer.is_staff(), client_id, to, "moved");
     Ok(Redirect::to(&back).into_response())
+}
+
+fn nothing_ticked() -> AppError {
+    AppError::Invalid(
+        "No files or folders were ticked. Tick what to move, then press Move again.".into(),
+    )
 }

@@ -87,6 +87,34 @@ pub(crate) struct FilesPage {
     shared_folders: Vec<uuid::Uuid>,
     matters: Vec<matters::Matter>,
     max_size: String,
+    kept: Kept,
+}
+
+/// A refused folder form's words and choices, shown again on its page so nothing is lost.
+#[derive(Default)]
+pub(super) struct Kept {
+    pub error: Option<String>,
+    /// Which form was refused: "folder" (a new one), "rename", "delete" or "move".
+    pub form: &'static str,
+    /// The folder name that was typed.
+    pub name: String,
+    /// The ticked files and folders, and the chosen destination (`None`: the top level).
+    pub ticked: Vec<uuid::Uuid>,
+    pub to: Option<uuid::Uuid>,
+}
+
+impl Kept {
+    fn refused(&self, form: &str) -> Option<&str> {
+        self.error.as_deref().filter(|_| self.form == form)
+    }
+
+    fn is_ticked(&self, id: &uuid::Uuid) -> bool {
+        self.ticked.contains(id)
+    }
+
+    fn is_destination(&self, id: &uuid::Uuid) -> bool {
+        self.to.as_ref() == Some(id)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -117,12 +145,13 @@ fn notice(q: &ListQuery) -> Option<String> {
     }
 }
 
-/// A client's files in one folder, for either side.
+/// A client's files in one folder, for either side; `kept` is a refused form's input.
 async fn page_for(
     state: &AppState,
     signed: &Signed,
     client: &clients::Client,
     q: &ListQuery,
+    kept: Kept,
 ) -> Result<FilesPage, AppError> {
     let staff = signed.viewer.is_staff();
     let home = paths::files(staff, client.id);
@@ -291,7 +320,37 @@ async fn page_for(
             Vec::new()
         },
         max_size: human_size(state.config.max_file_bytes as i64),
+        kept,
     })
+}
+
+/// The files page in `folder` again (409 or 422), saying what was refused beside the form it
+/// came from and keeping what was typed, ticked and chosen.
+pub(super) async fn refused(
+    state: &AppState,
+    signed: &Signed,
+    client_id: uuid::Uuid,
+    folder: Option<uuid::Uuid>,
+    error: AppError,
+    kept: Kept,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let (status, message) = match error {
+        AppError::Conflict(m) => (axum::http::StatusCode::CONFLICT, m),
+        AppError::Invalid(m) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, m),
+        other => return Err(other),
+    };
+    let client = clients::get(&state.db, &signed.viewer, client_id).await?;
+    let q = ListQuery {
+        folder: folder.map(|f| f.to_string()),
+        ..ListQuery::default()
+    };
+    let kept = Kept {
+        error: Some(message),
+        ..kept
+    };
+    let page = page_for(state, signed, &client, &q, kept).await?;
+    Ok((status, page).into_response())
 }
 
 /// A client's files, for staff.
@@ -303,7 +362,7 @@ pub(crate) async fn staff_list(
 ) -> Result<FilesPage, AppError> {
     signed.require_staff()?;
     let client = clients::get(&state.db, &signed.viewer, id).await?;
-    page_for(&state, &signed, &client, &q).await
+    page_for(&state, &signed, &client, &q, Kept::default()).await
 }
 
 /// The client's own files: what they uploaded and what the firm shares with them.
@@ -314,5 +373,5 @@ pub(crate) async fn portal_list(
 ) -> Result<FilesPage, AppError> {
     let client_id = signed.viewer.client_scope().ok_or(AppError::NotFound)?;
     let client = clients::get(&state.db, &signed.viewer, client_id).await?;
-    page_for(&state, &signed, &client, &q).await
+    page_for(&state, &signed, &client, &q, Kept::default()).await
 }
