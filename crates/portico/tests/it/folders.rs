@@ -406,4 +406,67 @@ both! {
         assert!(r.body.contains("value=\"Outer\"") && !r.body.contains("Share selected"));
         app.stop().await;
     }
+
+    async fn one_row_is_moved_from_its_own_page_without_script(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let (c1, email, _) = &f.a.clients[0];
+        let staff = app.browser();
+        staff.login(&f.a.member_email, PASSWORD).await;
+        let home = format!("/staff/clients/{}/files", c1.id);
+        let new = format!("/staff/clients/{}/folders", c1.id);
+        let outer = make_folder(&staff, &home, &new, "", "Outer").await;
+        let inner = make_folder(&staff, &home, &new, &outer.to_string(), "Inner").await;
+        let other = make_folder(&staff, &home, &new, "", "Other").await;
+        let up = upload(&staff, &home, &format!("/staff/clients/{}/files/upload", c1.id), &[("deed.pdf", bytes(10, 1))]).await;
+        assert_eq!(up.status, 303);
+        let deed = file_named(&app, &f.a.owner, c1.id, "deed.pdf").await;
+
+        // Each row has its own Move, which asks where, with where it is now chosen.
+        let list = staff.get(&home).await.body;
+        assert!(list.contains(&format!("href=\"/files/{}/move\"", deed.id)) && list.contains(&format!("href=\"/folders/{outer}/move\"")));
+        assert!(list.contains("data-label=\"Size\"") && list.contains("data-label=\"Added\""), "each cell is labelled on a phone");
+        let picker = staff.get(&format!("/files/{}/move", deed.id)).await;
+        assert_eq!(picker.status, 200);
+        assert!(picker.body.contains("Move “deed.pdf”") && picker.body.contains("value=\"top\" checked"));
+        assert!(picker.body.contains(&format!("value=\"{inner}\"")));
+        let moved = staff.submit(&format!("/files/{}/move", deed.id), "/files/move", &[("client", &c1.id.to_string()), ("at", ""), ("file", &deed.id.to_string()), ("to", &inner.to_string())]).await;
+        assert_eq!(moved.status, 303);
+        assert_eq!(moved.location.as_deref(), Some(format!("{home}?folder={inner}&done=moved").as_str()));
+        assert_eq!(files::get(&app.db, &f.a.owner, deed.id).await.unwrap().folder_id, Some(inner));
+        assert!(staff.get(&format!("/files/{}/move", deed.id)).await.body.contains(&format!("value=\"{inner}\" checked")));
+
+        // A folder is offered everywhere but itself and what is below it.
+        let picker = staff.get(&format!("/folders/{outer}/move")).await.body;
+        assert!(picker.contains(&format!("value=\"{other}\"")));
+        assert!(!picker.contains(&format!("value=\"{inner}\"")) && !picker.contains(&format!("name=\"to\" value=\"{outer}\"")));
+
+        // Another firm, a malformed id, a missing one: not found.
+        let beta = app.browser();
+        beta.login(&f.b.owner_email, PASSWORD).await;
+        for path in [format!("/files/{}/move", deed.id), format!("/folders/{outer}/move"), "/files/nope/move".into(), format!("/folders/{}/move", uuid::Uuid::new_v4())] {
+            assert_eq!(beta.get(&path).await.status, 404, "{path}");
+        }
+        assert!(!beta.get(&format!("/files/{}/move", deed.id)).await.body.contains("deed.pdf"));
+
+        // A client has Move only for what it may move: its own, not the firm's unshared or
+        // shared files, nor the firm's folders.
+        let client = app.browser();
+        client.login(email, PASSWORD).await;
+        assert_eq!(client.get(&format!("/files/{}/move", deed.id)).await.status, 404, "not shared: not there at all");
+        staff.submit(&home, &format!("/staff/clients/{}/files/share", c1.id), &[("action", "share"), ("file", &deed.id.to_string())]).await;
+        let theirs = client.get(&format!("/portal/files?folder={inner}")).await.body;
+        assert!(theirs.contains("deed.pdf") && !theirs.contains(&format!("/files/{}/move", deed.id)));
+        let refused = client.get(&format!("/files/{}/move", deed.id)).await;
+        assert_eq!(refused.status, 409);
+        assert!(refused.body.contains("only the firm can move it"));
+        assert_eq!(client.get(&format!("/folders/{outer}/move")).await.status, 409);
+        let mine = make_folder(&client, "/portal/files", "/portal/folders", "", "Mine").await;
+        let own = client.get("/portal/files").await.body;
+        assert!(own.contains(&format!("href=\"/folders/{mine}/move\"")));
+        let picker = client.get(&format!("/folders/{mine}/move")).await;
+        assert_eq!(picker.status, 200);
+        assert!(!picker.body.contains(&format!("value=\"{other}\"")), "the firm's folders the client cannot see are not offered");
+        app.stop().await;
+    }
 }

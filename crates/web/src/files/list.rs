@@ -4,8 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use portico_core::Side;
 use portico_core::files::ScanStatus;
+use portico_core::{Side, policy};
 use portico_db::files::{self, Listed};
 use portico_db::folders;
 use portico_db::{clients, matters};
@@ -32,11 +32,14 @@ pub(crate) struct Row {
     pub preview: bool,
     /// What kind of file it is, in a word or two.
     pub kind: &'static str,
+    /// The viewer may move it to another folder.
+    pub movable: bool,
 }
 
-fn rows(list: Vec<Listed>) -> Vec<Row> {
+fn rows(list: Vec<Listed>, movable: impl Fn(&Listed) -> bool) -> Vec<Row> {
     list.into_iter()
         .map(|file| Row {
+            movable: movable(&file),
             size: human_size(file.size),
             preview: previewable(&file.content_type) && file.scan_status == ScanStatus::Clean,
             kind: match file.content_type.as_str() {
@@ -272,6 +275,11 @@ async fn page_for(
         .filter(|f| f.parent_id == parent)
         .cloned()
         .collect();
+    // A client moves the firm's files only where the firm allows it.
+    let firm_allows = staff
+        || portico_db::firms::by_id(&state.db, client.firm_id)
+            .await?
+            .is_some_and(|f| f.clients_move_shared_files);
     let outline = folders::outline(&tree)
         .into_iter()
         .map(|(f, depth)| {
@@ -291,7 +299,13 @@ async fn page_for(
         folder,
         subfolders,
         outline,
-        rows: rows(page.files),
+        rows: rows(page.files, |f| {
+            policy::may_move_file(
+                &signed.viewer,
+                Side::parse(&f.uploaded_side).unwrap_or(Side::Staff),
+                firm_allows,
+            )
+        }),
         sorts,
         range,
         previous,

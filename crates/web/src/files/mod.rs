@@ -6,6 +6,7 @@ mod comments;
 mod download;
 mod folders;
 pub(crate) mod list;
+mod picker;
 mod share;
 pub(crate) mod store;
 pub(crate) mod tus;
@@ -40,6 +41,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/folders/{id}/rename", post(folders::rename_folder))
         .route("/folders/{id}/delete", post(folders::delete_folder))
         .route("/files/move", post(folders::move_selected))
+        .route("/files/{id}/move", get(picker::file))
+        .route("/folders/{id}/move", get(picker::folder))
 }
 
 /// File uploads stream past the form body limit; their own size limit applies instead.
