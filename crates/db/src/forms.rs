@@ -342,6 +342,40 @@ pub async fn for_client(
     )
 }
 
+/// The client's forms for its dashboard: those still to fill in first (the oldest sent on
+/// top), then the latest submitted; with how many there are in all and how many are open.
+pub async fn newest_for_portal(
+    db: &Db,
+    viewer: &Viewer,
+    limit: i64,
+) -> Result<(Vec<Assignment>, i64, i64), DbError> {
+    let Some(client_id) = viewer.client_scope() else {
+        return Err(DbError::Forbidden);
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        form: Assignment,
+        total: i64,
+        open: i64,
+    }
+    // The limit is written into the text: SQLite plans a bound LIMIT afresh on every run.
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS}, COUNT(*) OVER () AS total, \
+                SUM(CASE WHEN a.status = 'open' THEN 1 ELSE 0 END) OVER () AS open \
+         {ASSIGNMENT_FROM} WHERE a.firm_id = $1 AND a.client_id = $2 \
+         AND (a.matter_id IS NULL OR m.portal_open) \
+         ORDER BY (a.status <> 'open'), \
+                  CASE WHEN a.status = 'open' THEN a.sent_at END, \
+                  a.submitted_at DESC, a.id LIMIT {}",
+        limit.clamp(1, 100)
+    );
+    let rows: Vec<Row> = on_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(viewer.firm_id()).bind(client_id).fetch_all(p).await)?;
+    let (total, open) = rows.first().map_or((0, 0), |r| (r.total, r.open));
+    Ok((rows.into_iter().map(|r| r.form).collect(), total, open))
+}
+
 /// Everyone's forms of one template, newest submission first (staff review and export).
 pub async fn for_template(
     db: &Db,

@@ -191,7 +191,9 @@ both! {
         // Visit 1: the name, then "save and continue later".
         let person = app.browser();
         person.login(email, PASSWORD).await;
-        assert!(person.get("/portal").await.body.contains(&format!("/portal/forms/{fid}")));
+        let home = person.get("/portal").await.body;
+        let card = between(&home, "<h2>Forms", "</article>");
+        assert!(card.contains(&format!("/portal/forms/{fid}")) && card.contains("to fill in") && card.contains("See all (1)"), "{card}");
         assert!(person.get("/notifications").await.body.contains("The firm sent you a form to fill in"));
         let page1 = person.get(&format!("/portal/forms/{fid}")).await.body;
         assert!(page1.contains("Page 1 of 3") && page1.contains("Full name &#60;script&#62;"));
@@ -202,6 +204,7 @@ both! {
         // Visit 2 (another session): the answers are there; on to page 2, partly filled.
         let person = app.browser();
         person.login(email, PASSWORD).await;
+        assert!(between(&person.get("/portal").await.body, "<h2>Forms", "</article>").contains("started, not sent yet"));
         let again = person.get(&format!("/portal/forms/{fid}")).await.body;
         assert!(again.contains("value=\"Ana =SUM(1,2)\"") && again.contains("value=\"no\" checked"));
         let next = post_page(&person, &fid, 1, &[("f.q2", "Ana =SUM(1,2)"), ("f.q3", "no"), ("f.q5", "40")], "next").await;
@@ -234,6 +237,8 @@ both! {
         post_page(&person, &fid, 2, &[("f.q6", "English"), ("f.q7.line1", "1 Main St"), ("f.q7.city", "Springfield"), ("f.q7.country", "US"), ("f.q8", "IOE0123456789")], "next").await;
         let done = post_page(&person, &fid, 3, &[("f.q9.name", "Ana Client"), ("f.q9.agree", "yes")], "submit").await;
         assert_eq!(done.status, 303, "{}", done.body);
+        let card = between(&person.get("/portal").await.body, "<h2>Forms", "</article>").to_string();
+        assert!(card.contains("sent to the firm") && !card.contains("tag waiting"), "{card}");
         // The spouse question was hidden (not married), so it was not required.
         let view = person.get(&format!("/portal/forms/{fid}")).await.body;
         assert!(view.contains("Submitted") && view.contains("Signed by Ana Client (typed)") && !view.contains("name=\"rev\""));

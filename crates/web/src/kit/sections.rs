@@ -6,7 +6,7 @@
 
 use futures_util::future::BoxFuture;
 use portico_core::Viewer;
-use portico_db::{comments, files, matters, messages, tasks};
+use portico_db::{comments, files, forms, matters, messages, tasks};
 
 use crate::kit::error::AppError;
 use crate::kit::paths;
@@ -66,12 +66,11 @@ pub(crate) const SECTIONS: &[Section] = &[
         allowed: everyone,
         card: Some(tasks_card),
     },
-    // Forms to fill in come with a task each, so they show on the tasks card.
     Section {
         nav: Some("Forms"),
         href: paths::portal_forms(),
         allowed: everyone,
-        card: None,
+        card: Some(forms_card),
     },
     Section {
         nav: Some("Messages"),
@@ -158,6 +157,39 @@ fn tasks_card<'a>(
             total: Some(open),
             waiting: 0,
             empty: "Nothing to do.",
+        })
+    })
+}
+
+fn forms_card<'a>(
+    state: &'a AppState,
+    viewer: &'a Viewer,
+) -> BoxFuture<'a, Result<Card, AppError>> {
+    Box::pin(async move {
+        let (list, total, open) = forms::newest_for_portal(&state.db, viewer, CARD_ITEMS).await?;
+        Ok(Card {
+            title: "Forms",
+            href: paths::portal_forms(),
+            items: list
+                .into_iter()
+                .map(|a| CardItem {
+                    href: paths::form(false, a.id),
+                    detail: match (
+                        a.is_open(),
+                        a.saved_at.is_some(),
+                        a.review_comment.is_empty(),
+                    ) {
+                        (true, _, false) => "the firm asked for changes".into(),
+                        (true, true, _) => "started, not sent yet".into(),
+                        (true, false, _) => "to fill in".into(),
+                        (false, ..) => "sent to the firm".into(),
+                    },
+                    label: a.title,
+                })
+                .collect(),
+            total: Some(total),
+            waiting: open,
+            empty: "No forms yet.",
         })
     })
 }
