@@ -263,6 +263,39 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<Firm>, DbError> {
     )
 }
 
+/// What a page shows of a firm to someone not signed in to it: its name and logo, and its slug
+/// for its colours.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Brand {
+    pub name: String,
+    pub slug: String,
+    pub logo_version: Option<i64>,
+}
+
+impl From<&Firm> for Brand {
+    fn from(f: &Firm) -> Brand {
+        Brand {
+            name: f.name.clone(),
+            slug: f.slug.clone(),
+            logo_version: f.logo_version,
+        }
+    }
+}
+
+/// The brand of the firm at `slug`, when there is one.
+pub async fn brand_by_slug(db: &Db, slug: &str) -> Result<Option<Brand>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT name, slug, logo_version FROM firms WHERE slug = $1"
+    ).bind(slug).fetch_optional(p).await)?)
+}
+
+/// The brand of the firm `id`, when there is one.
+pub async fn brand_by_id(db: &Db, id: Uuid) -> Result<Option<Brand>, DbError> {
+    Ok(on_db!(db, p => sqlx::query_as(
+        "SELECT name, slug, logo_version FROM firms WHERE id = $1"
+    ).bind(id).fetch_optional(p).await)?)
+}
+
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Firm>, DbError> {
     Ok(
         on_db!(db, p => sqlx::query_as("SELECT * FROM firms WHERE slug = $1").bind(slug).fetch_optional(p).await)?,

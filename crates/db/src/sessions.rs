@@ -267,18 +267,13 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
     Ok(r.map(|r| (r.session, r.chrome)))
 }
 
-/// The firm whose portal a client's live session belongs to when the firm has closed it: the
-/// one case where a valid session is refused for a reason the person should hear, in the
+/// The firm of `token_hash` when it is a live client session whose portal the firm has closed:
+/// the one case where a valid session is refused for a reason the person should hear, in the
 /// firm's own colours.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ClosedPortal {
-    pub name: String,
-    pub slug: String,
-    pub logo_version: Option<i64>,
-}
-
-/// The firm of `token_hash` when it is a live client session whose portal the firm has closed.
-pub async fn closed_portal(db: &Db, token_hash: &[u8]) -> Result<Option<ClosedPortal>, DbError> {
+pub async fn closed_portal(
+    db: &Db,
+    token_hash: &[u8],
+) -> Result<Option<crate::firms::Brand>, DbError> {
     Ok(on_db!(db, p => sqlx::query_as(
         "SELECT f.name, f.slug, f.logo_version FROM sessions s \
          JOIN client_users cu ON s.context = 'client' AND cu.id = s.membership_id AND cu.active \

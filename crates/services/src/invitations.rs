@@ -164,7 +164,7 @@ pub async fn send_access_granted(
         "{} gave you access to their secure client portal for {client_name}.",
         firm.name
     );
-    let link = format!("{origin_url}/login");
+    let link = format!("{origin_url}/login?firm={}", firm.slug);
     let email = Email {
         to: user.email.clone(),
         subject: format!(

@@ -354,7 +354,7 @@ struct FramedErrorPage<'a> {
 #[derive(Template)]
 #[template(path = "layout/closed.html")]
 struct ClosedPage<'a> {
-    firm: &'a crate::kit::error::ClosedFirm,
+    brand: Option<&'a portico_db::firms::Brand>,
     message: &'a str,
 }
 
@@ -450,7 +450,7 @@ async fn finish_errors(State(state): State<AppState>, req: Request, next: Next) 
                     .render()
                 } else if let Some(firm) = closed {
                     ClosedPage {
-                        firm,
+                        brand: Some(firm),
                         message: &message,
                     }
                     .render()

@@ -64,7 +64,7 @@ both! {
 
         let out = b.submit("/staff", "/logout", &[]).await;
         assert_eq!(out.status, 303);
-        assert_eq!(out.location.as_deref(), Some("/login?notice=signed_out"));
+        assert_eq!(out.location, Some(format!("/login?notice=signed_out&firm={}", f.a.slug)));
         assert!(b.cookie().is_none());
         let replay = app.browser();
         replay.set_cookie(Some(second));

@@ -28,8 +28,10 @@ both! {
         let page = chrome.source().await;
         assert!(page.contains("<h1>Ines &lt;Moreau&gt;</h1>"), "{page}");
         chrome.click("nav.side form[action='/logout'] button").await;
-        assert!(chrome.wait_for_url("/login?notice=signed_out").await.ends_with("/login?notice=signed_out"));
-        assert!(chrome.source().await.contains("You have signed out."));
+        let out = chrome.wait_until(|u| u.contains("/login?notice=signed_out")).await;
+        assert!(out.ends_with(&format!("/login?notice=signed_out&firm={}", f.a.slug)), "{out}");
+        let page = chrome.source().await;
+        assert!(page.contains("You have signed out.") && page.contains("Sign in to Alpha Legal"), "back on the firm's own sign-in page: {page}");
         chrome.goto(&app.url("/staff")).await;
         assert!(chrome.wait_for_url("/login?next=%2Fstaff").await.ends_with("/login?next=%2Fstaff"));
 

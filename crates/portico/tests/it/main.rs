@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod auth;
 mod backup;
+mod branding;
 mod browser;
 mod cli;
 mod colleagues;

@@ -71,7 +71,7 @@ both! {
 
         // Signed out, the passkey alone signs them in: no password, no second step.
         chrome.click("nav.side form[action='/logout'] button").await;
-        chrome.wait_for_url("/login?notice=signed_out").await;
+        chrome.wait_until(|u| u.contains("/login?notice=signed_out&firm=")).await;
         chrome.click("button[data-passkey=sign-in]").await;
         assert!(chrome.wait_for_url("/staff").await.ends_with("/staff"), "{}", chrome.source().await);
         let used = portico_db::passkeys::of_user(&app.db, owner_id).await.unwrap();
@@ -79,7 +79,7 @@ both! {
 
         // With a passkey, a password is only the first step; the passkey is the second.
         chrome.click("nav.side form[action='/logout'] button").await;
-        chrome.wait_for_url("/login?notice=signed_out").await;
+        chrome.wait_until(|u| u.contains("/login?notice=signed_out&firm=")).await;
         chrome.fill("#email", &f.a.owner_email).await;
         chrome.fill("#password", PASSWORD).await;
         chrome.click("form[action='/login'] button[type=submit]").await;
@@ -92,7 +92,7 @@ both! {
 
         // Answers that must be refused, sent by hand to the server.
         chrome.click("nav.side form[action='/logout'] button").await;
-        chrome.wait_for_url("/login?notice=signed_out").await;
+        chrome.wait_until(|u| u.contains("/login?notice=signed_out&firm=")).await;
         let http = Browser::new(&base);
         let got: Value = chrome.run_async(SIGN_IN_BY_HAND).await;
         let (ceremony, credential) = (got["ceremony"].as_str().unwrap().to_string(), got["credential"].as_str().unwrap().to_string());
@@ -212,7 +212,7 @@ both! {
         // And the passkey signs her in later.
         chrome.click("details.menu summary").await;
         chrome.click("details.menu form[action='/logout'] button").await;
-        chrome.wait_for_url("/login?notice=signed_out").await;
+        chrome.wait_until(|u| u.contains("/login?notice=signed_out&firm=")).await;
         chrome.click("button[data-passkey=sign-in]").await;
         assert!(chrome.wait_for_url("/portal").await.ends_with("/portal"));
         chrome.quit().await;

@@ -306,7 +306,7 @@ both! {
             assert_eq!(p.status, 403, "{path}");
             assert!(p.body.contains("Alpha Legal has closed this portal for now."), "{path}");
             assert!(p.body.contains("Your portal is closed") && p.body.contains(&format!("/brand/{}.css", f.a.slug)), "in the firm's colours: {path}");
-            assert!(p.body.contains("href=\"/login\""), "a way to sign in as someone else");
+            assert!(p.body.contains(&format!("href=\"/login?firm={}\"", f.a.slug)), "a way to sign in as someone else");
             assert!(!p.body.contains("Kept while closed"));
         }
         // Signing in again says the same after a right password, and only then.

@@ -78,11 +78,7 @@ pub(crate) async fn switch(
         .ok_or(AppError::NotFound)?;
     if !target.portal_open {
         // Told inside the place the person is in, which stays open to them.
-        return Err(AppError::PortalClosed(crate::kit::error::ClosedFirm {
-            name: firm.name,
-            slug: firm.slug,
-            logo_version: firm.logo_version,
-        }));
+        return Err(AppError::PortalClosed((&firm).into()));
     }
     let context = Context::parse(&target.context).ok_or(AppError::NotFound)?;
     let start = cookie::Start {

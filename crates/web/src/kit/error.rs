@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use portico_db::firms::Brand;
 use portico_db::{DbError, Outage};
 use portico_storage::StorageError;
 
@@ -21,7 +22,7 @@ pub enum AppError {
     AcceptTermsFirst,
     /// The firm closed this client's portal.
     #[error("the portal is closed")]
-    PortalClosed(ClosedFirm),
+    PortalClosed(Brand),
     /// The session came from an access link, which cannot change how the person signs in.
     #[error("not with an access link")]
     LinkSession,
@@ -53,9 +54,6 @@ pub enum AppError {
     Internal(String),
 }
 
-/// The firm whose portal is closed to the person, for its notice in its own colours.
-pub(crate) use portico_db::sessions::ClosedPortal as ClosedFirm;
-
 /// Seconds a client is asked to wait before trying again after an outage.
 const RETRY_AFTER_SECS: &str = "10";
 
@@ -65,7 +63,7 @@ pub(crate) struct ErrorInfo {
     pub message: String,
     pub sign_in: bool,
     /// A closed portal: shown as its firm's notice, in the firm's frame.
-    pub closed: Option<ClosedFirm>,
+    pub closed: Option<Brand>,
 }
 
 impl AppError {

@@ -47,6 +47,8 @@ pub(crate) struct SettingsPage {
     link_url: String,
     logo: Option<String>,
     logo_error: Option<String>,
+    /// The firm's own sign-in page, under its name and logo.
+    sign_in_url: String,
 }
 
 /// The page as stored, before any message or typed-in values are added.
@@ -78,6 +80,7 @@ async fn page(state: &AppState, signed: &Signed) -> Result<SettingsPage, AppErro
             .logo_version
             .map(|v| format!("/logos/{}?v={v}", firm.slug)),
         logo_error: None,
+        sign_in_url: format!("{}/login?firm={}", state.config.origin(), firm.slug),
     })
 }
 

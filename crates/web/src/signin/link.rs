@@ -11,7 +11,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_db::access_links::{self, AccessLink, NewLink};
-use portico_db::firms::Firm;
+use portico_db::firms::{Brand, Firm};
 use portico_db::users::{self, Context};
 use portico_db::{audit, devices, matters, throttle};
 use portico_services::email::{SECRET_SLOT, queue_email_with_secret};
@@ -36,6 +36,8 @@ const RESENDS: i64 = 3;
 pub(crate) struct LinkPage {
     token: String,
     firm_name: String,
+    /// The sending firm's name and logo at the top of the page.
+    brand: Option<Brand>,
     label: String,
     state: LinkState,
 }
@@ -55,7 +57,7 @@ pub(crate) enum LinkState {
     NeedsPassword,
 }
 
-fn page(token: &str, firm_name: String, label: String, state: LinkState) -> Response {
+fn page(token: &str, firm: Option<&Firm>, label: String, state: LinkState) -> Response {
     let status = match state {
         LinkState::Open | LinkState::Sent => StatusCode::OK,
         LinkState::Gone | LinkState::Expired => StatusCode::GONE,
@@ -63,7 +65,8 @@ fn page(token: &str, firm_name: String, label: String, state: LinkState) -> Resp
     };
     let p = LinkPage {
         token: token.to_string(),
-        firm_name,
+        firm_name: firm.map(|f| f.name.clone()).unwrap_or_default(),
+        brand: firm.map(Brand::from),
         label,
         state,
     };
@@ -71,7 +74,7 @@ fn page(token: &str, firm_name: String, label: String, state: LinkState) -> Resp
 }
 
 fn gone(token: &str) -> Response {
-    page(token, String::new(), String::new(), LinkState::Gone)
+    page(token, None, String::new(), LinkState::Gone)
 }
 
 /// Whether this browser may use the link: it is unused, or this is its device and the
@@ -118,7 +121,7 @@ pub(crate) async fn show(
     let Some(link) = access_links::find(&state.db, &hash_token(&token)).await? else {
         return Ok(gone(&token));
     };
-    let name = sender(&state, &link).await?.name;
+    let firm = sender(&state, &link).await?;
     let st = if link.expired() {
         LinkState::Expired
     } else if this_device(&link, &headers, &state, false).await? {
@@ -126,7 +129,7 @@ pub(crate) async fn show(
     } else {
         LinkState::OtherDevice
     };
-    Ok(page(&token, name, link.label.clone(), st))
+    Ok(page(&token, Some(&firm), link.label.clone(), st))
 }
 
 /// Uses the link: binds this browser (first use) and signs the person in to its page.
@@ -141,9 +144,8 @@ pub(crate) async fn open(
         return Ok(gone(&token));
     };
     let firm = sender(&state, &link).await?;
-    let name = firm.name.clone();
     if link.expired() {
-        return Ok(page(&token, name, link.label, LinkState::Expired));
+        return Ok(page(&token, Some(&firm), link.label, LinkState::Expired));
     }
     // First use: this browser becomes the trusted device, unless another won the race.
     let mut new_device = None;
@@ -159,7 +161,12 @@ pub(crate) async fn open(
         let device = device.unwrap_or_else(new_token);
         let device_hash = hash_token(&device);
         if !access_links::bind_device(&state.db, &hash, &device_hash).await? {
-            return Ok(page(&token, name, link.label, LinkState::OtherDevice));
+            return Ok(page(
+                &token,
+                Some(&firm),
+                link.label,
+                LinkState::OtherDevice,
+            ));
         }
         devices::trust(
             &state.db,
@@ -175,7 +182,12 @@ pub(crate) async fn open(
         let event = audit::Event::new(Some(link.firm_id), "access_link.other_device")
             .object("user", link.user_id);
         audit::record(&state.db, &origin, event).await?;
-        return Ok(page(&token, name, link.label, LinkState::OtherDevice));
+        return Ok(page(
+            &token,
+            Some(&firm),
+            link.label,
+            LinkState::OtherDevice,
+        ));
     }
     let Some(user) = users::by_id(&state.db, link.user_id)
         .await?
@@ -191,7 +203,12 @@ pub(crate) async fn open(
     }
     let second_step = crate::signin::passkey::has_second_factor(&state, &user).await?;
     if firm.require_2fa_clients && !second_step {
-        return Ok(page(&token, name, link.label, LinkState::NeedsPassword));
+        return Ok(page(
+            &token,
+            Some(&firm),
+            link.label,
+            LinkState::NeedsPassword,
+        ));
     }
     let old = cookie::request_token(&headers, &state.config).map(|t| hash_token(&t));
     let start = cookie::Start {
@@ -265,7 +282,7 @@ pub(crate) async fn resend(
         tx.commit().await?;
         state.jobs_waiting.notify_one();
     }
-    Ok(page(&token, firm.name, link.label, LinkState::Sent))
+    Ok(page(&token, Some(&firm), link.label, LinkState::Sent))
 }
 
 /// Makes a link (with a fresh token; `link.token_hash` is ignored) and queues its email, in

@@ -11,8 +11,24 @@ mod terms;
 
 use axum::Router;
 use axum::routing::{get, post};
+use portico_db::firms::{self, Brand};
 
+use crate::kit::error::AppError;
 use crate::state::AppState;
+
+/// The firm a sign-in page is for, from the `firm` its address names, for its name and logo
+/// on the page. Anything that is not a firm's slug shows the page as it is, unbranded.
+pub(crate) async fn named_brand(state: &AppState, slug: &str) -> Result<Option<Brand>, AppError> {
+    let well_formed = !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !well_formed {
+        return Ok(None);
+    }
+    Ok(firms::brand_by_slug(&state.db, slug).await?)
+}
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_core::throttle as throttle_policy;
 use portico_db::audit::{self, Event};
+use portico_db::firms::Brand;
 use portico_db::users::{self, Context};
 use portico_db::{sessions, throttle, tokens};
 use portico_services::tokens::hash_token;
@@ -21,6 +22,7 @@ use crate::kit::paths;
 use crate::kit::posted::Posted;
 use crate::kit::request::ReqInfo;
 use crate::kit::session::{self, MaybeSigned};
+use crate::signin::named_brand;
 use crate::state::AppState;
 
 /// The start page sends people where they belong.
@@ -48,6 +50,8 @@ pub(crate) struct LoginPage {
     email: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// The firm whose sign-in page this is, when its address names one.
+    brand: Option<Brand>,
 }
 
 #[derive(Deserialize)]
@@ -56,14 +60,17 @@ pub(crate) struct LoginQuery {
     next: String,
     #[serde(default)]
     notice: String,
+    #[serde(default)]
+    firm: String,
 }
 
 pub(crate) async fn login_page(
+    State(state): State<AppState>,
     MaybeSigned(signed): MaybeSigned,
     Query(q): Query<LoginQuery>,
-) -> Response {
+) -> Result<Response, AppError> {
     if signed.is_some() {
-        return Redirect::to(safe_next(&q.next)).into_response();
+        return Ok(Redirect::to(safe_next(&q.next)).into_response());
     }
     // Notices are chosen by code, never echoed from the URL.
     let notice = match q.notice.as_str() {
@@ -71,13 +78,14 @@ pub(crate) async fn login_page(
         "password_set" => Some("Your password is saved. Sign in with it now."),
         _ => None,
     };
-    LoginPage {
+    Ok(LoginPage {
         next: safe_next(&q.next).to_string(),
         email: String::new(),
         error: None,
         notice,
+        brand: named_brand(&state, &q.firm).await?,
     }
-    .into_response()
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -86,6 +94,8 @@ pub(crate) struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    firm: String,
 }
 
 const LOGIN_FAILED: &str = "That email address and password do not match. Use the same email address that received your invitation.";
@@ -97,12 +107,14 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(&form.next).to_string();
+    let brand = named_brand(&state, &form.firm).await?;
     let refused = |email: String, message: String| {
         let page = LoginPage {
             next: next.clone(),
             email,
             error: Some(message),
             notice: None,
+            brand: brand.clone(),
         };
         (StatusCode::UNAUTHORIZED, page).into_response()
     };
@@ -120,6 +132,7 @@ pub(crate) async fn login(
             email: form.email.clone(),
             error: Some(message),
             notice: None,
+            brand: brand.clone(),
         };
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
@@ -296,9 +309,14 @@ pub(crate) async fn logout(
         Event::new(Some(signed.viewer.firm_id()), "auth.logout"),
     )
     .await?;
+    // Back to the sign-in page of the firm they were in.
+    let target = format!(
+        "/login?notice=signed_out&firm={}",
+        paths::url_encode(&signed.chrome.firm_slug)
+    );
     Ok((
         [session::clear_cookie(&state.config)],
-        Redirect::to("/login?notice=signed_out"),
+        Redirect::to(&target),
     )
         .into_response())
 }
@@ -314,6 +332,8 @@ pub(crate) struct SetPasswordPage {
     renewed: bool,
     /// The firm asked for a registration key, given to the person out of band.
     needs_key: bool,
+    /// The firm that sent the link, when it is still usable.
+    brand: Option<Brand>,
 }
 
 impl SetPasswordPage {
@@ -333,6 +353,7 @@ impl SetPasswordPage {
             },
             renewed: false,
             needs_key: false,
+            brand: None,
         }
     }
 }
@@ -354,6 +375,9 @@ pub(crate) async fn set_password_page(
         .unwrap_or_default();
     let mut page = SetPasswordPage::new(&token, true, email, None);
     page.needs_key = !registration_keys(&state, &usable).await?.is_empty();
+    if let Some(firm) = usable.firm_id {
+        page.brand = portico_db::firms::brand_by_id(&state.db, firm).await?;
+    }
     Ok(page.into_response())
 }
 
@@ -442,28 +466,27 @@ pub(crate) async fn set_password(
     let user = users::by_id(&state.db, usable.user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let firm_name = match usable.firm_id {
-        Some(id) => portico_db::firms::by_id(&state.db, id)
-            .await?
-            .map(|f| f.name)
-            .unwrap_or_default(),
-        None => String::new(),
+    let brand = match usable.firm_id {
+        Some(id) => portico_db::firms::brand_by_id(&state.db, id).await?,
+        None => None,
     };
+    let firm_name = brand.as_ref().map(|b| b.name.as_str()).unwrap_or_default();
     let needs_key = !registration_keys(&state, &usable).await?.is_empty();
     let refuse = |status: StatusCode, error: String| {
         let mut page = SetPasswordPage::new(&token, true, user.email.clone(), Some(error));
         page.needs_key = needs_key;
+        page.brand = brand.clone();
         (status, page).into_response()
     };
     if let Some((status, message)) =
-        check_registration_key(&state, &hash, &usable, &form.registration_key, &firm_name).await?
+        check_registration_key(&state, &hash, &usable, &form.registration_key, firm_name).await?
     {
         return Ok(refuse(status, message));
     }
     let problem = if form.password != form.confirm {
         Some("The two passwords are not the same. Type the same password twice.".to_string())
     } else {
-        portico_core::validate::password(&form.password, &user.email, &user.name, &firm_name)
+        portico_core::validate::password(&form.password, &user.email, &user.name, firm_name)
             .err()
             .map(|e| e.message)
     };

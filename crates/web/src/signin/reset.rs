@@ -4,15 +4,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portico_db::{firms, throttle, users};
+use portico_db::firms::{self, Brand};
+use portico_db::{throttle, users};
 use portico_services::invitations::{Occasion, send_set_password_link};
 use serde::Deserialize;
 
 use crate::kit::error::AppError;
 use crate::kit::request::ReqInfo;
+use crate::signin::named_brand;
 use crate::state::AppState;
 
 /// Links per address per hour, and requests per client address per hour.
@@ -24,18 +26,32 @@ const PER_CLIENT_ADDRESS: i64 = 20;
 pub(crate) struct ForgotPage {
     sent: bool,
     error: Option<String>,
+    /// The firm whose sign-in page led here, when its address named one.
+    brand: Option<Brand>,
 }
 
-pub(crate) async fn page() -> ForgotPage {
-    ForgotPage {
+#[derive(Deserialize)]
+pub(crate) struct ForgotQuery {
+    #[serde(default)]
+    firm: String,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    Query(q): Query<ForgotQuery>,
+) -> Result<ForgotPage, AppError> {
+    Ok(ForgotPage {
         sent: false,
         error: None,
-    }
+        brand: named_brand(&state, &q.firm).await?,
+    })
 }
 
 #[derive(Deserialize)]
 pub(crate) struct ForgotForm {
     email: String,
+    #[serde(default)]
+    firm: String,
 }
 
 pub(crate) async fn request(
@@ -43,10 +59,13 @@ pub(crate) async fn request(
     info: ReqInfo,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, AppError> {
+    // The page keeps the firm it was opened for; the answer never names the account's firm.
+    let brand = named_brand(&state, &form.firm).await?;
     let Ok(email) = portico_core::validate::email(&form.email) else {
         let page = ForgotPage {
             sent: false,
             error: Some("Enter an email address like name@example.com.".into()),
+            brand,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
@@ -88,6 +107,7 @@ pub(crate) async fn request(
     Ok(ForgotPage {
         sent: true,
         error: None,
+        brand,
     }
     .into_response())
 }
