@@ -55,7 +55,7 @@ csrf=$(curl -sf -H "Cookie: $cookie" "$files_page" | grep -o 'name="csrf" value=
 head -c 262144 /dev/urandom >"$data/blob"
 for n in $(seq 1 "$files"); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -H "Origin: $base" \
-    -F "csrf=$csrf" -F "file=@$data/blob;filename=scan-$n.pdf;type=application/pdf" "$files_page")
+    -F "csrf=$csrf" -F "folder=" -F "file=@$data/blob;filename=scan-$n.pdf;type=application/pdf" "$files_page/upload")
   [ "$code" = 303 ] || { echo "upload $n answered $code" >&2; exit 1; }
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
