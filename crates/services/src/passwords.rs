@@ -73,18 +73,7 @@ impl PasswordHasher {
         let params = self.params.clone();
         let password = password.to_owned();
         self.run(move |memory| {
-            let salt = SaltString::generate(&mut OsRng);
-            let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
-            digest(
-                memory,
-                algorithm,
-                version,
-                params,
-                &password,
-                salt.as_salt(),
-            )
-            .expect("argon2 hashing with valid parameters")
-            .to_string()
+            fresh(memory, params, &password).expect("argon2 hashing with valid parameters")
         })
         .await
     }
@@ -99,22 +88,20 @@ impl PasswordHasher {
             move |memory| match stored.as_deref().map(PasswordHash::new) {
                 Some(Ok(parsed)) => matches(memory, &parsed, &password).unwrap_or(false),
                 _ => {
-                    let salt = SaltString::generate(&mut OsRng);
-                    let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
-                    let _ = digest(
-                        memory,
-                        algorithm,
-                        version,
-                        params,
-                        &password,
-                        salt.as_salt(),
-                    );
+                    let _ = fresh(memory, params, &password);
                     false
                 }
             },
         )
         .await
     }
+}
+
+/// A new hash of `password` with our parameters and a random salt, in PHC form.
+fn fresh(memory: &mut Vec<Block>, params: Params, password: &str) -> password_hash::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
+    Ok(digest(memory, algorithm, version, params, password, salt.as_salt())?.to_string())
 }
 
 /// Whether `password` gives the stored hash, with the stored hash's own parameters.
