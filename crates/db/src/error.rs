@@ -17,6 +17,9 @@ pub enum DbError {
     Config(String),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// From a read made on the calling thread (see `readers`).
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -46,6 +49,9 @@ pub enum Outage {
 impl DbError {
     /// The outage behind this error, if it is one.
     pub fn outage(&self) -> Option<Outage> {
+        if let DbError::Read(rusqlite::Error::SqliteFailure(e, _)) = self {
+            return sqlite_outage(e.extended_code);
+        }
         let DbError::Sqlx(e) = self else {
             return None;
         };

@@ -33,6 +33,7 @@ pub mod moves;
 pub mod notifications;
 pub mod passkeys;
 pub mod pictures;
+mod readers;
 pub mod sessions;
 pub mod shares;
 pub mod signals;

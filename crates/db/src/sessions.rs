@@ -236,8 +236,30 @@ struct Resolved {
 /// firm, in one query, only while all are active (and, for a client, the client's portal is
 /// open): deactivation and closing take effect on the next request.
 pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chrome)>, DbError> {
-    let r: Option<Resolved> = on_db!(db, p => sqlx::query_as(
-        "SELECT s.*, u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
+    let r: Option<Resolved> = match db {
+        Db::Sqlite(p) => {
+            crate::stats::note();
+            crate::readers::one_row(p, RESOLVE, (token_hash, now_text()), resolved_row)?
+        }
+        Db::Postgres(p) => {
+            crate::stats::note();
+            sqlx::query_as(RESOLVE)
+                .bind(token_hash)
+                .bind(now())
+                .fetch_optional(p)
+                .await?
+        }
+    };
+    Ok(r.map(|r| (r.session, r.chrome)))
+}
+
+/// The session check's statement, with the condition on the token hash: `= $1` for one,
+/// `= ANY($1)` for a group on PostgreSQL.
+macro_rules! resolve_sql {
+    ($key:literal) => {
+        concat!("SELECT s.id, s.token_hash, s.user_id, s.context, s.membership_id, s.csrf_token, \
+                s.auth_method, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.idle_expires_at, \
+                s.absolute_expires_at, s.mfa_pending, u.name AS user_name, u.email AS user_email, f.id AS firm_id, f.name AS firm_name, \
                 f.slug AS firm_slug, f.idle_timeout_secs, sm.role, c.id AS client_id, c.name AS client_name, \
                 cu.is_client_admin, \
                 (SELECT COUNT(*) FROM staff_members x WHERE x.user_id = s.user_id AND x.active) + \
@@ -248,9 +270,9 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
                 CASE WHEN s.context = 'client' AND f.terms_text <> '' AND NOT EXISTS (\
                   SELECT 1 FROM terms_acceptances t WHERE t.user_id = s.user_id AND t.firm_id = f.id \
                   AND t.version = f.terms_version) THEN TRUE ELSE FALSE END AS terms_pending, \
-                u.time_zone, f.client_read_receipts, \
+                u.time_zone, \
                 (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.firm_id = f.id \
-                 AND n.read_at IS NULL) AS unread_notifications, \
+                 AND n.read_at IS NULL) AS unread_notifications, f.client_read_receipts, \
                 COALESCE(c.version, 0) AS client_version, fv.data_version AS firm_data_version, \
                 fv.shared_version AS firm_shared_version, fv.clients_version AS firm_clients_version \
          FROM sessions s \
@@ -262,9 +284,160 @@ pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chro
          LEFT JOIN clients c ON c.id = cu.client_id AND c.portal_open \
          JOIN firms f ON f.id = COALESCE(sm.firm_id, c.firm_id) \
          JOIN firm_versions fv ON fv.firm_id = f.id \
-         WHERE s.token_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2 AND NOT s.mfa_pending"
-    ).bind(token_hash).bind(now()).fetch_optional(p).await)?;
-    Ok(r.map(|r| (r.session, r.chrome)))
+         WHERE s.token_hash ", $key, " AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2 AND NOT s.mfa_pending")
+    };
+}
+
+const RESOLVE: &str = resolve_sql!("= $1");
+
+/// Session checks, with those on PostgreSQL made in groups: checks that arrive while one
+/// group's statement is under way go together in the next, so a busy server sends one
+/// statement (one round trip, one plan) for many requests instead of one each. A group is
+/// read only after every check in it arrived, so each request still sees every write
+/// committed before it came: a session ended or a person deactivated is refused on the next
+/// request, on every server. On SQLite a check is a read on the calling thread already.
+#[derive(Clone, Debug)]
+pub struct Checker {
+    db: Db,
+    queue: Option<tokio::sync::mpsc::Sender<Check>>,
+}
+
+type Checked = Result<Option<(Session, Chrome)>, DbError>;
+
+struct Check {
+    token_hash: Vec<u8>,
+    done: tokio::sync::oneshot::Sender<Checked>,
+}
+
+/// The most checks read together.
+const CHECK_GROUP: usize = 64;
+
+impl Checker {
+    /// Starts the group reader (on PostgreSQL) on the current runtime; it ends when the last
+    /// handle is dropped.
+    pub fn start(db: Db) -> Checker {
+        let queue = match &db {
+            Db::Sqlite(_) => None,
+            Db::Postgres(p) => {
+                let (queue, mut rx) = tokio::sync::mpsc::channel::<Check>(4096);
+                let pool = p.clone();
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let mut group = Vec::with_capacity(CHECK_GROUP);
+                    while rx.recv_many(&mut group, CHECK_GROUP).await > 0 {
+                        check_group(&db, &pool, &mut group).await;
+                    }
+                });
+                Some(queue)
+            }
+        };
+        Checker { db, queue }
+    }
+
+    /// The live session of `token_hash` with its viewer's page data, as [`resolve`] reads it.
+    pub async fn resolve(&self, token_hash: &[u8]) -> Checked {
+        let Some(queue) = &self.queue else {
+            return resolve(&self.db, token_hash).await;
+        };
+        crate::stats::note();
+        let gone = || DbError::Sqlx(sqlx::Error::PoolClosed);
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let check = Check {
+            token_hash: token_hash.to_vec(),
+            done,
+        };
+        queue.send(check).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+async fn check_group(db: &Db, pool: &sqlx::PgPool, group: &mut Vec<Check>) {
+    let hashes: Vec<&[u8]> = group.iter().map(|c| c.token_hash.as_slice()).collect();
+    let read: Result<Vec<Resolved>, sqlx::Error> = sqlx::query_as(RESOLVE_GROUP)
+        .bind(hashes)
+        .bind(now())
+        .fetch_all(pool)
+        .await;
+    match read {
+        Ok(rows) => {
+            let found: std::collections::HashMap<Vec<u8>, Resolved> = rows
+                .into_iter()
+                .map(|r| (r.session.token_hash.clone(), r))
+                .collect();
+            // Two requests of one session may share a group: each gets its own copy.
+            for c in group.drain(..) {
+                let r = found.get(&c.token_hash);
+                let _ = c
+                    .done
+                    .send(Ok(r.map(|r| (r.session.clone(), r.chrome.clone()))));
+            }
+        }
+        // Each check is made on its own then, so that each gets its own answer or error.
+        Err(_) => {
+            for c in group.drain(..) {
+                let _ = c.done.send(resolve(db, &c.token_hash).await);
+            }
+        }
+    }
+}
+const RESOLVE_GROUP: &str = resolve_sql!("= ANY($1)");
+
+/// The current time as sqlx writes it to SQLite, for a read made outside sqlx.
+fn now_text() -> String {
+    now()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// [`Resolved`] from a row of [`RESOLVE`] read on SQLite outside sqlx: the same columns in
+/// the order the statement names them, decoded as sqlx writes them there.
+fn resolved_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolved> {
+    use crate::readers::Columns;
+    let mut c = Columns::new(r);
+    Ok(Resolved {
+        session: Session {
+            id: c.id("id")?,
+            token_hash: c.get("token_hash")?,
+            user_id: c.id("user_id")?,
+            context: c.get("context")?,
+            membership_id: c.id("membership_id")?,
+            csrf_token: c.get("csrf_token")?,
+            auth_method: c.parsed("auth_method", AuthMethod::try_from)?,
+            ip: c.get("ip")?,
+            user_agent: c.get("user_agent")?,
+            created_at: c.time("created_at")?,
+            last_seen_at: c.time("last_seen_at")?,
+            idle_expires_at: c.time("idle_expires_at")?,
+            absolute_expires_at: c.time("absolute_expires_at")?,
+            mfa_pending: c.get("mfa_pending")?,
+        },
+        chrome: Chrome {
+            user_name: c.get("user_name")?,
+            user_email: c.get("user_email")?,
+            firm_id: c.id("firm_id")?,
+            firm_name: c.get("firm_name")?,
+            firm_slug: c.get("firm_slug")?,
+            idle_timeout_secs: c.get("idle_timeout_secs")?,
+            role: c.get("role")?,
+            client_id: c.maybe_id("client_id")?,
+            client_name: c.get("client_name")?,
+            is_client_admin: c.get("is_client_admin")?,
+            places: c.get("places")?,
+            totp_enabled: c.get("totp_enabled")?,
+            totp_required: c.get("totp_required")?,
+            access_log_for_clients: c.get("access_log_for_clients")?,
+            logo_version: c.get("logo_version")?,
+            picture_version: c.get("picture_version")?,
+            terms_pending: c.get("terms_pending")?,
+            time_zone: c.get("time_zone")?,
+            unread_notifications: c.get("unread_notifications")?,
+            client_read_receipts: c.get("client_read_receipts")?,
+            client_version: c.get("client_version")?,
+            firm_data_version: c.get("firm_data_version")?,
+            firm_shared_version: c.get("firm_shared_version")?,
+            firm_clients_version: c.get("firm_clients_version")?,
+        },
+    })
 }
 
 /// The firm of `token_hash` when it is a live client session whose portal the firm has closed:

@@ -67,6 +67,8 @@ impl std::ops::Deref for AppState {
 /// The parts of [`AppState`].
 pub struct Shared {
     pub db: Db,
+    /// Checks the session of every signed-in request (in groups on PostgreSQL).
+    pub(crate) sessions: portico_db::sessions::Checker,
     pub storage: Storage,
     pub config: Arc<WebConfig>,
     pub hasher: PasswordHasher,
@@ -95,6 +97,7 @@ impl AppState {
     ) -> AppState {
         AppState(Arc::new(Shared {
             drafts: portico_db::forms::Writer::start(db.clone()),
+            sessions: portico_db::sessions::Checker::start(db.clone()),
             db,
             storage,
             config: Arc::new(config),

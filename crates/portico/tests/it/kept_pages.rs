@@ -163,3 +163,46 @@ both! {
 async fn portico_test_viewer(app: &TestApp, f: &Fixture) -> portico_core::Viewer {
     crate::support::fixture::client_viewer(&app.db, &f.a.owner, f.a.clients[0].0.id).await
 }
+
+both! {
+    async fn many_peoples_requests_at_once_each_get_their_own_session(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let f = Fixture::new(&app.db).await;
+        let emails = [&f.a.owner_email, &f.a.member_email, &f.b.owner_email, &f.b.member_email];
+        let mut people = Vec::new();
+        for email in emails {
+            let b = app.browser();
+            b.login(email, PASSWORD).await;
+            people.push((email.clone(), b));
+        }
+        // Interleaved, so that checks of different people (and of one person twice) are read
+        // in the same group on PostgreSQL.
+        let requests: Vec<_> = (0..20)
+            .flat_map(|_| people.iter().cloned())
+            .map(|(email, b)| {
+                tokio::spawn(async move { (email, b.get("/account/profile").await) })
+            })
+            .collect();
+        for r in requests {
+            let (email, page) = r.await.unwrap();
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(page.body.contains(&email), "{email} was shown someone else's page");
+            for other in emails.iter().filter(|o| **o != &email) {
+                assert!(!page.body.contains(other.as_str()), "{email} saw {other}");
+            }
+        }
+        // The person deactivated is refused on the next request, whatever it is grouped with.
+        let member = portico_db::users::by_email(&app.db, &f.a.member_email).await.unwrap().unwrap();
+        portico_db::users::deactivate(&app.db, &f.a.owner, member.id, &portico_db::audit::Origin::system("test")).await.unwrap();
+        let after: Vec<_> = (0..5)
+            .flat_map(|_| people.iter().cloned())
+            .map(|(email, b)| tokio::spawn(async move { (email, b.get("/account/profile").await.status) }))
+            .collect();
+        for r in after {
+            let (email, status) = r.await.unwrap();
+            let expected = if email == f.a.member_email { 303 } else { 200 };
+            assert_eq!(status, expected, "{email}");
+        }
+        app.stop().await;
+    }
+}

@@ -132,7 +132,7 @@ pub(crate) fn session_hash(headers: &HeaderMap, config: &WebConfig) -> Option<Ve
 /// The signed-in person behind a session token's hash, checked afresh (a live stream asks
 /// again before every update), without counting as activity.
 pub(crate) async fn by_hash(state: &AppState, hash: &[u8]) -> Result<Option<Signed>, AppError> {
-    let Some((session, chrome)) = sessions::resolve(&state.db, hash).await? else {
+    let Some((session, chrome)) = state.sessions.resolve(hash).await? else {
         if let Some(firm) = sessions::closed_portal(&state.db, hash).await? {
             return Err(AppError::PortalClosed(firm));
         }
