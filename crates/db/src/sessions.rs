@@ -236,21 +236,22 @@ struct Resolved {
 /// firm, in one query, only while all are active (and, for a client, the client's portal is
 /// open): deactivation and closing take effect on the next request.
 pub async fn resolve(db: &Db, token_hash: &[u8]) -> Result<Option<(Session, Chrome)>, DbError> {
-    let r: Option<Resolved> = match db {
+    crate::stats::note();
+    let r = match db {
         Db::Sqlite(p) => {
-            crate::stats::note();
             crate::readers::one_row(p, RESOLVE, (token_hash, now_text()), resolved_row)?
         }
-        Db::Postgres(p) => {
-            crate::stats::note();
-            sqlx::query_as(RESOLVE)
-                .bind(token_hash)
-                .bind(now())
-                .fetch_optional(p)
-                .await?
-        }
+        Db::Postgres(p) => resolve_on(p, token_hash).await?,
     };
     Ok(r.map(|r| (r.session, r.chrome)))
+}
+
+async fn resolve_on(pool: &sqlx::PgPool, token_hash: &[u8]) -> Result<Option<Resolved>, DbError> {
+    Ok(sqlx::query_as(RESOLVE)
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// The session check's statement, with the condition on the token hash: `= $1` for one,
@@ -321,11 +322,10 @@ impl Checker {
             Db::Postgres(p) => {
                 let (queue, mut rx) = tokio::sync::mpsc::channel::<Check>(4096);
                 let pool = p.clone();
-                let db = db.clone();
                 tokio::spawn(async move {
                     let mut group = Vec::with_capacity(CHECK_GROUP);
                     while rx.recv_many(&mut group, CHECK_GROUP).await > 0 {
-                        check_group(&db, &pool, &mut group).await;
+                        check_group(&pool, &mut group).await;
                     }
                 });
                 Some(queue)
@@ -351,7 +351,7 @@ impl Checker {
     }
 }
 
-async fn check_group(db: &Db, pool: &sqlx::PgPool, group: &mut Vec<Check>) {
+async fn check_group(pool: &sqlx::PgPool, group: &mut Vec<Check>) {
     let hashes: Vec<&[u8]> = group.iter().map(|c| c.token_hash.as_slice()).collect();
     let read: Result<Vec<Resolved>, sqlx::Error> = sqlx::query_as(RESOLVE_GROUP)
         .bind(hashes)
@@ -375,7 +375,8 @@ async fn check_group(db: &Db, pool: &sqlx::PgPool, group: &mut Vec<Check>) {
         // Each check is made on its own then, so that each gets its own answer or error.
         Err(_) => {
             for c in group.drain(..) {
-                let _ = c.done.send(resolve(db, &c.token_hash).await);
+                let one = resolve_on(pool, &c.token_hash).await;
+                let _ = c.done.send(one.map(|r| r.map(|r| (r.session, r.chrome))));
             }
         }
     }
